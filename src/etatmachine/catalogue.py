@@ -1,0 +1,619 @@
+"""The catalogue of action dates: declarative data, validated when loaded.
+
+The catalogue knows nothing of the engine. It says which states exist, what
+each one means, who owes the next step, how its due date is computed, which
+rules apply and which moves leave it. `load_catalogue` reads a TOML or JSON
+file into frozen pydantic models and checks the whole graph, raising
+`CatalogueError` naming the file, the state and the field at fault.
+
+>>> cat = default_catalogue()
+>>> cat.state("etude_devis").label
+'Etude de devis'
+>>> cat.state("etude_devis").deadline.figure
+'48h'
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from etatmachine.errors import CatalogueError, UnknownStateError
+from etatmachine.roles import Role
+
+__all__ = [
+    "Catalogue",
+    "Deadline",
+    "DeadlineKind",
+    "Move",
+    "Phase",
+    "RuleRef",
+    "StateKind",
+    "StateSpec",
+    "default_catalogue",
+    "load_catalogue",
+    "parse_catalogue",
+]
+
+_CODE = r"^[a-z][a-z0-9_]*$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DeadlineKind(StrEnum):
+    """How a state's due date is computed from the instant it is set."""
+
+    BUSINESS_HOURS = "business_hours"
+    """``amount`` hours of business time (24h, 48h)."""
+    BUSINESS_DAYS = "business_days"
+    """``amount`` business days, same wall-clock time (5 jours ouvrés)."""
+    CALENDAR_DAYS = "calendar_days"
+    """``amount`` calendar days rolled forward onto a business day (15 jours)."""
+    GIVEN = "given"
+    """Given at the move: ``due=`` or the ``data_key`` field (an appointment, a delivery)."""
+    INHERIT = "inherit"
+    """Keeps the due date of the state it comes from (a chase does not buy time)."""
+    NONE = "none"
+    """No due date: terminal states only."""
+
+
+class StateKind(StrEnum):
+    """Operational states carry the file forward; waits interrupt it; terminals end it."""
+
+    OPERATIONAL = "operational"
+    WAIT = "wait"
+    TERMINAL = "terminal"
+
+
+class Deadline(_Frozen):
+    """A state's deadline policy, with the figure as the procedure (or a history) writes it."""
+
+    kind: DeadlineKind
+    amount: int | None = Field(default=None, ge=1)
+    figure: str | None = None
+    """The seed's words ("24h", "5 jours ouvrés") or a history's ``(n)``."""
+    source: Literal["procedure", "history", "addition"] = "procedure"
+    """Where the figure comes from: the procedure text, observed histories, or our design."""
+    data_key: str | None = None
+    """For ``given``: the move data field that carries the date (``due=`` also works)."""
+    overridable: bool = False
+    """Whether ``due=`` may replace the computed date at the move (waits: yes)."""
+
+    @model_validator(mode="after")
+    def _amount_fits_kind(self) -> Deadline:
+        counted = {
+            DeadlineKind.BUSINESS_HOURS,
+            DeadlineKind.BUSINESS_DAYS,
+            DeadlineKind.CALENDAR_DAYS,
+        }
+        if self.kind in counted and self.amount is None:
+            raise ValueError(f"deadline kind {self.kind.value!r} needs an amount")
+        if self.kind not in counted and self.amount is not None:
+            raise ValueError(f"deadline kind {self.kind.value!r} takes no amount")
+        if self.data_key is not None and self.kind is not DeadlineKind.GIVEN:
+            raise ValueError("data_key only goes with deadline kind 'given'")
+        return self
+
+
+# --- rule references: the parameters of each rule, as data ------------------------------
+
+
+class _Rule(_Frozen):
+    why: str | None = None
+    """The procedure's words or our reason, shown in docs."""
+
+
+class DueDateLocked(_Rule):
+    """The due date set on entry is the reference: no reschedule, no ``due=`` override."""
+
+    code: Literal["due_date_locked"]
+
+
+class CommentRequired(_Rule):
+    """« Il faut toujours justifier l'attente avec un commentaire »."""
+
+    code: Literal["comment_required"]
+
+
+class RoleReserved(_Rule):
+    """Only these roles may set the state, and (``leave``) move the file out of it."""
+
+    code: Literal["role_reserved"]
+    roles: tuple[Role, ...] = Field(min_length=1)
+    leave: bool = True
+
+
+class InsurerRestricted(_Rule):
+    """The state belongs to these insurers' files (upper-case insurer codes)."""
+
+    code: Literal["insurer_restricted"]
+    insurers: tuple[str, ...] = Field(min_length=1)
+
+
+class FlagRequired(_Rule):
+    """The file must carry this flag (e.g. ``ren_expert``)."""
+
+    code: Literal["flag_required"]
+    flag: str
+
+
+class ChannelRestricted(_Rule):
+    """The state belongs to files that came through these channels (``sinapps``, ``darva``)."""
+
+    code: Literal["channel_restricted"]
+    channels: tuple[str, ...] = Field(min_length=1)
+
+
+class SeasonRestricted(_Rule):
+    """The state may only be entered between ``start`` and ``end`` (``MM-DD``, inclusive)."""
+
+    code: Literal["season_restricted"]
+    start: str = Field(pattern=r"^\d\d-\d\d$")
+    end: str = Field(pattern=r"^\d\d-\d\d$")
+
+
+class DataRequired(_Rule):
+    """The move must carry this data field, of this type (and range)."""
+
+    code: Literal["data_required"]
+    field: str
+    type: Literal["datetime", "percent", "int", "week_or_datetime", "bool"]
+    alternatives: tuple[str, ...] = ()
+    """Other fields that satisfy the requirement (``delivery_week`` for ``delivery_at``)."""
+
+
+class ContactAttemptsRequired(_Rule):
+    """« Client injoignable » only after at least ``minimum`` contact attempts."""
+
+    code: Literal["contact_attempts_required"]
+    minimum: int = Field(ge=1)
+
+
+class ConfirmationRequired(_Rule):
+    """The move needs ``data[field]`` true (a proposed slot confirmed by the contractor)."""
+
+    code: Literal["confirmation_required"]
+    field: str = "confirmed"
+
+
+class DeadlinePassed(_Rule):
+    """Entering is allowed only while the current state's due date still runs."""
+
+    code: Literal["deadline_passed"]
+    complaint: bool = True
+    """Whether a refusal asks the caller to open a complaint (réclamation) instead."""
+
+
+class AppointmentTooFar(_Rule):
+    """An appointment more than ``days`` calendar days out needs the ``instead`` state."""
+
+    code: Literal["appointment_too_far"]
+    field: str = "appointment_at"
+    days: int = Field(ge=1)
+    instead: str = Field(pattern=_CODE)
+
+
+RuleRef = Annotated[
+    DueDateLocked
+    | CommentRequired
+    | RoleReserved
+    | InsurerRestricted
+    | FlagRequired
+    | ChannelRestricted
+    | SeasonRestricted
+    | DataRequired
+    | ContactAttemptsRequired
+    | ConfirmationRequired
+    | DeadlinePassed
+    | AppointmentTooFar,
+    Field(discriminator="code"),
+]
+
+
+class Effect(_Frozen):
+    """An effect a state asks for on entry; the engine returns it, never performs it."""
+
+    kind: Literal["relaunch_surveyor", "sinapps_anomaly"]
+    why: str | None = None
+
+
+class Move(_Frozen):
+    """An explicit move to ``to``; ``why`` explains any move that is not obvious."""
+
+    to: str
+    why: str | None = None
+    rules: tuple[RuleRef, ...] = ()
+
+
+class Phase(_Frozen):
+    """One of the procedure's phases (plus our closing phase, marked as an addition)."""
+
+    code: str = Field(pattern=_CODE)
+    label: str
+    description: str
+    quote: str | None = None
+    """The procedure's own words about the whole phase."""
+    columns: tuple[str, ...] = ()
+    addition: bool = False
+
+
+class StateSpec(_Frozen):
+    """One action date (date d'action)."""
+
+    code: str = Field(pattern=_CODE)
+    """Stable ASCII identifier: a public contract."""
+    label: str
+    """French label exactly as the procedure writes it."""
+    phase: str
+    kind: StateKind = StateKind.OPERATIONAL
+    column: str | None = None
+    owner: Role | None = None
+    """Who owes the next step while the file is in this state (None for terminal states)."""
+    meaning: str
+    """What the state means (the procedure's words)."""
+    meaning_en: str
+    deadline: Deadline
+    clock: Literal["contractor", "stopped", "other"] = "other"
+    """Whether the contractor's delay runs here: ``contractor`` (their step), ``stopped`` (a
+    wait not of their doing), ``other`` (another side owes the step)."""
+    clock_why: str | None = None
+    initial: bool = False
+    """A file may be opened in this state."""
+    resume: bool = False
+    """A wait may be left by going back to the state it interrupted."""
+    source: Literal["procedure", "history", "addition"] = "procedure"
+    aliases: tuple[str, ...] = ()
+    """Other spellings seen in histories, resolved to this state."""
+    resolvable: bool = True
+    """False when the label is shared with another state: resolve it by code only."""
+    rules: tuple[RuleRef, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    moves: tuple[Move, ...] = ()
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind is StateKind.TERMINAL
+
+    def rule(self, code: str) -> Any | None:
+        """The first rule of this state with ``code``, or None."""
+        return next((r for r in self.rules if r.code == code), None)
+
+
+class GroupMove(_Frozen):
+    """A move declared once for a group of states: ``from``/``to`` are codes or ``@group``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: tuple[str, ...] = Field(min_length=1)
+    why: str
+
+
+class RawCatalogue(_Frozen):
+    """The file as written, before groups are expanded and the graph is checked."""
+
+    name: str
+    version: str
+    description: str = ""
+    phases: tuple[Phase, ...]
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    states: tuple[StateSpec, ...]
+    group_moves: tuple[GroupMove, ...] = ()
+
+
+class Catalogue:
+    """A checked catalogue: states by code, expanded moves, phases. Immutable.
+
+    Build it with `load_catalogue` / `parse_catalogue`; constructing it checks the
+    graph (codes, targets, reachability, ways out).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_moves",
+        "_phases",
+        "_raw",
+        "_resume",
+        "_states",
+        "description",
+        "file",
+        "name",
+        "version",
+    )
+
+    def __init__(self, raw: RawCatalogue, *, file: str | None = None) -> None:
+        self.name = raw.name
+        self.version = raw.version
+        self.description = raw.description
+        self.file = file
+        self._phases = {p.code: p for p in raw.phases}
+        self._states: dict[str, StateSpec] = {}
+        for s in raw.states:
+            if s.code in self._states:
+                raise CatalogueError("duplicate state code", file=file, state=s.code, field="code")
+            self._states[s.code] = s
+        self._moves = self._expand(raw, file)
+        self._raw = raw
+        self._check(file)
+        self._resume = self._resume_targets()
+
+    # -- construction -----------------------------------------------------------------
+
+    def _expand_names(
+        self, names: tuple[str, ...], groups: Mapping[str, tuple[str, ...]], *, where: str,
+        file: str | None, field: str,
+    ) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            if name.startswith("@"):
+                group = groups.get(name[1:])
+                if group is None:
+                    raise CatalogueError(
+                        f"unknown group {name!r}", file=file, state=where, field=field
+                    )
+                out.extend(self._expand_names(group, groups, where=where, file=file, field=field))
+            else:
+                if name not in self._states:
+                    raise CatalogueError(
+                        f"unknown state {name!r}", file=file, state=where, field=field
+                    )
+                out.append(name)
+        return out
+
+    def _expand(self, raw: RawCatalogue, file: str | None) -> dict[str, dict[str, Move]]:
+        moves: dict[str, dict[str, Move]] = {code: {} for code in self._states}
+        for code, s in self._states.items():
+            for i, m in enumerate(s.moves):
+                for target in self._expand_names(
+                    (m.to,), raw.groups, where=code, file=file, field=f"moves[{i}].to"
+                ):
+                    moves[code].setdefault(target, m.model_copy(update={"to": target}))
+        for i, gm in enumerate(raw.group_moves):
+            sources = self._expand_names(
+                gm.from_, raw.groups, where=f"group_moves[{i}]", file=file, field="from"
+            )
+            targets = self._expand_names(
+                gm.to, raw.groups, where=f"group_moves[{i}]", file=file, field="to"
+            )
+            for src in sources:
+                for target in targets:
+                    if target != src:
+                        moves[src].setdefault(target, Move(to=target, why=gm.why))
+        return moves
+
+    def _check(self, file: str | None) -> None:
+        for code, s in self._states.items():
+            if s.phase not in self._phases:
+                raise CatalogueError(f"unknown phase {s.phase!r}", file=file, state=code,
+                                     field="phase")
+            phase = self._phases[s.phase]
+            if s.column is not None and s.column not in phase.columns:
+                raise CatalogueError(
+                    f"column {s.column!r} is not one of phase {phase.code!r}'s columns "
+                    f"{list(phase.columns)}", file=file, state=code, field="column",
+                )
+            if s.terminal:
+                if self._moves[code]:
+                    raise CatalogueError(
+                        f"terminal state has exits: {sorted(self._moves[code])}",
+                        file=file, state=code, field="moves",
+                    )
+                if s.deadline.kind is not DeadlineKind.NONE:
+                    raise CatalogueError("a terminal state has no deadline", file=file,
+                                         state=code, field="deadline")
+            else:
+                if not self._moves[code]:
+                    raise CatalogueError("no way out of a non-terminal state", file=file,
+                                         state=code, field="moves")
+                if s.deadline.kind is DeadlineKind.NONE:
+                    raise CatalogueError(
+                        "only terminal states may have no deadline", file=file, state=code,
+                        field="deadline",
+                    )
+                if s.owner is None:
+                    raise CatalogueError("a non-terminal state needs an owner", file=file,
+                                         state=code, field="owner")
+            for rule in s.rules:
+                if rule.code == "appointment_too_far" and rule.instead not in self._states:
+                    raise CatalogueError(f"unknown state {rule.instead!r}", file=file,
+                                         state=code, field="rules.instead")
+        initial = [c for c, s in self._states.items() if s.initial]
+        if not initial:
+            raise CatalogueError("no initial state", file=file, field="initial")
+        seen = set(initial)
+        todo = list(initial)
+        while todo:
+            for target in self._moves[todo.pop()]:
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        for code in self._states:
+            if code not in seen:
+                raise CatalogueError("unreachable from any initial state", file=file,
+                                     state=code, field="moves")
+        terminals = {c for c, s in self._states.items() if s.terminal}
+        if not terminals:
+            raise CatalogueError("no terminal state", file=file, field="kind")
+        # every state must be able to reach a terminal state (no trap cycles)
+        reverse: dict[str, set[str]] = {c: set() for c in self._states}
+        for src, targets in self._moves.items():
+            for t in targets:
+                reverse[t].add(src)
+        can_end = set(terminals)
+        todo = list(terminals)
+        while todo:
+            for src in reverse[todo.pop()]:
+                if src not in can_end:
+                    can_end.add(src)
+                    todo.append(src)
+        for code in self._states:
+            if code not in can_end:
+                raise CatalogueError("a cycle with no way to a terminal state", file=file,
+                                     state=code, field="moves")
+
+    def _resume_targets(self) -> dict[str, frozenset[str]]:
+        """For each resumable wait: the operational states it can have interrupted.
+
+        Walks back from the wait through other waits (a wait can turn into another) to
+        the operational states that lead into the chain.
+        """
+        reverse: dict[str, set[str]] = {c: set() for c in self._states}
+        for src, targets in self._moves.items():
+            for t in targets:
+                reverse[t].add(src)
+        out: dict[str, frozenset[str]] = {}
+        for code, s in self._states.items():
+            if not s.resume:
+                continue
+            found: set[str] = set()
+            seen = {code}
+            todo = [code]
+            while todo:
+                for src in reverse[todo.pop()]:
+                    if src in seen:
+                        continue
+                    seen.add(src)
+                    if self._states[src].kind is StateKind.OPERATIONAL:
+                        found.add(src)
+                    elif self._states[src].kind is StateKind.WAIT:
+                        todo.append(src)
+            out[code] = frozenset(found)
+        return out
+
+    # -- reading ----------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[StateSpec]:
+        return iter(self._states.values())
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._states
+
+    def __repr__(self) -> str:
+        return f"<Catalogue {self.name} {self.version}: {len(self)} states, {self.move_count} moves>"
+
+    @property
+    def states(self) -> tuple[StateSpec, ...]:
+        return tuple(self._states.values())
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return tuple(self._phases.values())
+
+    @property
+    def move_count(self) -> int:
+        return sum(len(t) for t in self._moves.values())
+
+    def phase(self, code: str) -> Phase:
+        return self._phases[code]
+
+    def state(self, code: str) -> StateSpec:
+        """The state with this exact code (see `etatmachine.labels.resolve` for labels)."""
+        try:
+            return self._states[code]
+        except KeyError:
+            close = difflib.get_close_matches(str(code), self._states, n=3, cutoff=0.5)
+            raise UnknownStateError(str(code), close) from None
+
+    def moves_from(self, code: str) -> Mapping[str, Move]:
+        """The explicit moves out of ``code``, by target code."""
+        return self._moves[code]
+
+    def resume_targets(self, code: str) -> frozenset[str]:
+        """The states a resumable wait may go back to (the one it interrupted, at run time)."""
+        return self._resume.get(code, frozenset())
+
+    @property
+    def groups(self) -> Mapping[str, tuple[str, ...]]:
+        """The named state groups of the file (for diagrams and docs)."""
+        return self._raw.groups
+
+    @property
+    def group_moves(self) -> tuple[GroupMove, ...]:
+        """The moves declared once for groups of states, with their reasons."""
+        return self._raw.group_moves
+
+    def to_dict(self) -> dict[str, Any]:
+        """An export that `parse_catalogue` reads back to an equal catalogue (groups expanded)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "phases": [p.model_dump(mode="json", exclude_defaults=True) for p in self.phases],
+            "states": [
+                s.model_dump(mode="json", exclude_defaults=True)
+                | {"moves": [m.model_dump(mode="json", exclude_defaults=True)
+                             for m in self._moves[s.code].values()]}
+                for s in self.states
+            ],
+        }
+
+
+def _error_from_validation(exc: ValidationError, data: Any, file: str | None) -> CatalogueError:
+    err = exc.errors()[0]
+    loc = err["loc"]
+    state: str | None = None
+    if len(loc) >= 2 and loc[0] == "states" and isinstance(loc[1], int):
+        try:
+            state = str(data["states"][loc[1]].get("code", f"states[{loc[1]}]"))
+        except (KeyError, IndexError, TypeError, AttributeError):
+            state = f"states[{loc[1]}]"
+        field = ".".join(str(p) for p in loc[2:]) or None
+    else:
+        field = ".".join(str(p) for p in loc) or None
+    return CatalogueError(err["msg"], file=file, state=state, field=field)
+
+
+def parse_catalogue(data: Mapping[str, Any], *, file: str | None = None) -> Catalogue:
+    """Validate already-decoded catalogue data (a dict as TOML/JSON give it)."""
+    try:
+        raw = RawCatalogue.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, data, file) from None
+    return Catalogue(raw, file=file)
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Read a catalogue file (``.toml`` or ``.json``) with safe decoders and check it."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(f"cannot read: {exc.strerror}", file=name) from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "JSON" if path.suffix == ".json" else "TOML"
+        raise CatalogueError(f"invalid {kind}: {exc}", file=name) from None
+    if not isinstance(data, dict):
+        raise CatalogueError("the top level must be a table/object", file=name)
+    return parse_catalogue(data, file=name)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The bundled procedure (MA's « Déroulement dossier »), loaded once."""
+    ref = resources.files("etatmachine") / "data" / "procedure.toml"
+    with resources.as_file(ref) as path:
+        return load_catalogue(path)

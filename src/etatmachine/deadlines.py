@@ -1,0 +1,96 @@
+"""From a state's deadline policy (catalogue data) to a due instant (calendar arithmetic).
+
+This is the only place where the two meet: the catalogue says *which* policy a state
+uses (``business_hours`` 24, ``business_days`` 5, ``calendar_days`` 15, ``given``,
+``inherit``), the calendar knows how to count. A platform changes a policy by editing
+its catalogue file, not this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from etatmachine.business_calendar import PARIS, BusinessCalendar
+from etatmachine.catalogue import Deadline, DeadlineKind
+from etatmachine.rules import as_aware_datetime, as_week
+
+__all__ = ["DELIVERY_WEEK_TIME", "compute_due", "compute_due_batch", "week_due"]
+
+DELIVERY_WEEK_TIME = time(9, 0)
+"""A delivery announced as a week (« Semaine: 14 ») is due on that week's last business
+day at 09:00 Paris time: the supplies are expected during the week, and the next step is
+owed once the week is over."""
+
+
+def week_due(calendar: BusinessCalendar, at: datetime, year: int | None, week: int) -> datetime:
+    """The due instant of a delivery expected in ISO ``week`` (of ``year``, else the next one).
+
+    >>> from etatmachine.business_calendar import BusinessCalendar
+    >>> cal = BusinessCalendar()
+    >>> week_due(cal, datetime(2023, 3, 21, 13, 24, tzinfo=PARIS), None, 14).isoformat()
+    '2023-04-07T09:00:00+02:00'
+    """
+    local = at.astimezone(PARIS)
+    if year is None:
+        iso_year, iso_week, _ = local.isocalendar()
+        year = iso_year if week >= iso_week else iso_year + 1
+    friday = date.fromisocalendar(year, week, 5)
+    monday = friday - timedelta(days=4)
+    day = friday
+    while day > monday and not calendar.is_business_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, DELIVERY_WEEK_TIME, tzinfo=PARIS)
+
+
+def compute_due(
+    deadline: Deadline,
+    at: datetime,
+    calendar: BusinessCalendar,
+    *,
+    current_due: datetime | None = None,
+    given: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> datetime | None:
+    """The due instant a state sets when entered at ``at``.
+
+    ``given`` (the move's ``due=``) wins where the caller passes it; the engine checks
+    first whether the state allows it. Returns None when a ``given`` deadline has no
+    date: the ``data_required`` rule reports that.
+    """
+    kind = deadline.kind
+    if given is not None:
+        return given
+    if kind is DeadlineKind.BUSINESS_HOURS:
+        return calendar.add_business_hours(at, float(deadline.amount or 0))
+    if kind is DeadlineKind.BUSINESS_DAYS:
+        return calendar.add_business_days(at, deadline.amount or 0)
+    if kind is DeadlineKind.CALENDAR_DAYS:
+        return calendar.add_calendar_days_rolled(at, deadline.amount or 0)
+    if kind is DeadlineKind.INHERIT:
+        return current_due
+    if kind is DeadlineKind.GIVEN:
+        if data is None or deadline.data_key is None:
+            return None
+        value = data.get(deadline.data_key)
+        if value is not None:
+            when = as_aware_datetime(value)
+            return None if isinstance(when, str) else when
+        week = data.get("delivery_week") if deadline.data_key == "delivery_at" else None
+        if week is not None:
+            parsed = as_week(week)
+            return None if isinstance(parsed, str) else week_due(calendar, at, *parsed)
+        return None
+    return None  # NONE: terminal states
+
+
+def compute_due_batch(
+    deadline: Deadline, starts: Sequence[datetime], calendar: BusinessCalendar
+) -> list[datetime | None]:
+    """Due instants for many starts under one counted policy (the nightly job's call)."""
+    if deadline.kind is DeadlineKind.BUSINESS_DAYS:
+        return list(calendar.add_business_days_batch(starts, deadline.amount or 0))
+    if deadline.kind is DeadlineKind.BUSINESS_HOURS:
+        return list(calendar.add_business_hours_batch(starts, float(deadline.amount or 0)))
+    return [compute_due(deadline, s, calendar) for s in starts]

@@ -1,0 +1,118 @@
+"""From a label as people and legacy histories write it to a state of the catalogue.
+
+Histories spell the procedure's labels many ways: case (``client injoignable``),
+desk prefixes (``PT - Devis - …``), a trailing dot (``Etude de devis.``), extra
+fields (``En attente de séchage (45). % d'humidité 60.``), dropped little words
+(``Date Début Travaux``). `resolve` folds all of these onto one key; an unknown
+label raises `UnknownStateError` with the closest candidates, it never guesses.
+
+>>> resolve("PT - Devis - demande info complémentaire").code
+'devis_demande_info'
+>>> resolve("En attente de fournitures. Semaine: 14.").code
+'attente_fourniture'
+>>> resolve("AZ: Appels 24h").code
+'az_appel_24h'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import unicodedata
+import weakref
+
+from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue
+from etatmachine.errors import CatalogueError, UnknownStateError
+
+__all__ = ["label_key", "resolve"]
+
+# Little words that histories drop or add ("de la fourniture" / "de fourniture").
+_STOPWORDS = frozenset({"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"})
+# Desk prefixes written before a label in histories ("PT - Devis - …").
+_PREFIXES = ("pt", "devi", "re", "az")
+_EXTRAS = re.compile(
+    r"\(\s*\d+\s*\)"  # the history's (n)
+    r"|semaines?\s*:?\s*\d+"  # En attente de fournitures. Semaine: 14.
+    r"|%\s*d\W?\s*humidite\s*:?\s*\d+",  # % d'humidité 60
+)
+_NON_WORD = re.compile(r"[^a-z0-9%]+")
+
+
+def label_key(label: str) -> str:
+    """The normal form two spellings of one label share.
+
+    >>> label_key("Date Début Travaux") == label_key("Date début de travaux")
+    True
+    """
+    text = unicodedata.normalize("NFKD", label.replace("œ", "oe").replace("Œ", "OE"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = _EXTRAS.sub(" ", text)
+    words = []
+    for word in _NON_WORD.sub(" ", text).split():
+        if word in _STOPWORDS or word == "%":
+            continue
+        # plural -s folds onto the singular ("Appels", "fournitures")
+        words.append(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return " ".join(words)
+
+
+class _Index:
+    """Keys of every resolvable label and alias of one catalogue."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.by_key: dict[str, StateSpec] = {}
+        for state in catalogue:
+            self.by_key[state.code] = state
+            if not state.resolvable:
+                continue
+            for spelling in (state.label, *state.aliases):
+                key = label_key(spelling)
+                other = self.by_key.get(key)
+                if other is not None and other.code != state.code:
+                    raise CatalogueError(
+                        f"label {spelling!r} resolves to both {other.code!r} and "
+                        f"{state.code!r}; mark one `resolvable = false`",
+                        file=catalogue.file, state=state.code, field="label",
+                    )
+                self.by_key[key] = state
+
+    def lookup(self, label: str) -> StateSpec:
+        state = self.by_key.get(label)  # an exact code
+        if state is not None:
+            return state
+        key = label_key(label)
+        while True:
+            state = self.by_key.get(key)
+            if state is not None:
+                return state
+            head, _, rest = key.partition(" ")
+            if head not in _PREFIXES or not rest:
+                break
+            key = rest
+        close = difflib.get_close_matches(label_key(label), self.by_key, n=3, cutoff=0.6)
+        codes = list(dict.fromkeys(self.by_key[k].code for k in close))
+        raise UnknownStateError(label, codes)
+
+
+_indexes: weakref.WeakKeyDictionary[Catalogue, _Index] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def _index(catalogue: Catalogue) -> _Index:
+    index = _indexes.get(catalogue)
+    if index is None:
+        with _lock:
+            index = _indexes.get(catalogue)
+            if index is None:
+                index = _indexes[catalogue] = _Index(catalogue)
+    return index
+
+
+def resolve(label: str, catalogue: Catalogue | None = None) -> StateSpec:
+    """The state a code or a label (as written anywhere) names.
+
+    Raises `UnknownStateError` carrying the label and up to three closest codes.
+    """
+    return _index(catalogue if catalogue is not None else default_catalogue()).lookup(label)

@@ -1,0 +1,372 @@
+"""The rules a move must follow, each a named unit with a stable code.
+
+A rule is a function ``check(ref, ctx) -> Violation | None``: ``ref`` is the rule's
+parameters as the catalogue declares them, ``ctx`` the move being judged. Rules never
+raise for bad user input: they report it as a violation, so a caller sees every broken
+rule of a move at once. The engine decides which rules apply to which move; this module
+only knows how to judge one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from etatmachine.catalogue import StateSpec
+from etatmachine.dossier import Actor, Dossier
+from etatmachine.violations import Violation
+
+__all__ = [
+    "RULES",
+    "MoveContext",
+    "RuleInfo",
+    "as_aware_datetime",
+    "as_percent",
+    "as_week",
+    "violation",
+]
+
+PARIS_MONTH_DAY = "%m-%d"
+
+
+@dataclass(slots=True)
+class MoveContext:
+    """A move being judged: the file, where it goes, who asks, when, with what."""
+
+    dossier: Dossier
+    source: StateSpec | None
+    target: StateSpec
+    actor: Actor
+    at: datetime
+    local_day: date
+    """``at`` as a date in the platform's timezone (seasons are local)."""
+    comment: str | None
+    due: datetime | None
+    data: Mapping[str, Any]
+
+
+def violation(code: str, state: str, fr: str, en: str) -> Violation:
+    """A violation of rule ``code`` at ``state``, in French and English."""
+    return Violation(rule=code, state=state, message_fr=fr, message_en=en)
+
+
+# --- data coercion: what the data fields accept ---------------------------------------
+
+
+def as_aware_datetime(value: Any) -> datetime | str:
+    """The datetime a data field holds, or an English reason why it is not one."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return f"not an ISO 8601 date-time: {value!r}"
+    if not isinstance(value, datetime):
+        return f"not a date-time: {value!r}"
+    if value.tzinfo is None or value.utcoffset() is None:
+        return f"must be timezone-aware, got naive {value.isoformat()}"
+    return value
+
+
+def as_percent(value: Any) -> float | str:
+    """A humidity rate from 0 to 100, or an English reason why it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"not a number: {value!r}"
+    try:
+        number = float(value)
+    except ValueError:
+        return f"not a number: {value!r}"
+    if not 0 <= number <= 100:
+        return f"must be between 0 and 100, got {value!r}"
+    return number
+
+
+def as_week(value: Any) -> tuple[int | None, int] | str:
+    """An ISO week as ``(year or None, week)``: ``14``, ``"14"`` or ``"2023-W14"``."""
+    if isinstance(value, bool):
+        return f"not a week: {value!r}"
+    if isinstance(value, str):
+        text = value.strip()
+        year: int | None = None
+        if "-W" in text.upper():
+            y, _, w = text.upper().partition("-W")
+            if not (y.isdigit() and w.isdigit()):
+                return f"not an ISO week: {value!r}"
+            year, text = int(y), w
+        if not text.isdigit():
+            return f"not a week number: {value!r}"
+        value_int = int(text)
+    elif isinstance(value, int):
+        year, value_int = None, value
+    else:
+        return f"not a week: {value!r}"
+    if not 1 <= value_int <= 53:
+        return f"week must be between 1 and 53, got {value!r}"
+    return (year, value_int)
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def _comment_required(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ctx.comment is not None and ctx.comment.strip():
+        return None
+    return violation(
+        "comment_required", ctx.target.code,
+        f"« {ctx.target.label} » : il faut toujours justifier l'attente avec un commentaire.",
+        f"'{ctx.target.code}' is a wait: it must be justified by a non-blank comment.",
+    )
+
+
+def _role_reserved_enter(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ctx.actor.role in ref.roles:
+        return None
+    roles = ", ".join(r.value for r in ref.roles)
+    return violation(
+        "role_reserved", ctx.target.code,
+        f"« {ctx.target.label} » est réservée à : {roles} (pas à {ctx.actor.role.value}).",
+        f"'{ctx.target.code}' is reserved to {roles}; {ctx.actor.role.value} may not set it.",
+    )
+
+
+def _role_reserved_leave(ref: Any, ctx: MoveContext) -> Violation | None:
+    assert ctx.source is not None
+    if ctx.actor.role in ref.roles:
+        return None
+    roles = ", ".join(r.value for r in ref.roles)
+    return violation(
+        "role_reserved", ctx.source.code,
+        f"« {ctx.source.label} » est réservée à : {roles} ; il ne faut pas y toucher.",
+        f"'{ctx.source.code}' is reserved to {roles}; {ctx.actor.role.value} may not "
+        "touch it.",
+    )
+
+
+def _insurer_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ctx.dossier.insurer in ref.insurers:
+        return None
+    allowed = ", ".join(ref.insurers)
+    return violation(
+        "insurer_restricted", ctx.target.code,
+        f"« {ctx.target.label} » ne concerne que les dossiers {allowed} "
+        f"(dossier : {ctx.dossier.insurer or 'compagnie inconnue'}).",
+        f"'{ctx.target.code}' is only for {allowed} files "
+        f"(this file: {ctx.dossier.insurer or 'no insurer'}).",
+    )
+
+
+def _flag_required(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ref.flag in ctx.dossier.flags:
+        return None
+    return violation(
+        "flag_required", ctx.target.code,
+        f"« {ctx.target.label} » exige un dossier marqué {ref.flag}.",
+        f"'{ctx.target.code}' needs a file flagged {ref.flag!r}.",
+    )
+
+
+def _channel_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ctx.dossier.channel in ref.channels:
+        return None
+    allowed = ", ".join(ref.channels)
+    return violation(
+        "channel_restricted", ctx.target.code,
+        f"« {ctx.target.label} » ne concerne que les dossiers arrivés par {allowed}.",
+        f"'{ctx.target.code}' is only for files that came through {allowed} "
+        f"(this file: {ctx.dossier.channel or 'no channel'}).",
+    )
+
+
+def _season_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
+    day = ctx.local_day.strftime(PARIS_MONTH_DAY)
+    inside = ref.start <= day <= ref.end if ref.start <= ref.end else (
+        day >= ref.start or day <= ref.end
+    )
+    if inside:
+        return None
+    return violation(
+        "season_restricted", ctx.target.code,
+        f"« {ctx.target.label} » ne s'utilise qu'entre le {ref.start} et le {ref.end} "
+        f"(mois-jour), pas le {ctx.local_day.isoformat()}.",
+        f"'{ctx.target.code}' may only be set between {ref.start} and {ref.end} (month-day), "
+        f"not on {ctx.local_day.isoformat()}.",
+    )
+
+
+def _check_value(kind: str, value: Any) -> str | None:
+    if kind == "datetime":
+        got = as_aware_datetime(value)
+    elif kind == "percent":
+        got = as_percent(value)
+    elif kind == "week_or_datetime":
+        got = as_aware_datetime(value)
+        if isinstance(got, str):
+            return got
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"not a whole number: {value!r}"
+    else:  # bool
+        return None if isinstance(value, bool) else f"not true/false: {value!r}"
+    return got if isinstance(got, str) else None
+
+
+def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
+    data = ctx.data
+    names = (ref.field, *ref.alternatives)
+    present = [name for name in names if data.get(name) is not None]
+    if not present:
+        wanted = " or ".join(names)
+        return violation(
+            "data_required", ctx.target.code,
+            f"« {ctx.target.label} » exige la donnée {wanted}.",
+            f"'{ctx.target.code}' needs the data field {wanted}.",
+        )
+    name = present[0]
+    if name == ref.field:
+        problem = _check_value(ref.type, data[name])
+    else:  # an alternative: a week for a delivery
+        week = as_week(data[name])
+        problem = week if isinstance(week, str) else None
+    if problem is None:
+        return None
+    return violation(
+        "data_required", ctx.target.code,
+        f"« {ctx.target.label} » : donnée {name} invalide ({problem}).",
+        f"'{ctx.target.code}': data field {name} is invalid: {problem}.",
+    )
+
+
+def _contact_attempts_required(ref: Any, ctx: MoveContext) -> Violation | None:
+    given = ctx.data.get("attempts")
+    if given is not None and (
+        isinstance(given, bool) or not isinstance(given, int) or given < 0
+    ):
+        return violation(
+            "contact_attempts_required", ctx.target.code,
+            f"Nombre de relances invalide : {given!r} (un entier positif ou nul).",
+            f"attempts must be a whole number >= 0, got {given!r}.",
+        )
+    attempts = max(ctx.dossier.contact_attempts, given or 0)
+    if attempts >= ref.minimum:
+        return None
+    return violation(
+        "contact_attempts_required", ctx.target.code,
+        f"« {ctx.target.label} » seulement après au moins {ref.minimum} relances "
+        f"({attempts} faites).",
+        f"'{ctx.target.code}' needs at least {ref.minimum} contact attempts first "
+        f"({attempts} recorded).",
+    )
+
+
+def _confirmation_required(ref: Any, ctx: MoveContext) -> Violation | None:
+    if ctx.data.get(ref.field) is True:
+        return None
+    source = ctx.source.label if ctx.source else "?"
+    return violation(
+        "confirmation_required", ctx.target.code,
+        f"L'artisan doit confirmer le RDV proposé (« {source} ») avant de passer en "
+        f"« {ctx.target.label} » (donnée {ref.field} = vrai).",
+        f"The proposed slot must be confirmed before '{ctx.target.code}' "
+        f"(data field {ref.field} = true).",
+    )
+
+
+def _deadline_passed(ref: Any, ctx: MoveContext) -> Violation | None:
+    due = ctx.dossier.due_at
+    if due is None or ctx.at <= due:
+        return None
+    source = ctx.source.label if ctx.source else "?"
+    return violation(
+        "deadline_passed", ctx.target.code,
+        f"Le délai de « {source} » est dépassé depuis le {due.isoformat()} : "
+        "il faut ouvrir une réclamation pour délais.",
+        f"the deadline of '{ctx.dossier.state}' passed at {due.isoformat()}: "
+        "open a complaint instead.",
+    )
+
+
+def _appointment_too_far(ref: Any, ctx: MoveContext) -> Violation | None:
+    when = as_aware_datetime(ctx.data.get(ref.field))
+    if isinstance(when, str):
+        return None  # data_required reports a missing or bad appointment
+    if when - ctx.at <= timedelta(days=ref.days):
+        return None
+    return violation(
+        "appointment_too_far", ctx.target.code,
+        f"RDV à plus de {ref.days} jours ({when.date().isoformat()}) : utiliser "
+        f"la date d'action « {ref.instead} » si c'est la demande du client.",
+        f"appointment more than {ref.days} days out ({when.date().isoformat()}): "
+        f"use '{ref.instead}' when the insured asked for it.",
+    )
+
+
+Check = Callable[[Any, MoveContext], Violation | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule's code, what it checks (for docs and ``explain``), and its check."""
+
+    code: str
+    summary_en: str
+    summary_fr: str
+    check: Check | None
+    """None for the rules the engine judges itself (graph, time order, due override)."""
+
+
+RULES: Final[Mapping[str, RuleInfo]] = {
+    r.code: r
+    for r in (
+        RuleInfo("move_not_allowed", "The move is not in the catalogue (or the file is closed).",
+                 "Le passage n'est pas prévu par le catalogue (ou le dossier est clos).", None),
+        RuleInfo("out_of_order", "A move cannot be dated before the file's last change.",
+                 "Un passage ne peut pas être antérieur au dernier changement du dossier.",
+                 None),
+        RuleInfo("due_date_locked",
+                 "The due date of ouverture/travaux and « ne pas toucher » states is the "
+                 "reference for lateness: it cannot be rescheduled or overridden.",
+                 "Il ne faut pas les changer : on veut suivre le retard du prestataire.", None),
+        RuleInfo("due_not_overridable",
+                 "The state's due date is computed from its deadline; none may be given.",
+                 "L'échéance de cette date d'action est calculée ; elle ne se saisit pas.",
+                 None),
+        RuleInfo("comment_required", "Every wait must be justified by a comment.",
+                 "Il faut toujours justifier l'attente avec un commentaire.",
+                 _comment_required),
+        RuleInfo("role_reserved", "Only the named desk may set (or leave) the state.",
+                 "Date d'action réservée à un service.", _role_reserved_enter),
+        RuleInfo("insurer_restricted", "The state belongs to some insurers' files only.",
+                 "Date d'action propre à certaines compagnies.", _insurer_restricted),
+        RuleInfo("flag_required", "The file must carry a flag (e.g. REN-EXPERT).",
+                 "Le dossier doit porter un marqueur (ex. REN-EXPERT).", _flag_required),
+        RuleInfo("channel_restricted", "The state belongs to files of some channels (Sinapps).",
+                 "Date d'action propre à un canal (Sinapps, Darva).", _channel_restricted),
+        RuleInfo("season_restricted", "The state may only be set within a season (summer).",
+                 "Date d'action utilisée exclusivement en période d'été.", _season_restricted),
+        RuleInfo("data_required",
+                 "The move must carry a datum: humidity %, appointment, delivery date.",
+                 "Le passage exige une donnée : % d'humidité, date de RDV, date de livraison.",
+                 _data_required),
+        RuleInfo("contact_attempts_required", "« Client injoignable » after 3 attempts at least.",
+                 "Client injoignable : suite à au moins 3 relances.",
+                 _contact_attempts_required),
+        RuleInfo("confirmation_required",
+                 "A slot proposed from the availability grid becomes « Première visite » "
+                 "only once the contractor confirms it.",
+                 "L'artisan doit confirmer le RDV et changer en « Première visite ».",
+                 _confirmation_required),
+        RuleInfo("deadline_passed",
+                 "A chase by the insurer or the insured is only recorded while the current "
+                 "deadline runs; past it, a complaint is opened instead.",
+                 "Relance seulement dans le délai ; au-delà, on active une réclamation.",
+                 _deadline_passed),
+        RuleInfo("appointment_too_far",
+                 "A first visit more than 7 days out must use the client-request state.",
+                 "Première visite à plus de 7 jours : « demandée par le client ».",
+                 _appointment_too_far),
+    )
+}
+
+LEAVE_CHECKS: Final[Mapping[str, Check]] = {"role_reserved": _role_reserved_leave}
+"""Checks of a source state's rules that apply when a file leaves it."""

@@ -1,0 +1,526 @@
+"""The machine: a catalogue compiled once into a `transitions` graph, shared by all dossiers.
+
+This is the only module that imports `transitions`. The `Machine` holds the states and
+every move (explicit, group and resume moves) with ``auto_transitions=False``, so no move
+exists that the catalogue did not declare. It has no model attached: dossiers are
+immutable values, and a move returns a new dossier (``version + 1``, one more history
+entry) plus the effects the caller should perform. The hot path reads the move table
+the machine was built from, with each move's rule checks bound once at build time.
+
+>>> from datetime import datetime
+>>> from etatmachine import Actor, Role, Workflow
+>>> from etatmachine.business_calendar import PARIS
+>>> wf = Workflow.default()
+>>> contractor = Actor(role=Role.CONTRACTOR, id="995")
+>>> d, _ = wf.open("D-1", actor=contractor, at=datetime(2023, 1, 20, 15, 4, tzinfo=PARIS))
+>>> d.state, d.due_at.isoformat()
+('contact_client_devis', '2023-01-23T15:04:00+01:00')
+>>> d, _ = wf.move(d, "Première visite", actor=contractor,
+...                at=datetime(2023, 1, 21, 9, 0, tzinfo=PARIS),
+...                data={"appointment_at": datetime(2023, 1, 25, 9, 0, tzinfo=PARIS)})
+>>> d.state, d.version, len(d.history)
+('premiere_visite', 1, 2)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from transitions import Machine
+
+from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
+from etatmachine.catalogue import (
+    Catalogue,
+    DeadlineKind,
+    StateKind,
+    StateSpec,
+    default_catalogue,
+    load_catalogue,
+)
+from etatmachine.deadlines import compute_due
+from etatmachine.dossier import Actor, Dossier, HistoryEntry, JsonValue
+from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
+from etatmachine.errors import MoveRefused
+from etatmachine.labels import resolve
+from etatmachine.rules import LEAVE_CHECKS, RULES, Check, MoveContext, violation
+from etatmachine.violations import Violation
+
+__all__ = ["Moved", "Verdict", "Workflow"]
+
+
+class Moved(NamedTuple):
+    """What an accepted move returns: the new dossier and the effects to perform."""
+
+    dossier: Dossier
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a move is allowed now, and what it still needs (comment, data fields)."""
+
+    target: str
+    allowed: bool
+    violations: tuple[Violation, ...]
+    needs: tuple[str, ...]
+    """Inputs the move will require: ``comment``, ``due`` or data field names."""
+
+
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
+# Rules that depend on what the caller passes with a move, not on the file: allowed_moves
+# reports them as needs rather than refusals.
+_INPUT_RULES = frozenset({"comment_required", "data_required", "confirmation_required",
+                          "appointment_too_far"})
+
+
+def _json_value(value: Any) -> JsonValue:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class Workflow:
+    """A compiled catalogue: judges, applies and explains moves on dossiers.
+
+    Immutable and thread-safe once built; build one per catalogue and share it.
+    """
+
+    def __init__(self, catalogue: Catalogue, *, calendar: CalendarConfig | None = None) -> None:
+        self.catalogue = catalogue
+        self.calendar_config = calendar or CalendarConfig()
+        self._calendars: dict[str | None, BusinessCalendar] = {}
+        self._calendar_lock = threading.Lock()
+        self.machine = self._build_machine(catalogue)
+        # The move table, read back from the machine: explicit targets and resume targets.
+        self._explicit: dict[str, frozenset[str]] = {}
+        self._resume: dict[str, frozenset[str]] = {}
+        for state in catalogue:
+            triggers = set(self.machine.get_triggers(state.code))
+            explicit = frozenset(catalogue.moves_from(state.code))
+            self._explicit[state.code] = explicit
+            self._resume[state.code] = frozenset(triggers - explicit)
+        self._checks: dict[tuple[str | None, str], tuple[tuple[Check, Any], ...]] = {}
+        for state in catalogue:
+            self._checks[(None, state.code)] = self._bind(None, state)
+            for target in self._explicit[state.code] | self._resume[state.code]:
+                self._checks[(state.code, target)] = self._bind(state, catalogue.state(target))
+
+    # -- construction -----------------------------------------------------------------
+
+    @classmethod
+    def default(cls, *, calendar: CalendarConfig | None = None) -> Workflow:
+        """The workflow of the bundled procedure (built once per calendar config)."""
+        key = calendar or CalendarConfig()
+        with _DEFAULT_LOCK:
+            wf = _DEFAULTS.get(key)
+            if wf is None:
+                wf = _DEFAULTS[key] = cls(default_catalogue(), calendar=key)
+        return wf
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, calendar: CalendarConfig | None = None) -> Workflow:
+        """A workflow from a user's catalogue file (TOML or JSON), checked when loaded."""
+        return cls(load_catalogue(path), calendar=calendar)
+
+    @staticmethod
+    def _build_machine(catalogue: Catalogue) -> Machine:
+        codes = [s.code for s in catalogue]
+        initial = next(s.code for s in catalogue if s.initial)
+        machine = Machine(
+            model=None, states=codes, initial=initial, auto_transitions=False,
+            ignore_invalid_triggers=False, send_event=True,
+        )
+        for state in catalogue:
+            for target in catalogue.moves_from(state.code):
+                machine.add_transition(trigger=target, source=state.code, dest=target)
+            for target in catalogue.resume_targets(state.code):
+                if target not in catalogue.moves_from(state.code):
+                    machine.add_transition(trigger=target, source=state.code, dest=target)
+        return machine
+
+    def _bind(self, source: StateSpec | None, target: StateSpec) -> tuple[tuple[Check, Any], ...]:
+        """The checks of one move, in a fixed order: leaving, the move's own, entering."""
+        checks: list[tuple[Check, Any]] = []
+        if source is not None:
+            for ref in source.rules:
+                leave = LEAVE_CHECKS.get(ref.code)
+                if leave is not None and getattr(ref, "leave", False):
+                    checks.append((leave, ref))
+            move = self.catalogue.moves_from(source.code).get(target.code)
+            for ref in move.rules if move else ():
+                check = RULES[ref.code].check
+                if check is not None:
+                    checks.append((check, ref))
+        for ref in target.rules:
+            if ref.code == "deadline_passed" and source is None:
+                continue  # a chase needs a running deadline to be judged against
+            check = RULES[ref.code].check
+            if check is not None:
+                checks.append((check, ref))
+        return tuple(checks)
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def state(self, code_or_label: str) -> StateSpec:
+        """The state a code or a label names (see `etatmachine.labels.resolve`)."""
+        return resolve(code_or_label, self.catalogue)
+
+    def calendar(self, subdivision: str | None = None) -> BusinessCalendar:
+        """The business calendar of a subdivision (None: the workflow's default)."""
+        cal = self._calendars.get(subdivision)
+        if cal is None:
+            with self._calendar_lock:
+                cal = self._calendars.get(subdivision)
+                if cal is None:
+                    config = self.calendar_config
+                    if subdivision is not None:
+                        config = config.model_copy(update={"subdivision": subdivision})
+                        config = CalendarConfig.model_validate(config.model_dump())
+                    cal = self._calendars[subdivision] = BusinessCalendar(config)
+        return cal
+
+    def targets(self, code: str) -> frozenset[str]:
+        """Every state a file in ``code`` may move to (explicit moves and resumes)."""
+        return self._explicit[code] | self._resume[code]
+
+    # -- judging ----------------------------------------------------------------------
+
+    def _judge(
+        self,
+        dossier: Dossier,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any],
+        *,
+        opening: bool = False,
+        inputs: bool = True,
+    ) -> tuple[list[Violation], datetime | None, list[Effect]]:
+        """Every violation of a move, the due date it would set, and refusal effects."""
+        violations: list[Violation] = []
+        refusal_effects: list[Effect] = []
+        source = None if opening else self.catalogue.state(dossier.state)
+        key = (None if source is None else source.code, target.code)
+        checks = self._checks.get(key)
+        if checks is None:
+            assert source is not None
+            checks = self._checks[(None, target.code)]  # still report the target's rules
+            if source.terminal:
+                violations.append(violation(
+                    "move_not_allowed", source.code,
+                    f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
+                    f"the file is closed ('{source.code}'): no move is possible.",
+                ))
+            else:
+                violations.append(violation(
+                    "move_not_allowed", source.code,
+                    f"Passage non prévu : « {source.label} » → « {target.label} ».",
+                    f"no move from '{source.code}' to '{target.code}' in the catalogue.",
+                ))
+        elif source is not None and target.code in self._resume[source.code]:
+            back_to = dossier.interrupted
+            if back_to is not None and back_to != target.code:
+                violations.append(violation(
+                    "move_not_allowed", source.code,
+                    f"« {source.label} » reprend l'étape interrompue ({back_to}), "
+                    f"pas « {target.label} ».",
+                    f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
+                    f"not '{target.code}'.",
+                ))
+        last = dossier.last_at
+        if last is not None and at < last:
+            violations.append(violation(
+                "out_of_order", target.code,
+                f"Date {at.isoformat()} antérieure au dernier changement ({last.isoformat()}).",
+                f"at {at.isoformat()} is earlier than the file's last change "
+                f"({last.isoformat()}).",
+            ))
+        local_day = at.astimezone(PARIS).date()
+        ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
+        for check, ref in checks:
+            if not inputs and ref.code in _INPUT_RULES:
+                continue
+            found = check(ref, ctx)
+            if found is not None:
+                violations.append(found)
+                if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
+                    assert dossier.due_at is not None
+                    refusal_effects.append(ComplaintToOpen(
+                        dossier_id=dossier.id, state=dossier.state, at=at,
+                        overdue_since=dossier.due_at, reason=found.message_en,
+                    ))
+        deadline = target.deadline
+        if due is not None:
+            locked = target.rule("due_date_locked") is not None
+            if deadline.kind is DeadlineKind.NONE:
+                violations.append(violation(
+                    "due_not_overridable", target.code,
+                    f"« {target.label} » est un état final : pas d'échéance.",
+                    f"'{target.code}' is a closing state: it takes no due date.",
+                ))
+            elif not (deadline.overridable or deadline.kind is DeadlineKind.GIVEN):
+                code = "due_date_locked" if locked else "due_not_overridable"
+                violations.append(violation(
+                    code, target.code,
+                    f"L'échéance de « {target.label} » est calculée ({deadline.figure}) "
+                    "et ne se saisit pas.",
+                    f"the due date of '{target.code}' is computed ({deadline.figure}); "
+                    "none may be given.",
+                ))
+        due_at = compute_due(
+            deadline, at, self.calendar(dossier.subdivision),
+            current_due=dossier.due_at, given=due, data=data,
+        )
+        if (
+            due_at is None
+            and deadline.kind is DeadlineKind.GIVEN
+            and inputs
+            and not any(v.rule == "data_required" for v in violations)
+        ):
+            field = deadline.data_key or "due"
+            violations.append(violation(
+                "data_required", target.code,
+                f"« {target.label} » exige une échéance ({field}).",
+                f"'{target.code}' needs its due date given ({field}).",
+            ))
+        return violations, due_at, refusal_effects
+
+    def _effects(self, dossier: Dossier, target: StateSpec, at: datetime,
+                 comment: str | None, due_at: datetime | None) -> tuple[Effect, ...]:
+        out: list[Effect] = []
+        for effect in target.effects:
+            if effect.kind == "relaunch_surveyor":
+                out.append(SurveyorRelaunch(dossier_id=dossier.id, state=target.code, at=at,
+                                            due_at=due_at))
+            elif effect.kind == "sinapps_anomaly" and dossier.channel == "sinapps":
+                out.append(SinappsAnomaly(dossier_id=dossier.id, state=target.code, at=at,
+                                          comment=comment))
+        return tuple(out)
+
+    # -- the API ----------------------------------------------------------------------
+
+    def open(
+        self,
+        dossier_id: str,
+        state: str | None = None,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        insurer: str | None = None,
+        channel: str | None = None,
+        subdivision: str | None = None,
+        contractor: str | None = None,
+        flags: Iterable[str] = (),
+        mid_flow: bool = False,
+    ) -> Moved:
+        """Open a dossier in an initial state (the first one by default).
+
+        ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
+        starts in the middle of a file.
+        """
+        require_aware(at, "at")
+        if due is not None:
+            require_aware(due, "due")
+        target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
+        dossier = Dossier(
+            id=dossier_id, state=target.code, due_at=None, insurer=insurer, channel=channel,
+            subdivision=subdivision, contractor=contractor, flags=frozenset(flags),
+        )
+        values = data if data is not None else _NO_DATA
+        violations, due_at, _ = self._judge(
+            dossier, target, actor, at, comment, due, values, opening=True
+        )
+        if not (target.initial or mid_flow):
+            initial = ", ".join(s.code for s in self.catalogue if s.initial)
+            violations.insert(0, violation(
+                "move_not_allowed", target.code,
+                f"Un dossier ne s'ouvre pas en « {target.label} » (ouvertures : {initial}).",
+                f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
+            ))
+        if violations:
+            raise MoveRefused(dossier_id, "(new)", target.code, violations)
+        entry = HistoryEntry(
+            kind="open", source=None, target=target.code, at=at, actor=actor, comment=comment,
+            due_at=due_at, data={k: _json_value(v) for k, v in values.items()},
+        )
+        opened = dossier.model_copy(update={"due_at": due_at, "history": (entry,)})
+        return Moved(opened, self._effects(opened, target, at, comment, due_at))
+
+    def move(
+        self,
+        dossier: Dossier,
+        to: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Moved:
+        """Move a dossier to a new action date; raise `MoveRefused` with every broken rule.
+
+        ``to`` is a state code or a label. The given dossier is never changed.
+        """
+        require_aware(at, "at")
+        if due is not None:
+            require_aware(due, "due")
+        target = self.state(to)
+        values = data if data is not None else _NO_DATA
+        violations, due_at, refusal_effects = self._judge(
+            dossier, target, actor, at, comment, due, values
+        )
+        if violations:
+            raise MoveRefused(dossier.id, dossier.state, target.code, violations,
+                              refusal_effects)
+        source_kind = self.catalogue.state(dossier.state).kind
+        if target.kind is StateKind.WAIT:
+            interrupted = dossier.state if source_kind is StateKind.OPERATIONAL else (
+                dossier.interrupted
+            )
+        else:
+            interrupted = None
+        entry = HistoryEntry.model_construct(
+            kind="move", source=dossier.state, target=target.code, at=at, actor=actor,
+            comment=comment, due_at=due_at,
+            data=MappingProxyType({k: _json_value(v) for k, v in values.items()}),
+        )
+        moved = dossier.model_copy(update={
+            "state": target.code,
+            "due_at": due_at,
+            "version": dossier.version + 1,
+            "interrupted": interrupted,
+            "contact_attempts": dossier.contact_attempts
+            if target.kind is StateKind.WAIT else 0,
+            "history": (*dossier.history, entry),
+        })
+        return Moved(moved, self._effects(moved, target, at, comment, due_at))
+
+    def explain(
+        self,
+        dossier: Dossier,
+        to: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[Violation, ...]:
+        """The violations a move would have, without raising or changing anything."""
+        require_aware(at, "at")
+        if due is not None:
+            require_aware(due, "due")
+        violations, _, _ = self._judge(
+            dossier, self.state(to), actor, at, comment, due,
+            data if data is not None else _NO_DATA,
+        )
+        return tuple(violations)
+
+    def allowed_moves(self, dossier: Dossier, *, actor: Actor, at: datetime) -> list[Verdict]:
+        """Every target of the current state with its verdict for this actor at ``at``.
+
+        Rules on the move's inputs (comment, data) are listed as ``needs``, not refusals.
+        """
+        require_aware(at, "at")
+        out: list[Verdict] = []
+        for code in sorted(self.targets(dossier.state)):
+            target = self.catalogue.state(code)
+            violations, _, _ = self._judge(
+                dossier, target, actor, at, None, None, _NO_DATA, inputs=False
+            )
+            needs = [ref.field for ref in target.rules if ref.code == "data_required"]
+            if target.rule("comment_required") is not None:
+                needs.insert(0, "comment")
+            if target.deadline.kind is DeadlineKind.GIVEN and target.deadline.data_key is None:
+                needs.append("due")
+            out.append(Verdict(code, not violations, tuple(violations), tuple(needs)))
+        return out
+
+    def reschedule(
+        self,
+        dossier: Dossier,
+        due: datetime,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+    ) -> Moved:
+        """Change the current due date, where the state allows it."""
+        require_aware(at, "at")
+        require_aware(due, "due")
+        state = self.catalogue.state(dossier.state)
+        violations: list[Violation] = []
+        if state.terminal:
+            violations.append(violation(
+                "move_not_allowed", state.code, "Le dossier est clos.",
+                "the file is closed: nothing to reschedule.",
+            ))
+        if state.rule("due_date_locked") is not None:
+            violations.append(violation(
+                "due_date_locked", state.code,
+                f"Il ne faut pas changer l'échéance de « {state.label} » : elle sert à "
+                "suivre le retard.",
+                f"the due date of '{state.code}' is locked: it is the reference for lateness.",
+            ))
+        reserved = state.rule("role_reserved")
+        if reserved is not None and actor.role not in reserved.roles:
+            roles = ", ".join(r.value for r in reserved.roles)
+            violations.append(violation(
+                "role_reserved", state.code,
+                f"« {state.label} » est réservée à : {roles}.",
+                f"'{state.code}' is reserved to {roles}; {actor.role.value} may not touch it.",
+            ))
+        last = dossier.last_at
+        if last is not None and at < last:
+            violations.append(violation(
+                "out_of_order", state.code,
+                f"Date {at.isoformat()} antérieure au dernier changement.",
+                f"at {at.isoformat()} is earlier than the file's last change "
+                f"({last.isoformat()}).",
+            ))
+        if violations:
+            raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
+        entry = HistoryEntry(kind="reschedule", source=dossier.state, target=dossier.state,
+                             at=at, actor=actor, comment=comment, due_at=due)
+        return Moved(dossier.model_copy(update={
+            "due_at": due, "version": dossier.version + 1,
+            "history": (*dossier.history, entry),
+        }), ())
+
+    def record_contact_attempt(
+        self, dossier: Dossier, *, actor: Actor, at: datetime, comment: str | None = None
+    ) -> Moved:
+        """Count one attempt to reach the insured (« Client injoignable » needs 3)."""
+        require_aware(at, "at")
+        last = dossier.last_at
+        if last is not None and at < last:
+            raise MoveRefused(dossier.id, dossier.state, dossier.state, [violation(
+                "out_of_order", dossier.state,
+                f"Date {at.isoformat()} antérieure au dernier changement.",
+                f"at {at.isoformat()} is earlier than the file's last change "
+                f"({last.isoformat()}).",
+            )])
+        entry = HistoryEntry(kind="contact_attempt", source=dossier.state, target=dossier.state,
+                             at=at, actor=actor, comment=comment, due_at=dossier.due_at)
+        return Moved(dossier.model_copy(update={
+            "contact_attempts": dossier.contact_attempts + 1,
+            "version": dossier.version + 1,
+            "history": (*dossier.history, entry),
+        }), ())
+
+
+_DEFAULTS: dict[CalendarConfig, Workflow] = {}
+_DEFAULT_LOCK = threading.Lock()
