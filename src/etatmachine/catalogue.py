@@ -351,8 +351,13 @@ class Catalogue:
     # -- construction -----------------------------------------------------------------
 
     def _expand_names(
-        self, names: tuple[str, ...], groups: Mapping[str, tuple[str, ...]], *, where: str,
-        file: str | None, field: str,
+        self,
+        names: tuple[str, ...],
+        groups: Mapping[str, tuple[str, ...]],
+        *,
+        where: str,
+        file: str | None,
+        field: str,
     ) -> list[str]:
         out: list[str] = []
         for name in names:
@@ -395,39 +400,54 @@ class Catalogue:
     def _check(self, file: str | None) -> None:
         for code, s in self._states.items():
             if s.phase not in self._phases:
-                raise CatalogueError(f"unknown phase {s.phase!r}", file=file, state=code,
-                                     field="phase")
+                raise CatalogueError(
+                    f"unknown phase {s.phase!r}", file=file, state=code, field="phase"
+                )
             phase = self._phases[s.phase]
             if s.column is not None and s.column not in phase.columns:
                 raise CatalogueError(
                     f"column {s.column!r} is not one of phase {phase.code!r}'s columns "
-                    f"{list(phase.columns)}", file=file, state=code, field="column",
+                    f"{list(phase.columns)}",
+                    file=file,
+                    state=code,
+                    field="column",
                 )
             if s.terminal:
                 if self._moves[code]:
                     raise CatalogueError(
                         f"terminal state has exits: {sorted(self._moves[code])}",
-                        file=file, state=code, field="moves",
+                        file=file,
+                        state=code,
+                        field="moves",
                     )
                 if s.deadline.kind is not DeadlineKind.NONE:
-                    raise CatalogueError("a terminal state has no deadline", file=file,
-                                         state=code, field="deadline")
+                    raise CatalogueError(
+                        "a terminal state has no deadline", file=file, state=code, field="deadline"
+                    )
             else:
                 if not self._moves[code]:
-                    raise CatalogueError("no way out of a non-terminal state", file=file,
-                                         state=code, field="moves")
+                    raise CatalogueError(
+                        "no way out of a non-terminal state", file=file, state=code, field="moves"
+                    )
                 if s.deadline.kind is DeadlineKind.NONE:
                     raise CatalogueError(
-                        "only terminal states may have no deadline", file=file, state=code,
+                        "only terminal states may have no deadline",
+                        file=file,
+                        state=code,
                         field="deadline",
                     )
                 if s.owner is None:
-                    raise CatalogueError("a non-terminal state needs an owner", file=file,
-                                         state=code, field="owner")
+                    raise CatalogueError(
+                        "a non-terminal state needs an owner", file=file, state=code, field="owner"
+                    )
             for rule in s.rules:
                 if rule.code == "appointment_too_far" and rule.instead not in self._states:
-                    raise CatalogueError(f"unknown state {rule.instead!r}", file=file,
-                                         state=code, field="rules.instead")
+                    raise CatalogueError(
+                        f"unknown state {rule.instead!r}",
+                        file=file,
+                        state=code,
+                        field="rules.instead",
+                    )
         initial = [c for c, s in self._states.items() if s.initial]
         if not initial:
             raise CatalogueError("no initial state", file=file, field="initial")
@@ -440,8 +460,9 @@ class Catalogue:
                     todo.append(target)
         for code in self._states:
             if code not in seen:
-                raise CatalogueError("unreachable from any initial state", file=file,
-                                     state=code, field="moves")
+                raise CatalogueError(
+                    "unreachable from any initial state", file=file, state=code, field="moves"
+                )
         terminals = {c for c, s in self._states.items() if s.terminal}
         if not terminals:
             raise CatalogueError("no terminal state", file=file, field="kind")
@@ -459,8 +480,9 @@ class Catalogue:
                     todo.append(src)
         for code in self._states:
             if code not in can_end:
-                raise CatalogueError("a cycle with no way to a terminal state", file=file,
-                                     state=code, field="moves")
+                raise CatalogueError(
+                    "a cycle with no way to a terminal state", file=file, state=code, field="moves"
+                )
 
     def _resume_targets(self) -> dict[str, frozenset[str]]:
         """For each resumable wait: the operational states it can have interrupted.
@@ -503,7 +525,9 @@ class Catalogue:
         return code in self._states
 
     def __repr__(self) -> str:
-        return f"<Catalogue {self.name} {self.version}: {len(self)} states, {self.move_count} moves>"
+        return (
+            f"<Catalogue {self.name} {self.version}: {len(self)} states, {self.move_count} moves>"
+        )
 
     @property
     def states(self) -> tuple[StateSpec, ...]:
@@ -555,8 +579,12 @@ class Catalogue:
             "phases": [p.model_dump(mode="json", exclude_defaults=True) for p in self.phases],
             "states": [
                 s.model_dump(mode="json", exclude_defaults=True)
-                | {"moves": [m.model_dump(mode="json", exclude_defaults=True)
-                             for m in self._moves[s.code].values()]}
+                | {
+                    "moves": [
+                        m.model_dump(mode="json", exclude_defaults=True)
+                        for m in self._moves[s.code].values()
+                    ]
+                }
                 for s in self.states
             ],
         }
@@ -599,10 +627,7 @@ def load_catalogue(path: str | Path) -> Catalogue:
     except UnicodeDecodeError as exc:
         raise CatalogueError(f"not UTF-8 text (byte {exc.start})", file=name) from None
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text)
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         kind = "JSON" if path.suffix == ".json" else "TOML"
         raise CatalogueError(f"invalid {kind}: {exc}", file=name) from None

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -24,19 +23,36 @@ from pydantic import (
 
 from etatmachine.roles import Role
 
-__all__ = ["Actor", "Dossier", "EntryKind", "HistoryEntry", "JsonValue"]
+__all__ = ["Actor", "Dossier", "EntryKind", "FrozenData", "HistoryEntry", "JsonValue"]
 
 JsonValue = str | int | float | bool | None
 """What a history entry's data holds: datetimes are stored as ISO 8601 strings."""
 
 
-def _freeze(value: Mapping[str, JsonValue]) -> Mapping[str, JsonValue]:
-    return MappingProxyType(dict(value))
+class FrozenData(dict[str, JsonValue]):
+    """A history entry's data: a dict that refuses every change (and still pickles)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("history entry data is immutable")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[type[FrozenData], tuple[dict[str, JsonValue]]]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenData:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FrozenData:
+        return self
 
 
-FrozenData = Annotated[
+_Data = Annotated[
     Mapping[str, JsonValue],
-    AfterValidator(_freeze),
+    AfterValidator(FrozenData),
     PlainSerializer(dict, return_type=dict[str, JsonValue]),
 ]
 
@@ -72,7 +88,7 @@ class HistoryEntry(BaseModel):
     comment: str | None = None
     due_at: AwareDatetime | None = None
     """The due date set by this entry (the dossier's due date after it)."""
-    data: FrozenData = Field(default_factory=lambda: MappingProxyType({}))
+    data: _Data = Field(default_factory=FrozenData)
 
 
 class Dossier(BaseModel):

@@ -39,6 +39,4 @@ class ComplaintToOpen(_Effect):
     reason: str
 
 
-Effect = Annotated[
-    SurveyorRelaunch | SinappsAnomaly | ComplaintToOpen, Field(discriminator="kind")
-]
+Effect = Annotated[SurveyorRelaunch | SinappsAnomaly | ComplaintToOpen, Field(discriminator="kind")]

@@ -78,9 +78,7 @@ class NaiveDatetimeError(EtatmachineError, ValueError):
     def __init__(self, value: Any, what: str = "datetime") -> None:
         self.value = value
         self.what = what
-        super().__init__(
-            f"{what} must be timezone-aware (e.g. Europe/Paris), got naive {value!r}"
-        )
+        super().__init__(f"{what} must be timezone-aware (e.g. Europe/Paris), got naive {value!r}")
 
 
 class MoveRefused(EtatmachineError):

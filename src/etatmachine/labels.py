@@ -74,7 +74,9 @@ class _Index:
                     raise CatalogueError(
                         f"label {spelling!r} resolves to both {other.code!r} and "
                         f"{state.code!r}; mark one `resolvable = false`",
-                        file=catalogue.file, state=state.code, field="label",
+                        file=catalogue.file,
+                        state=state.code,
+                        field="label",
                     )
                 self.by_key[key] = state
 

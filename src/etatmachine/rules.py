@@ -113,7 +113,8 @@ def _comment_required(ref: Any, ctx: MoveContext) -> Violation | None:
     if ctx.comment is not None and ctx.comment.strip():
         return None
     return violation(
-        "comment_required", ctx.target.code,
+        "comment_required",
+        ctx.target.code,
         f"« {ctx.target.label} » : il faut toujours justifier l'attente avec un commentaire.",
         f"'{ctx.target.code}' is a wait: it must be justified by a non-blank comment.",
     )
@@ -124,7 +125,8 @@ def _role_reserved_enter(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     roles = ", ".join(r.value for r in ref.roles)
     return violation(
-        "role_reserved", ctx.target.code,
+        "role_reserved",
+        ctx.target.code,
         f"« {ctx.target.label} » est réservée à : {roles} (pas à {ctx.actor.role.value}).",
         f"'{ctx.target.code}' is reserved to {roles}; {ctx.actor.role.value} may not set it.",
     )
@@ -136,10 +138,10 @@ def _role_reserved_leave(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     roles = ", ".join(r.value for r in ref.roles)
     return violation(
-        "role_reserved", ctx.source.code,
+        "role_reserved",
+        ctx.source.code,
         f"« {ctx.source.label} » est réservée à : {roles} ; il ne faut pas y toucher.",
-        f"'{ctx.source.code}' is reserved to {roles}; {ctx.actor.role.value} may not "
-        "touch it.",
+        f"'{ctx.source.code}' is reserved to {roles}; {ctx.actor.role.value} may not touch it.",
     )
 
 
@@ -148,7 +150,8 @@ def _insurer_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     allowed = ", ".join(ref.insurers)
     return violation(
-        "insurer_restricted", ctx.target.code,
+        "insurer_restricted",
+        ctx.target.code,
         f"« {ctx.target.label} » ne concerne que les dossiers {allowed} "
         f"(dossier : {ctx.dossier.insurer or 'compagnie inconnue'}).",
         f"'{ctx.target.code}' is only for {allowed} files "
@@ -160,7 +163,8 @@ def _flag_required(ref: Any, ctx: MoveContext) -> Violation | None:
     if ref.flag in ctx.dossier.flags:
         return None
     return violation(
-        "flag_required", ctx.target.code,
+        "flag_required",
+        ctx.target.code,
         f"« {ctx.target.label} » exige un dossier marqué {ref.flag}.",
         f"'{ctx.target.code}' needs a file flagged {ref.flag!r}.",
     )
@@ -171,7 +175,8 @@ def _channel_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     allowed = ", ".join(ref.channels)
     return violation(
-        "channel_restricted", ctx.target.code,
+        "channel_restricted",
+        ctx.target.code,
         f"« {ctx.target.label} » ne concerne que les dossiers arrivés par {allowed}.",
         f"'{ctx.target.code}' is only for files that came through {allowed} "
         f"(this file: {ctx.dossier.channel or 'no channel'}).",
@@ -180,13 +185,16 @@ def _channel_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
 
 def _season_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
     day = ctx.local_day.strftime(PARIS_MONTH_DAY)
-    inside = ref.start <= day <= ref.end if ref.start <= ref.end else (
-        day >= ref.start or day <= ref.end
+    inside = (
+        ref.start <= day <= ref.end
+        if ref.start <= ref.end
+        else (day >= ref.start or day <= ref.end)
     )
     if inside:
         return None
     return violation(
-        "season_restricted", ctx.target.code,
+        "season_restricted",
+        ctx.target.code,
         f"« {ctx.target.label} » ne s'utilise qu'entre le {ref.start} et le {ref.end} "
         f"(mois-jour), pas le {ctx.local_day.isoformat()}.",
         f"'{ctx.target.code}' may only be set between {ref.start} and {ref.end} (month-day), "
@@ -195,20 +203,17 @@ def _season_restricted(ref: Any, ctx: MoveContext) -> Violation | None:
 
 
 def _check_value(kind: str, value: Any) -> str | None:
-    if kind == "datetime":
-        got = as_aware_datetime(value)
-    elif kind == "percent":
-        got = as_percent(value)
-    elif kind == "week_or_datetime":
-        got = as_aware_datetime(value)
-        if isinstance(got, str):
-            return got
-    elif kind == "int":
+    """None when ``value`` fits ``kind``, else an English reason."""
+    if kind in ("datetime", "week_or_datetime"):
+        when = as_aware_datetime(value)
+        return when if isinstance(when, str) else None
+    if kind == "percent":
+        number = as_percent(value)
+        return number if isinstance(number, str) else None
+    if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return None if ok else f"not a whole number: {value!r}"
-    else:  # bool
-        return None if isinstance(value, bool) else f"not true/false: {value!r}"
-    return got if isinstance(got, str) else None
+    return None if isinstance(value, bool) else f"not true/false: {value!r}"
 
 
 def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
@@ -218,7 +223,8 @@ def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
     if not present:
         wanted = " or ".join(names)
         return violation(
-            "data_required", ctx.target.code,
+            "data_required",
+            ctx.target.code,
             f"« {ctx.target.label} » exige la donnée {wanted}.",
             f"'{ctx.target.code}' needs the data field {wanted}.",
         )
@@ -231,7 +237,8 @@ def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
     if problem is None:
         return None
     return violation(
-        "data_required", ctx.target.code,
+        "data_required",
+        ctx.target.code,
         f"« {ctx.target.label} » : donnée {name} invalide ({problem}).",
         f"'{ctx.target.code}': data field {name} is invalid: {problem}.",
     )
@@ -239,11 +246,10 @@ def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
 
 def _contact_attempts_required(ref: Any, ctx: MoveContext) -> Violation | None:
     given = ctx.data.get("attempts")
-    if given is not None and (
-        isinstance(given, bool) or not isinstance(given, int) or given < 0
-    ):
+    if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 0):
         return violation(
-            "contact_attempts_required", ctx.target.code,
+            "contact_attempts_required",
+            ctx.target.code,
             f"Nombre de relances invalide : {given!r} (un entier positif ou nul).",
             f"attempts must be a whole number >= 0, got {given!r}.",
         )
@@ -251,7 +257,8 @@ def _contact_attempts_required(ref: Any, ctx: MoveContext) -> Violation | None:
     if attempts >= ref.minimum:
         return None
     return violation(
-        "contact_attempts_required", ctx.target.code,
+        "contact_attempts_required",
+        ctx.target.code,
         f"« {ctx.target.label} » seulement après au moins {ref.minimum} relances "
         f"({attempts} faites).",
         f"'{ctx.target.code}' needs at least {ref.minimum} contact attempts first "
@@ -264,7 +271,8 @@ def _confirmation_required(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     source = ctx.source.label if ctx.source else "?"
     return violation(
-        "confirmation_required", ctx.target.code,
+        "confirmation_required",
+        ctx.target.code,
         f"L'artisan doit confirmer le RDV proposé (« {source} ») avant de passer en "
         f"« {ctx.target.label} » (donnée {ref.field} = vrai).",
         f"The proposed slot must be confirmed before '{ctx.target.code}' "
@@ -278,7 +286,8 @@ def _deadline_passed(ref: Any, ctx: MoveContext) -> Violation | None:
         return None
     source = ctx.source.label if ctx.source else "?"
     return violation(
-        "deadline_passed", ctx.target.code,
+        "deadline_passed",
+        ctx.target.code,
         f"Le délai de « {source} » est dépassé depuis le {due.isoformat()} : "
         "il faut ouvrir une réclamation pour délais.",
         f"the deadline of '{ctx.dossier.state}' passed at {due.isoformat()}: "
@@ -293,7 +302,8 @@ def _appointment_too_far(ref: Any, ctx: MoveContext) -> Violation | None:
     if when - ctx.at <= timedelta(days=ref.days):
         return None
     return violation(
-        "appointment_too_far", ctx.target.code,
+        "appointment_too_far",
+        ctx.target.code,
         f"RDV à plus de {ref.days} jours ({when.date().isoformat()}) : utiliser "
         f"la date d'action « {ref.instead} » si c'est la demande du client.",
         f"appointment more than {ref.days} days out ({when.date().isoformat()}): "
@@ -318,53 +328,99 @@ class RuleInfo:
 RULES: Final[Mapping[str, RuleInfo]] = {
     r.code: r
     for r in (
-        RuleInfo("move_not_allowed", "The move is not in the catalogue (or the file is closed).",
-                 "Le passage n'est pas prévu par le catalogue (ou le dossier est clos).", None),
-        RuleInfo("out_of_order", "A move cannot be dated before the file's last change.",
-                 "Un passage ne peut pas être antérieur au dernier changement du dossier.",
-                 None),
-        RuleInfo("due_date_locked",
-                 "The due date of ouverture/travaux and « ne pas toucher » states is the "
-                 "reference for lateness: it cannot be rescheduled or overridden.",
-                 "Il ne faut pas les changer : on veut suivre le retard du prestataire.", None),
-        RuleInfo("due_not_overridable",
-                 "The state's due date is computed from its deadline; none may be given.",
-                 "L'échéance de cette date d'action est calculée ; elle ne se saisit pas.",
-                 None),
-        RuleInfo("comment_required", "Every wait must be justified by a comment.",
-                 "Il faut toujours justifier l'attente avec un commentaire.",
-                 _comment_required),
-        RuleInfo("role_reserved", "Only the named desk may set (or leave) the state.",
-                 "Date d'action réservée à un service.", _role_reserved_enter),
-        RuleInfo("insurer_restricted", "The state belongs to some insurers' files only.",
-                 "Date d'action propre à certaines compagnies.", _insurer_restricted),
-        RuleInfo("flag_required", "The file must carry a flag (e.g. REN-EXPERT).",
-                 "Le dossier doit porter un marqueur (ex. REN-EXPERT).", _flag_required),
-        RuleInfo("channel_restricted", "The state belongs to files of some channels (Sinapps).",
-                 "Date d'action propre à un canal (Sinapps, Darva).", _channel_restricted),
-        RuleInfo("season_restricted", "The state may only be set within a season (summer).",
-                 "Date d'action utilisée exclusivement en période d'été.", _season_restricted),
-        RuleInfo("data_required",
-                 "The move must carry a datum: humidity %, appointment, delivery date.",
-                 "Le passage exige une donnée : % d'humidité, date de RDV, date de livraison.",
-                 _data_required),
-        RuleInfo("contact_attempts_required", "« Client injoignable » after 3 attempts at least.",
-                 "Client injoignable : suite à au moins 3 relances.",
-                 _contact_attempts_required),
-        RuleInfo("confirmation_required",
-                 "A slot proposed from the availability grid becomes « Première visite » "
-                 "only once the contractor confirms it.",
-                 "L'artisan doit confirmer le RDV et changer en « Première visite ».",
-                 _confirmation_required),
-        RuleInfo("deadline_passed",
-                 "A chase by the insurer or the insured is only recorded while the current "
-                 "deadline runs; past it, a complaint is opened instead.",
-                 "Relance seulement dans le délai ; au-delà, on active une réclamation.",
-                 _deadline_passed),
-        RuleInfo("appointment_too_far",
-                 "A first visit more than 7 days out must use the client-request state.",
-                 "Première visite à plus de 7 jours : « demandée par le client ».",
-                 _appointment_too_far),
+        RuleInfo(
+            "move_not_allowed",
+            "The move is not in the catalogue (or the file is closed).",
+            "Le passage n'est pas prévu par le catalogue (ou le dossier est clos).",
+            None,
+        ),
+        RuleInfo(
+            "out_of_order",
+            "A move cannot be dated before the file's last change.",
+            "Un passage ne peut pas être antérieur au dernier changement du dossier.",
+            None,
+        ),
+        RuleInfo(
+            "due_date_locked",
+            "The due date of ouverture/travaux and « ne pas toucher » states is the "
+            "reference for lateness: it cannot be rescheduled or overridden.",
+            "Il ne faut pas les changer : on veut suivre le retard du prestataire.",
+            None,
+        ),
+        RuleInfo(
+            "due_not_overridable",
+            "The state's due date is computed from its deadline; none may be given.",
+            "L'échéance de cette date d'action est calculée ; elle ne se saisit pas.",
+            None,
+        ),
+        RuleInfo(
+            "comment_required",
+            "Every wait must be justified by a comment.",
+            "Il faut toujours justifier l'attente avec un commentaire.",
+            _comment_required,
+        ),
+        RuleInfo(
+            "role_reserved",
+            "Only the named desk may set (or leave) the state.",
+            "Date d'action réservée à un service.",
+            _role_reserved_enter,
+        ),
+        RuleInfo(
+            "insurer_restricted",
+            "The state belongs to some insurers' files only.",
+            "Date d'action propre à certaines compagnies.",
+            _insurer_restricted,
+        ),
+        RuleInfo(
+            "flag_required",
+            "The file must carry a flag (e.g. REN-EXPERT).",
+            "Le dossier doit porter un marqueur (ex. REN-EXPERT).",
+            _flag_required,
+        ),
+        RuleInfo(
+            "channel_restricted",
+            "The state belongs to files of some channels (Sinapps).",
+            "Date d'action propre à un canal (Sinapps, Darva).",
+            _channel_restricted,
+        ),
+        RuleInfo(
+            "season_restricted",
+            "The state may only be set within a season (summer).",
+            "Date d'action utilisée exclusivement en période d'été.",
+            _season_restricted,
+        ),
+        RuleInfo(
+            "data_required",
+            "The move must carry a datum: humidity %, appointment, delivery date.",
+            "Le passage exige une donnée : % d'humidité, date de RDV, date de livraison.",
+            _data_required,
+        ),
+        RuleInfo(
+            "contact_attempts_required",
+            "« Client injoignable » after 3 attempts at least.",
+            "Client injoignable : suite à au moins 3 relances.",
+            _contact_attempts_required,
+        ),
+        RuleInfo(
+            "confirmation_required",
+            "A slot proposed from the availability grid becomes « Première visite » "
+            "only once the contractor confirms it.",
+            "L'artisan doit confirmer le RDV et changer en « Première visite ».",
+            _confirmation_required,
+        ),
+        RuleInfo(
+            "deadline_passed",
+            "A chase by the insurer or the insured is only recorded while the current "
+            "deadline runs; past it, a complaint is opened instead.",
+            "Relance seulement dans le délai ; au-delà, on active une réclamation.",
+            _deadline_passed,
+        ),
+        RuleInfo(
+            "appointment_too_far",
+            "A first visit more than 7 days out must use the client-request state.",
+            "Première visite à plus de 7 jours : « demandée par le client ».",
+            _appointment_too_far,
+        ),
     )
 }
 

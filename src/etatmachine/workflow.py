@@ -44,10 +44,11 @@ from etatmachine.catalogue import (
     load_catalogue,
 )
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, HistoryEntry, JsonValue
+from etatmachine.dossier import Actor, Dossier, FrozenData, HistoryEntry, JsonValue
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
 from etatmachine.errors import MoveRefused
 from etatmachine.labels import resolve
+from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.rules import LEAVE_CHECKS, RULES, Check, MoveContext, violation
 from etatmachine.violations import Violation
 
@@ -75,8 +76,9 @@ class Verdict:
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 # Rules that depend on what the caller passes with a move, not on the file: allowed_moves
 # reports them as needs rather than refusals.
-_INPUT_RULES = frozenset({"comment_required", "data_required", "confirmation_required",
-                          "appointment_too_far"})
+_INPUT_RULES = frozenset(
+    {"comment_required", "data_required", "confirmation_required", "appointment_too_far"}
+)
 
 
 def _json_value(value: Any) -> JsonValue:
@@ -135,8 +137,12 @@ class Workflow:
         codes = [s.code for s in catalogue]
         initial = next(s.code for s in catalogue if s.initial)
         machine = Machine(
-            model=None, states=codes, initial=initial, auto_transitions=False,
-            ignore_invalid_triggers=False, send_event=True,
+            model=None,
+            states=codes,
+            initial=initial,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+            send_event=True,
         )
         for state in catalogue:
             for target in catalogue.moves_from(state.code):
@@ -216,35 +222,47 @@ class Workflow:
             assert source is not None
             checks = self._checks[(None, target.code)]  # still report the target's rules
             if source.terminal:
-                violations.append(violation(
-                    "move_not_allowed", source.code,
-                    f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
-                    f"the file is closed ('{source.code}'): no move is possible.",
-                ))
+                violations.append(
+                    violation(
+                        "move_not_allowed",
+                        source.code,
+                        f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
+                        f"the file is closed ('{source.code}'): no move is possible.",
+                    )
+                )
             else:
-                violations.append(violation(
-                    "move_not_allowed", source.code,
-                    f"Passage non prévu : « {source.label} » → « {target.label} ».",
-                    f"no move from '{source.code}' to '{target.code}' in the catalogue.",
-                ))
+                violations.append(
+                    violation(
+                        "move_not_allowed",
+                        source.code,
+                        f"Passage non prévu : « {source.label} » → « {target.label} ».",
+                        f"no move from '{source.code}' to '{target.code}' in the catalogue.",
+                    )
+                )
         elif source is not None and target.code in self._resume[source.code]:
             back_to = dossier.interrupted
             if back_to is not None and back_to != target.code:
-                violations.append(violation(
-                    "move_not_allowed", source.code,
-                    f"« {source.label} » reprend l'étape interrompue ({back_to}), "
-                    f"pas « {target.label} ».",
-                    f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
-                    f"not '{target.code}'.",
-                ))
+                violations.append(
+                    violation(
+                        "move_not_allowed",
+                        source.code,
+                        f"« {source.label} » reprend l'étape interrompue ({back_to}), "
+                        f"pas « {target.label} ».",
+                        f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
+                        f"not '{target.code}'.",
+                    )
+                )
         last = dossier.last_at
         if last is not None and at < last:
-            violations.append(violation(
-                "out_of_order", target.code,
-                f"Date {at.isoformat()} antérieure au dernier changement ({last.isoformat()}).",
-                f"at {at.isoformat()} is earlier than the file's last change "
-                f"({last.isoformat()}).",
-            ))
+            violations.append(
+                violation(
+                    "out_of_order",
+                    target.code,
+                    f"Date {at.isoformat()} antérieure au dernier changement ({last.isoformat()}).",
+                    f"at {at.isoformat()} is earlier than the file's last change "
+                    f"({last.isoformat()}).",
+                )
+            )
         local_day = at.astimezone(PARIS).date()
         ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
         for check, ref in checks:
@@ -255,31 +273,46 @@ class Workflow:
                 violations.append(found)
                 if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
                     assert dossier.due_at is not None
-                    refusal_effects.append(ComplaintToOpen(
-                        dossier_id=dossier.id, state=dossier.state, at=at,
-                        overdue_since=dossier.due_at, reason=found.message_en,
-                    ))
+                    refusal_effects.append(
+                        ComplaintToOpen(
+                            dossier_id=dossier.id,
+                            state=dossier.state,
+                            at=at,
+                            overdue_since=dossier.due_at,
+                            reason=found.message_en,
+                        )
+                    )
         deadline = target.deadline
         if due is not None:
             locked = target.rule("due_date_locked") is not None
             if deadline.kind is DeadlineKind.NONE:
-                violations.append(violation(
-                    "due_not_overridable", target.code,
-                    f"« {target.label} » est un état final : pas d'échéance.",
-                    f"'{target.code}' is a closing state: it takes no due date.",
-                ))
+                violations.append(
+                    violation(
+                        "due_not_overridable",
+                        target.code,
+                        f"« {target.label} » est un état final : pas d'échéance.",
+                        f"'{target.code}' is a closing state: it takes no due date.",
+                    )
+                )
             elif not (deadline.overridable or deadline.kind is DeadlineKind.GIVEN):
                 code = "due_date_locked" if locked else "due_not_overridable"
-                violations.append(violation(
-                    code, target.code,
-                    f"L'échéance de « {target.label} » est calculée ({deadline.figure}) "
-                    "et ne se saisit pas.",
-                    f"the due date of '{target.code}' is computed ({deadline.figure}); "
-                    "none may be given.",
-                ))
+                violations.append(
+                    violation(
+                        code,
+                        target.code,
+                        f"L'échéance de « {target.label} » est calculée ({deadline.figure}) "
+                        "et ne se saisit pas.",
+                        f"the due date of '{target.code}' is computed ({deadline.figure}); "
+                        "none may be given.",
+                    )
+                )
         due_at = compute_due(
-            deadline, at, self.calendar(dossier.subdivision),
-            current_due=dossier.due_at, given=due, data=data,
+            deadline,
+            at,
+            self.calendar(dossier.subdivision),
+            current_due=dossier.due_at,
+            given=due,
+            data=data,
         )
         if (
             due_at is None
@@ -288,23 +321,34 @@ class Workflow:
             and not any(v.rule == "data_required" for v in violations)
         ):
             field = deadline.data_key or "due"
-            violations.append(violation(
-                "data_required", target.code,
-                f"« {target.label} » exige une échéance ({field}).",
-                f"'{target.code}' needs its due date given ({field}).",
-            ))
+            violations.append(
+                violation(
+                    "data_required",
+                    target.code,
+                    f"« {target.label} » exige une échéance ({field}).",
+                    f"'{target.code}' needs its due date given ({field}).",
+                )
+            )
         return violations, due_at, refusal_effects
 
-    def _effects(self, dossier: Dossier, target: StateSpec, at: datetime,
-                 comment: str | None, due_at: datetime | None) -> tuple[Effect, ...]:
+    def _effects(
+        self,
+        dossier: Dossier,
+        target: StateSpec,
+        at: datetime,
+        comment: str | None,
+        due_at: datetime | None,
+    ) -> tuple[Effect, ...]:
         out: list[Effect] = []
         for effect in target.effects:
             if effect.kind == "relaunch_surveyor":
-                out.append(SurveyorRelaunch(dossier_id=dossier.id, state=target.code, at=at,
-                                            due_at=due_at))
+                out.append(
+                    SurveyorRelaunch(dossier_id=dossier.id, state=target.code, at=at, due_at=due_at)
+                )
             elif effect.kind == "sinapps_anomaly" and dossier.channel == "sinapps":
-                out.append(SinappsAnomaly(dossier_id=dossier.id, state=target.code, at=at,
-                                          comment=comment))
+                out.append(
+                    SinappsAnomaly(dossier_id=dossier.id, state=target.code, at=at, comment=comment)
+                )
         return tuple(out)
 
     # -- the API ----------------------------------------------------------------------
@@ -336,8 +380,14 @@ class Workflow:
             require_aware(due, "due")
         target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
         dossier = Dossier(
-            id=dossier_id, state=target.code, due_at=None, insurer=insurer, channel=channel,
-            subdivision=subdivision, contractor=contractor, flags=frozenset(flags),
+            id=dossier_id,
+            state=target.code,
+            due_at=None,
+            insurer=insurer,
+            channel=channel,
+            subdivision=subdivision,
+            contractor=contractor,
+            flags=frozenset(flags),
         )
         values = data if data is not None else _NO_DATA
         violations, due_at, _ = self._judge(
@@ -345,16 +395,26 @@ class Workflow:
         )
         if not (target.initial or mid_flow):
             initial = ", ".join(s.code for s in self.catalogue if s.initial)
-            violations.insert(0, violation(
-                "move_not_allowed", target.code,
-                f"Un dossier ne s'ouvre pas en « {target.label} » (ouvertures : {initial}).",
-                f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
-            ))
+            violations.insert(
+                0,
+                violation(
+                    "move_not_allowed",
+                    target.code,
+                    f"Un dossier ne s'ouvre pas en « {target.label} » (ouvertures : {initial}).",
+                    f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
+                ),
+            )
         if violations:
             raise MoveRefused(dossier_id, "(new)", target.code, violations)
         entry = HistoryEntry(
-            kind="open", source=None, target=target.code, at=at, actor=actor, comment=comment,
-            due_at=due_at, data={k: _json_value(v) for k, v in values.items()},
+            kind="open",
+            source=None,
+            target=target.code,
+            at=at,
+            actor=actor,
+            comment=comment,
+            due_at=due_at,
+            data={k: _json_value(v) for k, v in values.items()},
         )
         opened = dossier.model_copy(update={"due_at": due_at, "history": (entry,)})
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
@@ -383,29 +443,74 @@ class Workflow:
             dossier, target, actor, at, comment, due, values
         )
         if violations:
-            raise MoveRefused(dossier.id, dossier.state, target.code, violations,
-                              refusal_effects)
+            raise MoveRefused(dossier.id, dossier.state, target.code, violations, refusal_effects)
+        return self._apply(dossier, target, actor, at, comment, due_at, values)
+
+    def record(
+        self,
+        dossier: Dossier,
+        to: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[Moved, tuple[Violation, ...]]:
+        """Apply a move that already happened (an imported history): never refuses.
+
+        Returns the moved dossier and the rules the move broke, for a replay to report.
+        """
+        require_aware(at, "at")
+        if due is not None:
+            require_aware(due, "due")
+        target = self.state(to)
+        values = data if data is not None else _NO_DATA
+        violations, due_at, _ = self._judge(dossier, target, actor, at, comment, due, values)
+        if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
+            due_at = due
+        moved = self._apply(dossier, target, actor, at, comment, due_at, values)
+        return moved, tuple(violations)
+
+    def _apply(
+        self,
+        dossier: Dossier,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due_at: datetime | None,
+        values: Mapping[str, Any],
+    ) -> Moved:
         source_kind = self.catalogue.state(dossier.state).kind
         if target.kind is StateKind.WAIT:
-            interrupted = dossier.state if source_kind is StateKind.OPERATIONAL else (
-                dossier.interrupted
+            interrupted = (
+                dossier.state if source_kind is StateKind.OPERATIONAL else (dossier.interrupted)
             )
         else:
             interrupted = None
         entry = HistoryEntry.model_construct(
-            kind="move", source=dossier.state, target=target.code, at=at, actor=actor,
-            comment=comment, due_at=due_at,
-            data=MappingProxyType({k: _json_value(v) for k, v in values.items()}),
+            kind="move",
+            source=dossier.state,
+            target=target.code,
+            at=at,
+            actor=actor,
+            comment=comment,
+            due_at=due_at,
+            data=FrozenData({k: _json_value(v) for k, v in values.items()}),
         )
-        moved = dossier.model_copy(update={
-            "state": target.code,
-            "due_at": due_at,
-            "version": dossier.version + 1,
-            "interrupted": interrupted,
-            "contact_attempts": dossier.contact_attempts
-            if target.kind is StateKind.WAIT else 0,
-            "history": (*dossier.history, entry),
-        })
+        moved = dossier.model_copy(
+            update={
+                "state": target.code,
+                "due_at": due_at,
+                "version": dossier.version + 1,
+                "interrupted": interrupted,
+                "contact_attempts": dossier.contact_attempts
+                if target.kind is StateKind.WAIT
+                else 0,
+                "history": (*dossier.history, entry),
+            }
+        )
         return Moved(moved, self._effects(moved, target, at, comment, due_at))
 
     def explain(
@@ -424,7 +529,12 @@ class Workflow:
         if due is not None:
             require_aware(due, "due")
         violations, _, _ = self._judge(
-            dossier, self.state(to), actor, at, comment, due,
+            dossier,
+            self.state(to),
+            actor,
+            at,
+            comment,
+            due,
             data if data is not None else _NO_DATA,
         )
         return tuple(violations)
@@ -449,6 +559,12 @@ class Workflow:
             out.append(Verdict(code, not violations, tuple(violations), tuple(needs)))
         return out
 
+    def lateness(self, dossier: Dossier, *, at: datetime) -> DossierLateness:
+        """Every step of the dossier with its lateness in business time, measured at ``at``."""
+        return dossier_lateness(
+            dossier, catalogue=self.catalogue, calendar=self.calendar(dossier.subdivision), at=at
+        )
+
     def reschedule(
         self,
         dossier: Dossier,
@@ -464,41 +580,67 @@ class Workflow:
         state = self.catalogue.state(dossier.state)
         violations: list[Violation] = []
         if state.terminal:
-            violations.append(violation(
-                "move_not_allowed", state.code, "Le dossier est clos.",
-                "the file is closed: nothing to reschedule.",
-            ))
+            violations.append(
+                violation(
+                    "move_not_allowed",
+                    state.code,
+                    "Le dossier est clos.",
+                    "the file is closed: nothing to reschedule.",
+                )
+            )
         if state.rule("due_date_locked") is not None:
-            violations.append(violation(
-                "due_date_locked", state.code,
-                f"Il ne faut pas changer l'échéance de « {state.label} » : elle sert à "
-                "suivre le retard.",
-                f"the due date of '{state.code}' is locked: it is the reference for lateness.",
-            ))
+            violations.append(
+                violation(
+                    "due_date_locked",
+                    state.code,
+                    f"Il ne faut pas changer l'échéance de « {state.label} » : elle sert à "
+                    "suivre le retard.",
+                    f"the due date of '{state.code}' is locked: it is the reference for lateness.",
+                )
+            )
         reserved = state.rule("role_reserved")
         if reserved is not None and actor.role not in reserved.roles:
             roles = ", ".join(r.value for r in reserved.roles)
-            violations.append(violation(
-                "role_reserved", state.code,
-                f"« {state.label} » est réservée à : {roles}.",
-                f"'{state.code}' is reserved to {roles}; {actor.role.value} may not touch it.",
-            ))
+            violations.append(
+                violation(
+                    "role_reserved",
+                    state.code,
+                    f"« {state.label} » est réservée à : {roles}.",
+                    f"'{state.code}' is reserved to {roles}; {actor.role.value} may not touch it.",
+                )
+            )
         last = dossier.last_at
         if last is not None and at < last:
-            violations.append(violation(
-                "out_of_order", state.code,
-                f"Date {at.isoformat()} antérieure au dernier changement.",
-                f"at {at.isoformat()} is earlier than the file's last change "
-                f"({last.isoformat()}).",
-            ))
+            violations.append(
+                violation(
+                    "out_of_order",
+                    state.code,
+                    f"Date {at.isoformat()} antérieure au dernier changement.",
+                    f"at {at.isoformat()} is earlier than the file's last change "
+                    f"({last.isoformat()}).",
+                )
+            )
         if violations:
             raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
-        entry = HistoryEntry(kind="reschedule", source=dossier.state, target=dossier.state,
-                             at=at, actor=actor, comment=comment, due_at=due)
-        return Moved(dossier.model_copy(update={
-            "due_at": due, "version": dossier.version + 1,
-            "history": (*dossier.history, entry),
-        }), ())
+        entry = HistoryEntry(
+            kind="reschedule",
+            source=dossier.state,
+            target=dossier.state,
+            at=at,
+            actor=actor,
+            comment=comment,
+            due_at=due,
+        )
+        return Moved(
+            dossier.model_copy(
+                update={
+                    "due_at": due,
+                    "version": dossier.version + 1,
+                    "history": (*dossier.history, entry),
+                }
+            ),
+            (),
+        )
 
     def record_contact_attempt(
         self, dossier: Dossier, *, actor: Actor, at: datetime, comment: str | None = None
@@ -507,19 +649,39 @@ class Workflow:
         require_aware(at, "at")
         last = dossier.last_at
         if last is not None and at < last:
-            raise MoveRefused(dossier.id, dossier.state, dossier.state, [violation(
-                "out_of_order", dossier.state,
-                f"Date {at.isoformat()} antérieure au dernier changement.",
-                f"at {at.isoformat()} is earlier than the file's last change "
-                f"({last.isoformat()}).",
-            )])
-        entry = HistoryEntry(kind="contact_attempt", source=dossier.state, target=dossier.state,
-                             at=at, actor=actor, comment=comment, due_at=dossier.due_at)
-        return Moved(dossier.model_copy(update={
-            "contact_attempts": dossier.contact_attempts + 1,
-            "version": dossier.version + 1,
-            "history": (*dossier.history, entry),
-        }), ())
+            raise MoveRefused(
+                dossier.id,
+                dossier.state,
+                dossier.state,
+                [
+                    violation(
+                        "out_of_order",
+                        dossier.state,
+                        f"Date {at.isoformat()} antérieure au dernier changement.",
+                        f"at {at.isoformat()} is earlier than the file's last change "
+                        f"({last.isoformat()}).",
+                    )
+                ],
+            )
+        entry = HistoryEntry(
+            kind="contact_attempt",
+            source=dossier.state,
+            target=dossier.state,
+            at=at,
+            actor=actor,
+            comment=comment,
+            due_at=dossier.due_at,
+        )
+        return Moved(
+            dossier.model_copy(
+                update={
+                    "contact_attempts": dossier.contact_attempts + 1,
+                    "version": dossier.version + 1,
+                    "history": (*dossier.history, entry),
+                }
+            ),
+            (),
+        )
 
 
 _DEFAULTS: dict[CalendarConfig, Workflow] = {}

@@ -1,0 +1,169 @@
+"""How late each step of a dossier was, in business time, and who owed it.
+
+The procedure keeps opening and works due dates unchanged « on veut suivre le retard du
+prestataire »: lateness is measured against the due date a step was set with (for
+states whose due date may be rescheduled, against the last rescheduled one), in business
+time of the dossier's calendar, up to when the step was left (or ``at`` for the current
+step). A step counts against the contractor only where the catalogue says the
+contractor's clock runs (``clock = "contractor"``); waits that are not of the
+contractor's doing stop it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from etatmachine.business_calendar import BusinessCalendar, require_aware
+from etatmachine.catalogue import Catalogue
+from etatmachine.dossier import Dossier
+from etatmachine.roles import Role
+
+__all__ = [
+    "DossierLateness",
+    "GroupStats",
+    "LatenessReport",
+    "Step",
+    "dossier_lateness",
+    "lateness_report",
+    "step_lateness",
+]
+
+
+class Step(BaseModel):
+    """One stay of a dossier in a state: set with a due date, left (or not yet)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str
+    owner: Role | None
+    contractor_clock: bool
+    """Whether this step's lateness is the contractor's (the catalogue's ``clock``)."""
+    entered_at: AwareDatetime
+    due_at: AwareDatetime | None
+    left_at: AwareDatetime | None
+    late: bool
+    lateness: timedelta
+    """Business time past the due date (zero when on time)."""
+    contractor: str | None = None
+
+    @property
+    def lateness_seconds(self) -> float:
+        return self.lateness.total_seconds()
+
+
+class DossierLateness(BaseModel):
+    """Every step of one dossier, measured at ``at``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dossier_id: str
+    at: AwareDatetime
+    steps: tuple[Step, ...]
+
+    @property
+    def contractor_lateness(self) -> timedelta:
+        """Total business time the contractor was late, over the steps they owed."""
+        return sum((s.lateness for s in self.steps if s.contractor_clock), timedelta())
+
+
+def step_lateness(
+    calendar: BusinessCalendar, due_at: datetime | None, ended_at: datetime
+) -> timedelta:
+    """Business time from ``due_at`` to ``ended_at`` when positive, else zero."""
+    if due_at is None or ended_at <= due_at:
+        return timedelta()
+    return max(calendar.business_time_between(due_at, ended_at), timedelta())
+
+
+def dossier_lateness(
+    dossier: Dossier, *, catalogue: Catalogue, calendar: BusinessCalendar, at: datetime
+) -> DossierLateness:
+    """The steps of ``dossier`` with their lateness, the current one measured at ``at``."""
+    require_aware(at, "at")
+    steps: list[Step] = []
+    current: tuple[str, datetime, datetime | None] | None = None
+
+    def close(left_at: datetime | None) -> None:
+        assert current is not None
+        state, entered, due = current
+        spec = catalogue.state(state)
+        if spec.terminal:
+            return
+        end = left_at if left_at is not None else at
+        lateness = step_lateness(calendar, due, end)
+        steps.append(
+            Step(
+                state=state,
+                owner=spec.owner,
+                contractor_clock=spec.clock == "contractor",
+                entered_at=entered,
+                due_at=due,
+                left_at=left_at,
+                late=lateness > timedelta(),
+                lateness=lateness,
+                contractor=dossier.contractor,
+            )
+        )
+
+    for entry in dossier.history:
+        if entry.kind in ("open", "move"):
+            if current is not None:
+                close(entry.at)
+            current = (entry.target, entry.at, entry.due_at)
+        elif entry.kind == "reschedule" and current is not None:
+            current = (current[0], current[1], entry.due_at)
+    if current is not None:
+        close(None)
+    return DossierLateness(dossier_id=dossier.id, at=at, steps=tuple(steps))
+
+
+class GroupStats(BaseModel):
+    """Lateness of one group of steps (an owner, a contractor)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    steps: int
+    late: int
+    median_seconds: float
+    """Median lateness over the late steps, in business seconds (0 when none was late)."""
+    p90_seconds: float
+    """90th percentile of lateness over the late steps, in business seconds."""
+
+
+class LatenessReport(BaseModel):
+    """Lateness over many dossiers, by who owed the step and by contractor."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by_owner: dict[str, GroupStats]
+    by_contractor: dict[str, GroupStats]
+    """Only the steps on the contractor's clock."""
+
+
+def _stats(values: list[float]) -> GroupStats:
+    late = sorted(v for v in values if v > 0)
+    if not late:
+        return GroupStats(steps=len(values), late=0, median_seconds=0.0, p90_seconds=0.0)
+    p90 = late[0] if len(late) == 1 else statistics.quantiles(late, n=10, method="inclusive")[-1]
+    return GroupStats(
+        steps=len(values), late=len(late), median_seconds=statistics.median(late), p90_seconds=p90
+    )
+
+
+def lateness_report(steps: Iterable[Step]) -> LatenessReport:
+    """Group steps by owner and (for the contractor's clock) by contractor."""
+    by_owner: dict[str, list[float]] = {}
+    by_contractor: dict[str, list[float]] = {}
+    for step in steps:
+        owner = step.owner.value if step.owner else "none"
+        by_owner.setdefault(owner, []).append(step.lateness_seconds)
+        if step.contractor_clock:
+            by_contractor.setdefault(step.contractor or "unknown", []).append(step.lateness_seconds)
+    return LatenessReport(
+        by_owner={k: _stats(v) for k, v in sorted(by_owner.items())},
+        by_contractor={k: _stats(v) for k, v in sorted(by_contractor.items())},
+    )
