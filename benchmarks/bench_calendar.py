@@ -1,0 +1,169 @@
+"""Benchmark of the business calendar: batch due dates vs numpy vs a hand-written loop.
+
+Run: ``python benchmarks/bench_calendar.py [--n 1000000]``. Every ratio is
+between figures measured in the same run. ``run(n)`` returns the rows for a
+combined benchmark runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import time
+import timeit
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from etatmachine.business_calendar import PARIS, BusinessCalendar
+
+N_DAYS = 5
+NAIVE_SUBSET = 100_000
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+Row = tuple[str, float, str]
+
+
+def _best(fn: Callable[[], Any], repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` runs (seconds): the least disturbed one."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _starts(n: int) -> list[datetime]:
+    """``n`` aware Paris datetimes spread over 2024-2026 (what open files look like)."""
+    rng = random.Random(20240531)
+    base = datetime(2024, 1, 1, tzinfo=PARIS)
+    span = 3 * 365 * 86_400
+    return [(base + timedelta(seconds=rng.randrange(span))).astimezone(PARIS) for _ in range(n)]
+
+
+def _cold_first_call() -> tuple[float, float]:
+    """In a fresh interpreter: (import + first call for a year) and the first call alone."""
+    code = (
+        "import time; t0 = time.perf_counter()\n"
+        "from datetime import date\n"
+        "from etatmachine.business_calendar import BusinessCalendar\n"
+        "t1 = time.perf_counter(); BusinessCalendar().is_business_day(date(2024, 5, 1))\n"
+        "t2 = time.perf_counter(); print(t2 - t0, t2 - t1)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def run(n: int) -> list[Row]:
+    """Measure everything; return (name, value, unit or ratio text) rows."""
+    import numpy as np
+
+    rows: list[Row] = []
+    cal = BusinessCalendar()
+    starts = _starts(n)
+    cal.add_business_days_batch(starts[:1000], N_DAYS)  # build the years once
+    hol = sorted({d for y in range(2023, 2029) for d in cal.holidays(y)})
+
+    # 1. our batch API, datetimes in and out (the nightly job) and plain dates.
+    t_ours = _best(lambda: cal.add_business_days_batch(starts, N_DAYS))
+    days = [s.date() for s in starts]
+    t_ours_dates = _best(lambda: cal.add_business_days_batch(days, N_DAYS))
+
+    # 2. numpy: the kernel on ready datetime64 arrays (the floor) ...
+    arr = np.array([d.toordinal() - EPOCH_ORDINAL for d in days], dtype="int64").view(
+        "datetime64[D]"
+    )
+    cal_np = np.busdaycalendar(holidays=hol)
+    t_np = _best(lambda: np.busday_offset(arr, N_DAYS, roll="forward", busdaycal=cal_np))
+
+    # ... and end to end on the same aware datetimes (extract days, kernel, rebuild).
+    def numpy_end_to_end() -> list[datetime]:
+        ords = np.fromiter(map(datetime.toordinal, starts), dtype="int64", count=len(starts))
+        due = np.busday_offset(
+            (ords - EPOCH_ORDINAL).view("datetime64[D]"),
+            N_DAYS,
+            roll="forward",
+            busdaycal=cal_np,
+        )
+        shift = (due.view("int64") + EPOCH_ORDINAL - ords).tolist()
+        return [s + timedelta(days=k) for s, k in zip(starts, shift, strict=True)]
+
+    t_np_e2e = _best(numpy_end_to_end)
+    assert numpy_end_to_end()[:1000] == cal.add_business_days_batch(starts[:1000], N_DAYS)
+
+    # 3. the hand-written loop over `holidays` a user writes, timed on a subset.
+    from holidays.countries.france import France
+
+    fr = France(years=range(2023, 2029))  # type: ignore[no-untyped-call]
+    subset = starts[: min(n, NAIVE_SUBSET)]
+
+    def naive() -> list[datetime]:
+        out = []
+        for s in subset:
+            d = s.date()
+            while not (d.weekday() < 5 and d not in fr):  # roll forward
+                d += timedelta(days=1)
+            left = N_DAYS
+            while left:
+                d += timedelta(days=1)
+                if d.weekday() < 5 and d not in fr:
+                    left -= 1
+            out.append(datetime.combine(d, s.timetz()))
+        return out
+
+    t_naive = _best(naive, repeat=1) * (n / len(subset))
+
+    def rate(seconds: float) -> float:
+        return n / seconds / 1e6
+
+    rows += [
+        ("batch add_business_days (datetimes)", rate(t_ours), "M dates/s"),
+        ("batch add_business_days (dates)", rate(t_ours_dates), "M dates/s"),
+        ("numpy busday_offset kernel (datetime64)", rate(t_np), "M dates/s"),
+        ("numpy end to end (same datetimes)", rate(t_np_e2e), "M dates/s"),
+        (f"naive holidays loop (timed on {len(subset)}, scaled)", rate(t_naive), "M dates/s"),
+        ("ratio batch(dates) / numpy kernel", t_ours_dates / t_np, "x slower (goal <= 3)"),
+        ("ratio batch(datetimes) / numpy kernel", t_ours / t_np, "x slower"),
+        ("ratio batch(datetimes) / numpy end to end", t_ours / t_np_e2e, "x (<1 = faster)"),
+        ("ratio naive loop / batch(datetimes)", t_naive / t_ours, "x faster (goal >= 10)"),
+    ]
+
+    # 4. first-call costs.
+    t_ctor = timeit.timeit(BusinessCalendar, number=1000) / 1000
+    fresh = BusinessCalendar()
+    t0 = time.perf_counter()
+    fresh.is_business_day(date(2024, 5, 1))
+    t_first_year = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fresh.is_business_day(date(2025, 5, 1))
+    t_next_year = time.perf_counter() - t0
+    t_cold_total, t_cold_first = _cold_first_call()
+    scalar = timeit.timeit(lambda: cal.add_business_days(starts[0], N_DAYS), number=100_000)
+    rows += [
+        ("BusinessCalendar() construction", t_ctor * 1e6, "µs"),
+        ("first call for a year (holidays imported)", t_first_year * 1e3, "ms"),
+        ("first call for the next year (table extended)", t_next_year * 1e3, "ms"),
+        ("cold: first call incl. `import holidays`", t_cold_first * 1e3, "ms"),
+        ("cold: import module + first call", t_cold_total * 1e3, "ms"),
+        ("scalar add_business_days(datetime)", scalar / 100_000 * 1e6, "µs/call"),
+    ]
+    return rows
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000, help="number of (start, 5) pairs")
+    args = parser.parse_args()
+    print(f"business calendar benchmark, n = {args.n:,}, {N_DAYS} business days")
+    for name, value, unit in run(args.n):
+        print(f"  {name:<52} {value:>10.2f} {unit}")
+
+
+if __name__ == "__main__":
+    main()

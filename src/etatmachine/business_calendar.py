@@ -1,0 +1,630 @@
+"""French business-day calendar: jours ouvrés / ouvrables, holidays, business hours.
+
+This module only does dates; it knows nothing of states or workflows. Holidays
+come from the ``holidays`` package (France and its subdivisions, French names),
+Easter from ``python-dateutil``. Every datetime in and out is timezone-aware: a
+naive one is refused with :class:`~etatmachine.errors.NaiveDatetimeError`
+because a deadline without a timezone is ambiguous twice a year.
+
+Semantics, decided once here so every caller gets the same answers:
+
+* **Business days** -- ``ouvres`` (default): Monday-Friday minus public
+  holidays; ``ouvrables``: Monday-Saturday minus public holidays.
+* **Adding business days** follows numpy ``busday_offset(roll="forward")``:
+  the start is first rolled forward onto a business day, then moved by ``n``
+  business days. So ``n == 0`` on a Saturday gives the Monday, ``+1`` from a
+  Saturday gives the Tuesday and ``-1`` from a Saturday gives the Friday. A
+  datetime keeps its wall-clock time (calendar timezone) on the resulting day.
+* **Business time** is the set of *windows* ``[work_start, work_end)`` of each
+  business day, in wall-clock time (whole day ``00:00-24:00`` when ``work_end``
+  is None). Its measure is *real elapsed time* (computed in UTC), so
+  ``business_time_between`` and ``add_business_hours`` are exact inverses. In
+  Europe/Paris the clocks change on a Sunday at 02:00/03:00, outside every
+  window for both ouvrés and ouvrables, so business-hour deadlines keep their
+  wall-clock time across both changes. In a zone that changes clocks on a
+  working day the affected window really lasts 23 h or 25 h.
+* A deadline exactly exhausting a window falls at that window's end (e.g.
+  ``18:00``, or ``24:00`` i.e. next midnight for whole days), not at the next
+  opening: it is the earliest instant at which that much business time passed.
+* **Gap / fold** -- a wall-clock time that does not exist (spring-forward gap,
+  e.g. 02:30 on the last Sunday of March in Paris) is moved forward to the
+  first valid instant (the end of the gap, 03:00). An ambiguous wall-clock time
+  (autumn fold) means its first occurrence (``fold=0``).
+* **Pentecost Monday 2005-2007** -- ``holidays`` omits it in those years (the
+  journée de solidarité, loi 2004-626, was worked by default) but it stayed a
+  legal public holiday (Code du travail L3133-1); this calendar lists it, like
+  every other year. Use ``pentecost_worked=True`` to make it a business day.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
+from typing import TYPE_CHECKING, Literal, cast, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.easter import easter
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from etatmachine.errors import NaiveDatetimeError
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
+__all__ = [
+    "PARIS",
+    "BusinessCalendar",
+    "CalendarConfig",
+    "require_aware",
+]
+
+PARIS = ZoneInfo("Europe/Paris")
+_UTC = UTC
+_DAY_US = 86_400_000_000
+_PENTECOST_NAME = "Lundi de Pentecôte"
+_SOLIDARITY_YEARS = range(2005, 2008)
+
+# User-friendly spellings mapped onto codes ``holidays`` accepts. Alsace-Moselle
+# is ``57`` (Moselle) and ``6AE`` (Alsace, i.e. Bas-Rhin 67 + Haut-Rhin 68) in
+# ``holidays``; both carry the same extra days (Vendredi saint, Saint-Étienne).
+_EXTRA_ALIASES = {
+    "67": "6AE",
+    "68": "6AE",
+    "alsace-moselle": "6AE",
+    "alsace moselle": "6AE",
+    "alsace_moselle": "6AE",
+}
+
+
+def require_aware(value: datetime, what: str = "datetime") -> datetime:
+    """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(value, what)
+    return value
+
+
+def _subdivision_table() -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return (lower-cased spelling -> code, valid codes) for France in ``holidays``."""
+    from holidays.countries.france import France
+
+    # "Zone A/B/C" are school-holiday zones, not public-holiday subdivisions.
+    codes = tuple(c for c in France.subdivisions if not c.startswith("Zone"))
+    spellings = {c.lower(): c for c in codes}
+    aliases: dict[str, str] = getattr(France, "subdivisions_aliases", {})
+    for alias, code in aliases.items():
+        if code in codes:
+            spellings[alias.lower()] = code
+    spellings.update(_EXTRA_ALIASES)
+    return spellings, codes
+
+
+def _normalise_subdivision(value: str) -> str:
+    """Map a user spelling onto the ``holidays`` code, or raise naming the valid ones."""
+    spellings, codes = _subdivision_table()
+    code = spellings.get(value.strip().lower())
+    if code is None:
+        raise ValueError(
+            f"unknown subdivision {value!r}; valid: {', '.join(codes)} "
+            f"(also 67, 68, alsace-moselle for Alsace-Moselle), or None for metropolitan France"
+        )
+    return code
+
+
+class CalendarConfig(BaseModel):
+    """What counts as business time; frozen so a calendar's answers never drift."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subdivision: str | None = None
+    """None: metropolitan national calendar; else a ``holidays`` code ("57", "6AE",
+    "971", "974", ...) or a friendly spelling ("67", "68", "alsace-moselle"),
+    normalised to the code."""
+    working_days: Literal["ouvres", "ouvrables"] = "ouvres"
+    """ouvres: Monday-Friday; ouvrables: Monday-Saturday; both minus holidays."""
+    work_start: time = time(0)
+    work_end: time | None = None
+    """None: the whole business day counts (00:00-24:00)."""
+    pentecost_worked: bool = False
+    """True: Pentecost Monday is worked (journée de solidarité), so a business day."""
+    timezone: str = "Europe/Paris"
+
+    @field_validator("subdivision")
+    @classmethod
+    def _check_subdivision(cls, value: str | None) -> str | None:
+        return None if value is None else _normalise_subdivision(value)
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _accept_accents(cls, value: object) -> object:
+        return value.replace("é", "e") if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_hours(self) -> CalendarConfig:
+        if self.work_start.tzinfo is not None or (
+            self.work_end is not None and self.work_end.tzinfo is not None
+        ):
+            raise ValueError("work_start/work_end are wall-clock times: give them no tzinfo")
+        if self.work_end is not None and self.work_end <= self.work_start:
+            raise ValueError(
+                f"work_end ({self.work_end}) must be after work_start ({self.work_start})"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """One year's facts, computed once: holidays and business-day ordinals."""
+
+    holidays: dict[date, str]
+    ords: list[int]
+    odd_lengths: dict[int, int]  # business-day ordinal -> window µs, only where != nominal
+    odd_days: frozenset[int]  # ordinals near a UTC-offset change (handled exactly)
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Immutable lookup tables over a contiguous range of years.
+
+    ``cnt[o - base]`` is the number of business days before ordinal ``o`` (so the
+    index of the first business day on or after ``o``); ``ords`` the business-day
+    ordinals; ``cum[i]`` the business time (µs) of the business days before index i.
+    """
+
+    first: int
+    last: int
+    base: int
+    end: int
+    ords: list[int]
+    cnt: list[int]
+    cum: list[int]
+    odd_days: frozenset[int]
+
+
+class BusinessCalendar:
+    """Answers date questions for one :class:`CalendarConfig`; thread-safe.
+
+    Tables are built lazily, one year at a time, under a lock and published as
+    immutable objects, so readers never lock.
+    """
+
+    def __init__(self, config: CalendarConfig | None = None) -> None:
+        self._config = config if config is not None else CalendarConfig()
+        self._tz = ZoneInfo(self._config.timezone)
+        self._lock = threading.Lock()
+        self._years: dict[int, _Year] = {}
+        self._table: _Table | None = None
+        self._maxwd = 5 if self._config.working_days == "ouvres" else 6
+        start = self._config.work_start
+        end = self._config.work_end
+        start_us = _time_us(start)
+        end_us = _DAY_US if end is None else _time_us(end)
+        self._nominal_us = end_us - start_us
+        self._start_delta = timedelta(microseconds=start_us)
+
+    @classmethod
+    def from_subdivision(cls, sub: str | None) -> BusinessCalendar:
+        """A default calendar for a subdivision ("6AE", "67", "974", ...)."""
+        return cls(CalendarConfig(subdivision=sub))
+
+    @property
+    def config(self) -> CalendarConfig:
+        """The (frozen) configuration."""
+        return self._config
+
+    def __repr__(self) -> str:
+        return f"BusinessCalendar({self._config!r})"
+
+    # ------------------------------------------------------------------ tables
+
+    def _holiday_source(self, year: int) -> HolidayBase:
+        from holidays.countries.france import France
+
+        factory = cast("Callable[..., HolidayBase]", France)
+        return factory(subdiv=self._config.subdivision, years=year, language="fr")
+
+    def _build_year(self, year: int) -> _Year:
+        hol = {d: str(name) for d, name in self._holiday_source(year).items()}
+        pentecost = easter(year) + timedelta(days=50)
+        if year in _SOLIDARITY_YEARS:
+            hol.setdefault(pentecost, _PENTECOST_NAME)  # still a legal holiday (L3133-1)
+        if self._config.pentecost_worked:
+            hol.pop(pentecost, None)
+        hol = dict(sorted(hol.items()))
+        start = date(year, 1, 1).toordinal()
+        end = date(year + 1, 1, 1).toordinal()
+        off = {d.toordinal() for d in hol}
+        maxwd = self._maxwd
+        ords = [o for o in range(start, end) if (o - 1) % 7 < maxwd and o not in off]
+        odd = self._offset_change_days(start, end)
+        lengths: dict[int, int] = {}
+        for o in sorted(odd.intersection(ords)):
+            ws, we = self._window_exact(o)
+            length = _us(we - ws)
+            if length != self._nominal_us:
+                lengths[o] = length
+        return _Year(hol, ords, lengths, frozenset(odd))
+
+    def _offset_change_days(self, start: int, end: int) -> set[int]:
+        """Ordinals whose local day holds a UTC-offset change (a gap, a fold, or both ends).
+
+        Day ``d`` is marked when the offsets read at its local midnight and the
+        next one (``fold=0``) differ; unmarked days have one offset throughout,
+        so plain wall-clock arithmetic is exact on them.
+        """
+        tz = self._tz
+
+        def offset(o: int) -> timedelta | None:
+            return datetime.fromordinal(o).replace(tzinfo=tz).utcoffset()
+
+        step = 4  # sampled every 4 days: tzdata has no change-and-back within 4 days
+        found: set[int] = set()
+        samples = [*range(start, end, step), end]
+        prev_o, prev_off = samples[0], offset(samples[0])
+        for o in samples[1:]:
+            cur = offset(o)
+            if cur != prev_off:
+                last = prev_off
+                for d in range(prev_o, o):
+                    nxt = offset(d + 1)
+                    if nxt != last:
+                        found.add(d)
+                    last = nxt
+            prev_o, prev_off = o, cur
+        return found
+
+    def _year(self, year: int) -> _Year:
+        y = self._years.get(year)
+        if y is None:
+            y = self._years[year] = self._build_year(year)
+        return y
+
+    def _cover(self, lo_year: int, hi_year: int) -> _Table:
+        """Return a table covering [lo_year, hi_year], building what is missing."""
+        tab = self._table
+        if tab is not None and tab.first <= lo_year and hi_year <= tab.last:
+            return tab
+        if lo_year < 1 or hi_year > 9998:
+            raise OverflowError(f"date out of the supported range (years 1-9998): {lo_year}")
+        with self._lock:
+            tab = self._table
+            if tab is not None:
+                if tab.first <= lo_year and hi_year <= tab.last:
+                    return tab
+                lo_year, hi_year = min(lo_year, tab.first), max(hi_year, tab.last)
+            tab = self._build_table(lo_year, hi_year)
+            self._table = tab
+            return tab
+
+    def _build_table(self, first: int, last: int) -> _Table:
+        base = date(first, 1, 1).toordinal()
+        end = date(last + 1, 1, 1).toordinal()
+        ords: list[int] = []
+        odd: set[int] = set()
+        lengths: dict[int, int] = {}
+        for year in range(first, last + 1):
+            y = self._year(year)
+            ords.extend(y.ords)
+            odd.update(y.odd_days)
+            lengths.update(y.odd_lengths)
+        cnt = [0] * (end - base + 1)
+        i = 0
+        n = len(ords)
+        for k in range(end - base + 1):
+            while i < n and ords[i] < base + k:
+                i += 1
+            cnt[k] = i
+        nominal = self._nominal_us
+        if lengths:
+            cum = [0] * (n + 1)
+            acc = 0
+            for j, o in enumerate(ords):
+                acc += lengths.get(o, nominal)
+                cum[j + 1] = acc
+        else:
+            cum = list(range(0, (n + 1) * nominal, nominal)) if nominal else [0] * (n + 1)
+        return _Table(first, last, base, end, ords, cnt, cum, frozenset(odd))
+
+    def _cover_ord(self, *ordinals: int) -> _Table:
+        tab = self._table
+        lo, hi = min(ordinals), max(ordinals)
+        if tab is not None and tab.base <= lo and hi < tab.end:
+            return tab
+        return self._cover(date.fromordinal(lo).year, date.fromordinal(hi).year)
+
+    def _offset_index(self, o: int, n: int) -> int:
+        """Ordinal of the business day ``n`` business days from roll_forward(o)."""
+        tab = self._cover_ord(o)
+        while True:
+            i = tab.cnt[o - tab.base] + n
+            if 0 <= i < len(tab.ords):
+                return tab.ords[i]
+            more = (abs(i - len(tab.ords)) if i >= 0 else -i) // 200 + 1
+            if i >= 0:
+                tab = self._cover(tab.first, tab.last + more)
+            else:
+                tab = self._cover(tab.first - more, tab.last)
+
+    # ------------------------------------------------------------- wall clock
+
+    def _localize(self, naive: datetime) -> datetime:
+        """Wall-clock time -> aware: gap times move to the gap's end, folds take fold=0."""
+        tz = self._tz
+        aware = naive.replace(tzinfo=tz, fold=0)
+        back = aware.astimezone(_UTC).astimezone(tz)
+        if back.replace(tzinfo=None) == naive:
+            return aware
+        # In a gap: the transition instant lies between the two fold readings.
+        a = aware.astimezone(_UTC)
+        b = naive.replace(tzinfo=tz, fold=1).astimezone(_UTC)
+        lo_ts, hi_ts = math.floor(min(a, b).timestamp()), math.ceil(max(a, b).timestamp())
+        after = datetime.fromtimestamp(hi_ts, tz).utcoffset()
+        while hi_ts - lo_ts > 1:  # offsets change on whole seconds in tzdata
+            mid = (lo_ts + hi_ts) // 2
+            if datetime.fromtimestamp(mid, tz).utcoffset() == after:
+                hi_ts = mid
+            else:
+                lo_ts = mid
+        return datetime.fromtimestamp(hi_ts, tz)
+
+    def _window_exact(self, o: int) -> tuple[datetime, datetime]:
+        """UTC bounds of business day ``o``'s window, gap/fold-aware."""
+        day = datetime.fromordinal(o)
+        ws = self._localize(day + self._start_delta)
+        end = self._config.work_end
+        we_naive = day + timedelta(days=1) if end is None else datetime.combine(day.date(), end)
+        return ws.astimezone(_UTC), self._localize(we_naive).astimezone(_UTC)
+
+    def _window_start(self, tab: _Table, o: int) -> datetime:
+        """UTC start of business day ``o``'s window."""
+        if o in tab.odd_days:
+            return self._window_exact(o)[0]
+        naive = datetime.fromordinal(o) + self._start_delta
+        off = naive.replace(tzinfo=self._tz).utcoffset()
+        assert off is not None
+        return (naive - off).replace(tzinfo=_UTC)
+
+    def _to_local(self, value: datetime, what: str) -> datetime:
+        if value.tzinfo is self._tz:
+            return value
+        return require_aware(value, what).astimezone(self._tz)
+
+    def _ordinal(self, d: date, what: str = "date") -> int:
+        if isinstance(d, datetime):
+            return self._to_local(d, what).toordinal()
+        return d.toordinal()
+
+    def _wall_on(self, local: datetime, o: int, tab: _Table | None = None) -> datetime:
+        """``local``'s wall-clock time on day ``o`` (same instant if same day)."""
+        k = o - local.toordinal()
+        if k == 0:
+            return local
+        if tab is not None and o not in tab.odd_days:
+            return local + timedelta(days=k)  # same tzinfo: wall-clock arithmetic, fold=0
+        return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(days=k))
+
+    # ---------------------------------------------------------------- days API
+
+    def holidays(self, year: int) -> dict[date, str]:
+        """Public holidays observed as days off in ``year``, by date, French names."""
+        if not 1 <= year <= 9998:
+            raise OverflowError(f"year out of the supported range (1-9998): {year}")
+        with self._lock:
+            return dict(self._year(year).holidays)
+
+    def is_business_day(self, d: date) -> bool:
+        """True if ``d`` is a business day (an aware datetime: its local date)."""
+        o = self._ordinal(d)
+        tab = self._cover_ord(o)
+        i = tab.cnt[o - tab.base]
+        return i < len(tab.ords) and tab.ords[i] == o
+
+    def roll_forward(self, d: date) -> date:
+        """``d`` if it is a business day, else the next one."""
+        return date.fromordinal(self._offset_index(self._ordinal(d), 0))
+
+    def next_business_day(self, d: date) -> date:
+        """The first business day strictly after ``d``."""
+        return date.fromordinal(self._offset_index(self._ordinal(d) + 1, 0))
+
+    def previous_business_day(self, d: date) -> date:
+        """The last business day strictly before ``d``."""
+        return date.fromordinal(self._offset_index(self._ordinal(d), -1))
+
+    @overload
+    def add_business_days(self, start: datetime, n: int) -> datetime: ...
+    @overload
+    def add_business_days(self, start: date, n: int) -> date: ...
+    def add_business_days(self, start: date, n: int) -> date:
+        """Move ``n`` business days from roll_forward(start) (numpy ``roll='forward'``).
+
+        A datetime keeps its wall-clock time in the calendar timezone and is
+        returned in that timezone; ``n == 0`` on a business day returns it unchanged.
+        The wall clock is carried across the roll, so Saturday 23:00 and Sunday
+        01:00 both land on Monday (23:00 and 01:00): monotonic in the start only
+        for dates and for starts on business days.
+        """
+        if isinstance(start, datetime):
+            local = self._to_local(start, "start")
+            o = local.toordinal()
+            r = self._offset_index(o, n)
+            return self._wall_on(local, r, self._table)
+        return date.fromordinal(self._offset_index(start.toordinal(), n))
+
+    @overload
+    def add_calendar_days_rolled(self, start: datetime, days: int) -> datetime: ...
+    @overload
+    def add_calendar_days_rolled(self, start: date, days: int) -> date: ...
+    def add_calendar_days_rolled(self, start: date, days: int) -> date:
+        """``days`` calendar days later ("15 jours"), rolled forward onto a business day.
+
+        A datetime keeps its wall-clock time on the resulting day.
+        """
+        if isinstance(start, datetime):
+            local = self._to_local(start, "start")
+            r = self._offset_index(local.toordinal() + days, 0)
+            return self._wall_on(local, r, self._table)
+        return date.fromordinal(self._offset_index(start.toordinal() + days, 0))
+
+    def business_days_between(self, a: date, b: date) -> int:
+        """Business days in ``[a, b)``, or minus those in ``[b, a)`` if ``b < a``.
+
+        Like numpy ``busday_count`` for ``a <= b``. For ``b < a`` numpy counts
+        ``(b, a]`` instead; counting ``-[b, a)`` keeps the count antisymmetric and
+        additive, and ``business_days_between(d, add_business_days(d, n)) == n``
+        for every ``d`` and ``n``, negative included.
+        """
+        oa, ob = self._ordinal(a, "a"), self._ordinal(b, "b")
+        tab = self._cover_ord(oa, ob)
+        return tab.cnt[ob - tab.base] - tab.cnt[oa - tab.base]
+
+    # --------------------------------------------------------------- time API
+
+    def _clock(self, tab: _Table, instant: datetime) -> int:
+        """Business µs from the table's start to ``instant`` (aware, any tz)."""
+        local = instant if instant.tzinfo is self._tz else instant.astimezone(self._tz)
+        o = local.toordinal()
+        i = tab.cnt[o - tab.base]
+        if i < len(tab.ords) and tab.ords[i] == o:
+            length = tab.cum[i + 1] - tab.cum[i]
+            part = _us(instant.astimezone(_UTC) - self._window_start(tab, o))
+            return tab.cum[i] + min(max(part, 0), length)
+        return tab.cum[i]
+
+    def business_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """Real elapsed time between two instants inside business windows (neg. if b < a)."""
+        la, lb = self._to_local(a, "a"), self._to_local(b, "b")
+        tab = self._cover_ord(la.toordinal(), lb.toordinal())
+        return timedelta(microseconds=self._clock(tab, lb) - self._clock(tab, la))
+
+    def add_business_hours(self, start: datetime, hours: float | timedelta) -> datetime:
+        """The earliest instant after ``start`` with ``hours`` of business time elapsed.
+
+        Negative ``hours`` count backwards (latest instant before ``start``); zero
+        returns ``start``. The result is in the calendar timezone.
+        """
+        return self._add_us(self._to_local(start, "start"), _hours_us(hours))
+
+    def _add_us(self, local: datetime, delta: int) -> datetime:
+        if delta == 0:
+            return local
+        o = local.toordinal()
+        tab = self._cover_ord(o)
+        while True:
+            target = self._clock(tab, local) + delta
+            cum = tab.cum
+            if delta > 0 and target > cum[-1]:
+                more = (target - cum[-1]) // (200 * max(self._nominal_us, 1)) + 1
+                tab = self._cover(tab.first, tab.last + more)
+                continue
+            if delta < 0 and target < 0:
+                more = -target // (200 * max(self._nominal_us, 1)) + 1
+                tab = self._cover(tab.first - more, tab.last)
+                continue
+            break
+        if delta > 0:
+            j = bisect.bisect_left(cum, target) - 1
+        else:
+            j = bisect.bisect_right(cum, target) - 1
+        ws = self._window_start(tab, tab.ords[j])
+        return (ws + timedelta(microseconds=target - cum[j])).astimezone(self._tz)
+
+    # ------------------------------------------------------------------ batch
+
+    @overload
+    def add_business_days_batch(self, starts: Sequence[datetime], n: int) -> list[datetime]: ...
+    @overload
+    def add_business_days_batch(
+        self, starts: Sequence[date], n: int
+    ) -> list[datetime] | list[date]: ...
+    def add_business_days_batch(
+        self, starts: Sequence[date], n: int
+    ) -> list[datetime] | list[date]:
+        """``add_business_days`` over many starts (the nightly job over open files).
+
+        All elements must be of one kind: aware datetimes, or plain dates. The
+        answer depends only on the start's local day, so it is computed once per
+        distinct day and the per-element work is a dict lookup (+ an ordinal and
+        one ``datetime + timedelta`` for datetimes).
+        """
+        if not starts:
+            return []
+        if isinstance(starts[0], datetime):
+            return self._batch_datetimes(starts, n)
+        # Keyed on the date objects themselves: hashing a date is cached, and the
+        # kind check then runs once per distinct day rather than per element.
+        uniq = set(starts)
+        for d in uniq:
+            if type(d) is not date:
+                raise TypeError(f"mixed batch: expected dates only, got {d!r}")
+        offset = self._offset_index
+        fromordinal = date.fromordinal
+        memo = {d: fromordinal(offset(d.toordinal(), n)) for d in uniq}
+        return list(map(memo.__getitem__, starts))
+
+    def _batch_datetimes(self, starts: Sequence[date], n: int) -> list[datetime]:
+        tz = self._tz
+        try:
+            fast = n != 0 and set(map(attrgetter("tzinfo"), starts)) == {tz}
+        except AttributeError:
+            fast = False
+        if fast:
+            local: Sequence[datetime] = starts  # type: ignore[assignment]
+        else:
+            local = [self._to_local(_as_datetime(s), "start") for s in starts]
+        ords = list(map(datetime.toordinal, local))
+        offset = self._offset_index
+        memo = {o: offset(o, n) for o in set(ords)}
+        tab = self._table
+        assert tab is not None
+        if n != 0 and tab.odd_days.isdisjoint(memo.values()):
+            # n != 0 never lands on the start's own day; no clock change on any
+            # result day: wall-clock timedelta arithmetic is exact.
+            shifts = {o: timedelta(days=r - o) for o, r in memo.items()}
+            return list(map(datetime.__add__, local, map(shifts.__getitem__, ords)))
+        wall_on = self._wall_on
+        return [wall_on(s, memo[o], tab) for s, o in zip(local, ords, strict=True)]
+
+    def add_business_hours_batch(
+        self, starts: Sequence[datetime], hours: float | timedelta
+    ) -> list[datetime]:
+        """``add_business_hours`` over many starts."""
+        delta = _hours_us(hours)
+        to_local = self._to_local
+        add = self._add_us
+        return [add(to_local(s, "start"), delta) for s in starts]
+
+
+def _as_datetime(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"mixed batch: expected datetimes only, got {value!r}")
+    return value
+
+
+def _time_us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _us(td: timedelta) -> int:
+    return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+
+
+def _hours_us(hours: float | timedelta) -> int:
+    if isinstance(hours, timedelta):
+        return _us(hours)
+    if not math.isfinite(hours):
+        raise ValueError(f"hours must be finite, got {hours!r}")
+    return _us(timedelta(hours=hours))
