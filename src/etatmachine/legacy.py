@@ -1,0 +1,1036 @@
+"""Parse legacy H2000/Systema dossier histories into typed, line-accurate records.
+
+The exports are text pasted from back-office screens: entries wrap over lines, signatures
+(author lines) float, and free text is mixed in. This module turns them into frozen pydantic
+records without ever losing a line, so a replay can be audited against the source.
+
+Rules (deterministic, relied upon by the tests):
+
+* **Lines.** A line ends at ``\\r\\n``, ``\\r`` or ``\\n`` (nothing else: U+2028, form feed...
+  stay inside the line). A final line ending does not open an empty line. Lines are numbered
+  from 1. Matching ignores leading/trailing spaces and reads U+00A0, U+202F and tabs as spaces;
+  ``raw`` keeps every line verbatim (minus its line ending).
+* **Partition.** Every line belongs to exactly one record: the records' ``[first_line,
+  last_line]`` ranges tile the input and ``"\\n".join`` of their ``raw`` texts, concatenated with
+  ``"\\n"``, gives back the input lines.
+* **Blank lines** (empty once stripped) belong to the record before them; blank lines at the very
+  start belong to the first record. An input of blank lines only is one ``note`` with empty text.
+* **Author lines** (``dd.mm.yyyy-HH:MM[-(id) NAME]``) attach by this rule, checked in order:
+
+  1. directly followed (no blank line) by ``MESSAGE DE``: it is the message's leading signature;
+  2. otherwise it signs the nearest record before it if that record takes a signature and has
+     none yet, even across blank lines (one export puts a blank line between an entry and its
+     signature);
+  3. otherwise it stands alone as an ``author`` record.
+
+  Records that take a signature: all but ``author``, ``opening`` (signed inline), a malformed
+  signature and a message already signed by its leading line. A signature ends any wrapped
+  entry before it. (In the seed, which mixes prose and histories, a signature after a prose
+  heading therefore signs that heading's note: the rule is positional, not semantic.)
+* **Wrapping.** A record takes the lines right after it (no blank line between) that start no
+  record of their own and are not signatures, up to a small cap per kind; an ``ETAT:`` entry
+  stops at its ``(dd/mm/yyyy-N°k)``; a MESSAGE header may have blank lines before ``REMIS DE:``.
+  Wrapped lines are joined with one space (PDF hyphenation is kept as written).
+* **ETAT labels** are kept as written minus the ``(n)`` and the extras (``% d'humidité 60.``,
+  ``Semaine: 14.``), which go with the ``.`` separating them from the label:
+  ``En attente de fournitures. Semaine: 14.`` → ``En attente de fournitures``, week 14; but
+  ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
+  ``set_on``/``set_number`` being ``None``.
+* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and two
+  bounded caches; nothing grows with the archive.
+* **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
+  repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
+  (the hour skipped in March) keep the offset in force before the gap (PEP 495), i.e. 02:30
+  reads as 03:30 summer time.
+* **Problems.** Whatever is not understood (an ``ETAT:`` entry without a due date or with an
+  impossible date, a bad signature, control characters from binary garbage...) becomes an
+  ``unrecognised`` record carrying its verbatim text and the message, so problems survive
+  streaming; :class:`ParsedHistory` also lists them as :class:`ParseProblem`.
+* **Bytes.** :func:`iter_file` decodes each line as UTF-8, else cp1252, else latin-1 (which
+  never fails), and drops a UTF-8 byte-order mark.
+
+The parser only reads text: it never resolves labels to states (the catalogue does that).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from etatmachine.errors import EtatmachineError
+from etatmachine.roles import Role
+
+__all__ = [
+    "PARIS",
+    "ActionRecord",
+    "AssignmentRecord",
+    "Author",
+    "AuthorRecord",
+    "AutonomyLimitRecord",
+    "ContactRecord",
+    "ControlRecord",
+    "EtatRecord",
+    "MensajeRecord",
+    "MessageRecord",
+    "NoteRecord",
+    "OpeningRecord",
+    "ParseProblem",
+    "ParsedHistory",
+    "Party",
+    "RealisationRecord",
+    "Record",
+    "RecordAdapter",
+    "RoleMap",
+    "RoleMapError",
+    "SubAssignmentRecord",
+    "UnrecognisedRecord",
+    "iter_file",
+    "iter_records",
+    "parse_file",
+    "parse_text",
+    "split_lines",
+]
+
+PARIS = ZoneInfo("Europe/Paris")
+"""The back office's time zone: every time in a history is Paris wall-clock time."""
+
+# ---------------------------------------------------------------------------------------------
+# Roles
+
+
+class RoleMapError(EtatmachineError, ValueError):
+    """A role-map file is unreadable or names an unknown role; names the file and the key."""
+
+    def __init__(self, message: str, *, file: str, key: str | None = None) -> None:
+        self.file = file
+        self.key = key
+        where = f"{file}: key {key!r}" if key is not None else file
+        super().__init__(f"{where}: {message}")
+
+
+BUILTIN_ROLES: Mapping[str, Role] = MappingProxyType(
+    {"995": Role.CONTRACTOR, "996": Role.SYSTEM, "007": Role.SYSTEM}
+)
+"""(995) INTERNET is the contractors' extranet; (996) and (007) are automatic processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleMap:
+    """Who a user id is: the seed names no staff roles, so staff default to case handlers.
+
+    ``roles`` overrides :data:`BUILTIN_ROLES` (merged in); ``anonymous`` is the role of a bare
+    timestamp signature (no id: an automatic stamp such as an extranet acceptance).
+    """
+
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    default: Role = Role.CASE_HANDLER
+    anonymous: Role = Role.SYSTEM
+
+    def __post_init__(self) -> None:
+        merged = {**BUILTIN_ROLES, **{str(k): Role(v) for k, v in self.roles.items()}}
+        object.__setattr__(self, "roles", MappingProxyType(merged))
+
+    def role_of(self, user_id: str | None) -> Role:
+        """The role of ``user_id`` (``None``: an anonymous stamp)."""
+        if user_id is None:
+            return self.anonymous
+        return self.roles.get(user_id, self.default)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> RoleMap:
+        """Load ``default = "..."``, ``anonymous = "..."`` and a ``[roles]`` table id → role."""
+        name = str(path)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise RoleMapError(f"cannot read role map: {exc}", file=name) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise RoleMapError(f"invalid TOML: {exc}", file=name) from exc
+        unknown = sorted(set(data) - {"default", "anonymous", "roles"})
+        if unknown:
+            raise RoleMapError(
+                "unknown key (expected default, anonymous, roles)", file=name, key=unknown[0]
+            )
+
+        def role(key: str, value: Any) -> Role:
+            try:
+                return Role(value)
+            except ValueError:
+                allowed = ", ".join(r.value for r in Role)
+                raise RoleMapError(
+                    f"unknown role {value!r} (expected one of: {allowed})", file=name, key=key
+                ) from None
+
+        table = data.get("roles", {})
+        if not isinstance(table, dict):
+            raise RoleMapError("must be a table of user id = role", file=name, key="roles")
+        return cls(
+            roles={str(k): role(f"roles.{k}", v) for k, v in table.items()},
+            default=role("default", data.get("default", Role.CASE_HANDLER.value)),
+            anonymous=role("anonymous", data.get("anonymous", Role.SYSTEM.value)),
+        )
+
+
+_DEFAULT_ROLES = RoleMap()
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+_FROZEN = ConfigDict(frozen=True)
+
+
+class Author(BaseModel):
+    """Who wrote a line and when (a signature line, or one embedded in a record)."""
+
+    model_config = _FROZEN
+
+    at: AwareDatetime
+    user_id: str | None = None
+    name: str | None = None
+    role: Role
+
+
+class Party(BaseModel):
+    """A sender or recipient of a MESSAGE: ``(id) NAME (TAG)``, e.g. tag ``M.A.``."""
+
+    model_config = _FROZEN
+
+    user_id: str | None
+    name: str | None
+    tag: str | None = None
+    role: Role
+
+
+class ParseProblem(BaseModel):
+    """A line the parser did not understand; parsing went on."""
+
+    model_config = _FROZEN
+
+    line: int
+    message: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}: {self.text[:80]!r}"
+
+
+class _Base(BaseModel):
+    """Fields every record has: its exact place in the source and its signature."""
+
+    model_config = _FROZEN
+
+    first_line: int
+    last_line: int
+    raw: str
+    author: Author | None = None
+
+
+class EtatRecord(_Base):
+    """``ETAT:`` a date d'action: label (as written), due date, comment, set date and counter."""
+
+    kind: Literal["etat"] = "etat"
+    label: str
+    n: int | None = None
+    due_at: AwareDatetime
+    comment: str | None = None
+    set_on: date | None = None
+    set_number: int | None = None
+    humidity: int | None = None
+    week: int | None = None
+
+
+class AuthorRecord(_Base):
+    """A signature line that signs nothing (see the attachment rule)."""
+
+    kind: Literal["author"] = "author"
+    author: Author
+
+
+class OpeningRecord(_Base):
+    """``OUVERTURE: -dd.mm.yyyy-HH:MM-(id) NAME``: the dossier was opened (signed inline)."""
+
+    kind: Literal["opening"] = "opening"
+    author: Author
+
+
+class AutonomyLimitRecord(_Base):
+    """The amount up to which MA may approve a quote alone, with its caveat."""
+
+    kind: Literal["autonomy_limit"] = "autonomy_limit"
+    amount: Decimal
+    caveat: str | None = None
+
+
+class RealisationRecord(_Base):
+    """``REALISATION: PREMIERE DATE DE REALISATION:dd.mm.yyyy``."""
+
+    kind: Literal["realisation"] = "realisation"
+    what: str
+    on: date
+
+
+class AssignmentRecord(_Base):
+    """``ASSIGNER: -(id) NAME``: the dossier is assigned to a contractor account."""
+
+    kind: Literal["assignment"] = "assignment"
+    assignee_id: str
+    assignee_name: str | None = None
+
+
+class SubAssignmentRecord(_Base):
+    """``Intervention sous-assignée à: - [id] NAME dd/mm/yyyy HH:MM``."""
+
+    kind: Literal["sub_assignment"] = "sub_assignment"
+    contractor_id: str
+    contractor_name: str | None = None
+    at: AwareDatetime | None = None
+
+
+class ActionRecord(_Base):
+    """``Action réalisée: ...``; a contractor's acceptance fills the ``contractor_*`` fields."""
+
+    kind: Literal["action"] = "action"
+    text: str
+    contractor_name: str | None = None
+    contractor_id: str | None = None
+    accepted_at: AwareDatetime | None = None
+
+
+class MessageRecord(_Base):
+    """``MESSAGE DE`` / ``POUR:`` / ``REMIS DE:`` then the body; ``author`` is the line before."""
+
+    kind: Literal["message"] = "message"
+    sender: Party
+    recipient: Party | None = None
+    delivered: Author | None = None
+    body: str = ""
+
+
+class ContactRecord(_Base):
+    """``NTACT n: -Date du contact avec le client: ...`` (truncated ``CONTACT n:``)."""
+
+    kind: Literal["contact"] = "contact"
+    number: int
+    text: str
+    contacted_at: AwareDatetime | None = None
+
+
+class ControlRecord(_Base):
+    """``Dossier contrôlé - ...``: a check by the back office."""
+
+    kind: Literal["control"] = "control"
+    text: str
+    detail: str
+
+
+class MensajeRecord(_Base):
+    """``Mensaje de id#ref text``: a contractor's message (Spanish-language screen)."""
+
+    kind: Literal["mensaje"] = "mensaje"
+    sender: str
+    contractor_id: str
+    text: str
+
+
+class NoteRecord(_Base):
+    """Free text: call notes, and the procedure prose of mixed documents; lines kept apart."""
+
+    kind: Literal["note"] = "note"
+    text: str
+
+
+class UnrecognisedRecord(_Base):
+    """Lines the parser could not read, verbatim, with why (the streaming form of a problem)."""
+
+    kind: Literal["unrecognised"] = "unrecognised"
+    text: str
+    message: str
+    line: int
+
+    @property
+    def problem(self) -> ParseProblem:
+        """The problem this record reports."""
+        return ParseProblem(line=self.line, message=self.message, text=self.text)
+
+
+Record = Annotated[
+    EtatRecord
+    | AuthorRecord
+    | OpeningRecord
+    | AutonomyLimitRecord
+    | RealisationRecord
+    | AssignmentRecord
+    | SubAssignmentRecord
+    | ActionRecord
+    | MessageRecord
+    | ContactRecord
+    | ControlRecord
+    | MensajeRecord
+    | NoteRecord
+    | UnrecognisedRecord,
+    Field(discriminator="kind"),
+]
+"""Any record, discriminated on ``kind``."""
+
+RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
+"""Validates/serialises a :data:`Record` (e.g. ``RecordAdapter.validate_json(...)``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedHistory:
+    """A whole parsed history: records in source order, and the problems among them."""
+
+    records: tuple[Record, ...]
+    source: str = "<string>"
+
+    @property
+    def problems(self) -> tuple[ParseProblem, ...]:
+        """Every unrecognised record as a problem, in line order."""
+        return tuple(r.problem for r in self.records if isinstance(r, UnrecognisedRecord))
+
+    @property
+    def etats(self) -> tuple[EtatRecord, ...]:
+        """The ``ETAT:`` entries, in source order."""
+        return tuple(r for r in self.records if isinstance(r, EtatRecord))
+
+    @property
+    def line_count(self) -> int:
+        """How many input lines the records cover."""
+        return self.records[-1].last_line if self.records else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_SPACES = {0xA0: " ", 0x202F: " ", 0x09: " "}
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split ``text`` the way the parser numbers lines (``\\r\\n``, ``\\r``, ``\\n``)."""
+    lines = _NEWLINE_RE.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _physical(lines: Iterable[str]) -> Iterator[str]:
+    """Each item is one line, optionally ended by a line break; stray breaks split it further."""
+    for chunk in lines:
+        if chunk.endswith("\n"):
+            chunk = chunk[:-2] if chunk.endswith("\r\n") else chunk[:-1]
+        elif chunk.endswith("\r"):
+            chunk = chunk[:-1]
+        if "\r" in chunk or "\n" in chunk:
+            yield from _NEWLINE_RE.split(chunk)
+        else:
+            yield chunk
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Line classes and patterns (all anchored or starting with a literal: linear on long lines)
+
+_TEXT, _AUTHOR, _ETAT, _OPENING, _AUTONOMY, _REALISATION, _ASSIGN = range(7)
+_SUBASSIGN, _ACTION, _MESSAGE, _POUR, _REMIS, _CONTACT, _CONTROL, _MENSAJE = range(7, 15)
+_GARBAGE, _BAD_AUTHOR = 15, 16
+_SOFT = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
+
+_STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
+    "E": ((re.compile(r"ETAT ?:"), _ETAT),),
+    "É": ((re.compile(r"ÉTAT ?:"), _ETAT),),
+    "O": ((re.compile(r"OUVERTURE ?:"), _OPENING),),
+    "L": ((re.compile(r"La limite maximum d.autonomie"), _AUTONOMY),),
+    "R": ((re.compile(r"REALISATION ?:"), _REALISATION), (re.compile(r"REMIS DE ?:"), _REMIS)),
+    "A": (
+        (re.compile(r"ASSIGNER ?:"), _ASSIGN),
+        (re.compile(r"Action r[ée]alis[ée]e ?:"), _ACTION),
+    ),
+    "I": ((re.compile(r"Intervention sous-assign[ée]e"), _SUBASSIGN),),
+    "M": ((re.compile(r"MESSAGE DE\b"), _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
+    "P": ((re.compile(r"POUR ?:"), _POUR),),
+    "N": ((re.compile(r"NTACT ?\d+ ?:"), _CONTACT),),
+    "C": ((re.compile(r"CONTACT ?\d+ ?:"), _CONTACT),),
+    "D": ((re.compile(r"Dossier contr[ôo]l[ée]"), _CONTROL),),
+}
+
+_STAMP = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
+_AUTHOR_RE = re.compile(_STAMP + r"\Z")
+_DATE_TIME = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
+_DUE_RE = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
+_DUE_END_RE = re.compile(_DATE_TIME + r" *\Z")
+_SET_END_RE = re.compile(r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z")
+_WEEK_END_RE = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
+_HUMIDITY_END_RE = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
+_N_END_RE = re.compile(r"\((\d{1,4})\)\.?\Z")
+_ID_REST_RE = re.compile(r"\(([^()]*)\) *(.*)\Z")
+_BRACKET_ID_RE = re.compile(r"\[([^\[\]]*)\] *(.*)\Z")
+_DAY_END_RE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})\Z")
+_AMOUNT_RE = re.compile(r"(\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(\d+))? *(?:€|EUR)?")
+_ACCEPT_AT_RE = re.compile(r" *le +(\d{1,2})/(\d{1,2})/(\d{4}) +(?:a|à) +(\d{1,2})[:hH](\d{2})")
+_MENSAJE_RE = re.compile(r"Mensaje de +(\S+) *(.*)\Z")
+_CONTACT_RE = re.compile(r"(?:CO)?NTACT ?(\d+) ?: *-? *(.*)\Z")
+
+_MAX_CONT = {  # continuation lines a record may take: wrapped text, never a whole file
+    _ETAT: 12,
+    _TEXT: 200,
+    _AUTONOMY: 6,
+    _ACTION: 12,
+    _MENSAJE: 40,
+    _CONTROL: 6,
+    _MESSAGE: 60,
+}
+
+
+def _classify(s: str) -> int:
+    c = s[0]
+    if "0" <= c <= "9":
+        if _AUTHOR_RE.match(s):
+            return _AUTHOR
+    else:
+        for pattern, cls in _STARTS.get(c, ()):
+            if pattern.match(s):
+                return cls
+    if _CONTROL_RE.search(s):
+        return _GARBAGE
+    return _TEXT
+
+
+class _BadEntryError(ValueError):
+    """An entry that cannot be read; the message goes into the unrecognised record."""
+
+
+def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=PARIS)
+    except ValueError:
+        raise _BadEntryError(f"impossible {what} {day}/{month}/{year} {hour}:{minute}") from None
+
+
+def _at_match(m: re.Match[str], what: str) -> datetime:
+    d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
+    return _at(d, mo, y, h, mi, what)
+
+
+def _day_match(m: re.Match[str], what: str) -> date:
+    d, mo, y = m.group(1, 2, 3)
+    return _day(d, mo, y, what)
+
+
+def _day(day: str, month: str, year: str, what: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _BadEntryError(f"impossible {what} {day}/{month}/{year}") from None
+
+
+def _after_colon(text: str) -> str:
+    """What follows the record's keyword: ``KEY: -rest`` → ``rest`` (str.find: linear)."""
+    i = text.find(":")
+    rest = text[i + 1 :].lstrip(" ") if i >= 0 else text
+    return rest.removeprefix("-").lstrip(" ")
+
+
+def _name(text: str) -> str | None:
+    """A person's name without the export's trailing `` .`` marker."""
+    text = text.strip()
+    if text.endswith(" ."):
+        text = text[:-2].rstrip()
+    return text or None
+
+
+def _split_tag(rest: str) -> tuple[str | None, str | None]:
+    """``NAME (TAG)`` → (name, tag)."""
+    rest = rest.strip()
+    if rest.endswith(")"):
+        i = rest.rfind("(")
+        if i >= 0:
+            return _name(rest[:i]), rest[i + 1 : -1].strip() or None
+    return _name(rest), None
+
+
+# ---------------------------------------------------------------------------------------------
+# The streaming parser
+
+
+class _Builder:
+    """A record being read: its lines, its content, whether it still takes lines."""
+
+    __slots__ = (
+        "author",
+        "blanks",
+        "closed",
+        "cls",
+        "content",
+        "first",
+        "line",
+        "lines",
+        "message",
+        "n_cont",
+        "pour",
+        "remis",
+        "signable",
+        "texts",
+    )
+
+    def __init__(self, cls: int, first: int, lines: list[str], line: int) -> None:
+        self.cls = cls
+        self.first = first
+        self.lines = lines  # verbatim, blanks included
+        self.line = line  # line number of the first content line
+        self.texts: list[str] = []  # cleaned content lines
+        self.content: list[str] = []  # verbatim content lines
+        self.author: Author | None = None
+        self.signable = cls not in (_OPENING, _AUTHOR, _BAD_AUTHOR)
+        self.closed = cls not in _MAX_CONT
+        self.blanks = 0
+        self.n_cont = 0
+        self.pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
+        self.remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
+        self.message = ""
+
+    def add(self, raw: str, s: str) -> None:
+        self.lines.append(raw)
+        self.texts.append(s)
+        self.content.append(raw)
+        self.blanks = 0
+
+
+_CACHE_SIZE = 256  # bounded, so memory stays flat over any archive
+
+
+class _Parser:
+    def __init__(self, roles: RoleMap) -> None:
+        self.roles = roles
+        self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
+        self.times: dict[str, datetime] = {}
+
+    # -- signatures --------------------------------------------------------------------------
+    def author(self, s: str) -> Author:
+        """Parse a signature line (cached: the same stamp recurs many times)."""
+        hit = self.authors.get(s)
+        if hit is not None:
+            return hit
+        m = _AUTHOR_RE.match(s)
+        if m is None:
+            raise _BadEntryError("not a signature dd.mm.yyyy-HH:MM-(id) NAME")
+        return self._stamp(m, s)
+
+    def _stamp(self, m: re.Match[str], key: str) -> Author:
+        d, mo, y, h, mi, uid, name = m.groups()
+        stamp = key[: m.end(5)]
+        at = self.times.get(stamp)
+        if at is None:
+            at = _at(d, mo, y, h, mi, "signature date")
+            if len(self.times) >= _CACHE_SIZE:
+                self.times.clear()
+            self.times[stamp] = at
+        if uid is not None:
+            uid = uid.strip() or None
+        author = Author(at=at, user_id=uid, name=_name(name or ""), role=self.roles.role_of(uid))
+        if len(self.authors) >= _CACHE_SIZE:
+            self.authors.clear()
+        self.authors[key] = author
+        return author
+
+    def embedded(self, text: str) -> Author:
+        """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
+        m = _AUTHOR_RE.match(text)
+        if m is None:
+            raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
+        return self._stamp(m, text)
+
+    # -- main loop ---------------------------------------------------------------------------
+    def run(self, lines: Iterable[str]) -> Iterator[Record]:
+        """Read physical lines (no line breaks left in them) into records, in order."""
+        cur: _Builder | None = None
+        leading: list[str] = []
+        held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
+        lineno = 0
+        for raw in lines:
+            lineno += 1
+            s = raw.translate(_SPACES) if "\xa0" in raw or "\u202f" in raw or "\t" in raw else raw
+            s = s.strip()
+            if held is not None:
+                h_no, h_raw, h_author = held
+                held = None
+                if s and s.startswith("MESSAGE DE") and _classify(s) == _MESSAGE:
+                    if cur is not None:
+                        yield self.build(cur)
+                    cur = _Builder(_MESSAGE, h_no - len(leading), [*leading, h_raw], lineno)
+                    leading = []
+                    cur.author = h_author
+                    cur.signable = False
+                    cur.add(raw, s)
+                    continue
+                if cur is not None and cur.signable and cur.author is None:
+                    cur.lines.append(h_raw)
+                    cur.author = h_author
+                    cur.closed = True
+                    cur.blanks = 0
+                else:
+                    if cur is not None:
+                        yield self.build(cur)
+                    cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
+                    leading = []
+                    cur.author = h_author
+                    cur.content.append(h_raw)
+            if not s:
+                if cur is None:
+                    leading.append(raw)
+                else:
+                    cur.lines.append(raw)
+                    cur.blanks += 1
+                continue
+            cls = _classify(s)
+            message = ""
+            if cur is not None and not cur.closed and self.takes(cur, cls, s):
+                cur.add(raw, s)
+                continue
+            if cls == _AUTHOR:
+                if cur is not None:
+                    cur.closed = True
+                try:
+                    held = (lineno, raw, self.author(s))
+                    continue
+                except _BadEntryError as exc:
+                    cls = _BAD_AUTHOR
+                    message = str(exc)
+            if cur is not None:
+                yield self.build(cur)
+            if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
+                cls = _TEXT
+            cur = _Builder(cls, lineno - len(leading), leading, lineno)
+            leading = []
+            cur.add(raw, s)
+            if cls == _BAD_AUTHOR:
+                cur.message = message
+            elif cls == _ETAT and _SET_END_RE.search(s):
+                cur.closed = True
+        if held is not None:
+            h_no, h_raw, h_author = held
+            if cur is not None and cur.signable and cur.author is None:
+                cur.lines.append(h_raw)
+                cur.author = h_author
+            else:
+                if cur is not None:
+                    yield self.build(cur)
+                cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
+                leading = []
+                cur.author = h_author
+                cur.content.append(h_raw)
+        if cur is not None:
+            yield self.build(cur)
+        elif leading:
+            yield NoteRecord(first_line=1, last_line=len(leading), raw="\n".join(leading), text="")
+
+    def takes(self, b: _Builder, cls: int, s: str) -> bool:
+        """Whether the open record ``b`` continues with this line (the wrapping rules)."""
+        kind = b.cls
+        if kind == _MESSAGE:
+            if b.remis is None:  # header: POUR: (may wrap), blank lines, REMIS DE:
+                if cls == _REMIS:
+                    b.remis = len(b.texts)
+                    return True
+                if b.blanks:
+                    return False
+                if cls == _POUR and b.pour is None:
+                    b.pour = [s]
+                    return True
+                if b.pour and cls == _TEXT and len(b.pour) < 4:
+                    m = _ID_REST_RE.match(_after_colon(b.pour[0]))
+                    if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
+                        b.pour.append(s)
+                        return True
+                return False
+            if b.blanks or cls not in _SOFT:
+                return False
+        elif b.blanks or cls not in _SOFT:
+            return False
+        if b.n_cont >= _MAX_CONT[kind]:
+            return False
+        b.n_cont += 1
+        if kind == _ETAT and _SET_END_RE.search(s):
+            b.closed = True
+        return True
+
+    # -- records -----------------------------------------------------------------------------
+    def build(self, b: _Builder) -> Record:
+        """Turn a finished builder into its record (or an unrecognised one)."""
+        common: dict[str, Any] = {
+            "first_line": b.first,
+            "last_line": b.first + len(b.lines) - 1,
+            "raw": "\n".join(b.lines),
+            "author": b.author,
+        }
+        try:
+            if b.cls == _BAD_AUTHOR:
+                raise _BadEntryError(b.message)
+            if b.cls == _GARBAGE:
+                raise _BadEntryError("control characters (binary data?)")
+            return self._record(b, common)
+        except _BadEntryError as exc:
+            return UnrecognisedRecord(
+                **common, text="\n".join(b.content), message=str(exc), line=b.line
+            )
+
+    def _record(self, b: _Builder, common: dict[str, Any]) -> Record:
+        cls = b.cls
+        if cls == _ETAT:
+            return EtatRecord(**common, **_etat(" ".join(b.texts)))
+        if cls in _SOFT:
+            return NoteRecord(**common, text="\n".join(b.texts))
+        if cls == _AUTHOR:
+            return AuthorRecord(**common)
+        text = " ".join(b.texts)
+        if cls == _OPENING:
+            common["author"] = self.embedded(_after_colon(text))
+            return OpeningRecord(**common)
+        if cls == _MESSAGE:
+            return self._message(b, common)
+        if cls == _ACTION:
+            return ActionRecord(**common, **_action(_after_colon(text)))
+        if cls == _CONTACT:
+            m = _CONTACT_RE.match(text)
+            if m is None:
+                raise _BadEntryError("contact without a number")
+            due = _find_due(m.group(2))
+            return ContactRecord(
+                **common,
+                number=int(m.group(1)),
+                text=m.group(2),
+                contacted_at=_at_match(due, "contact date") if due else None,
+            )
+        if cls == _CONTROL:
+            detail = text[text.find(" ") + 1 :]  # after "Dossier"
+            detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
+            return ControlRecord(**common, text=text, detail=detail.lstrip(" -\u2013:"))
+        if cls == _MENSAJE:
+            m = _MENSAJE_RE.match(text)
+            if m is None:
+                raise _BadEntryError("Mensaje without a sender")
+            sender = m.group(1)
+            return MensajeRecord(
+                **common, sender=sender, contractor_id=sender.split("#")[0], text=m.group(2)
+            )
+        if cls == _AUTONOMY:
+            colon = text.find(":")
+            rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
+            m = _AMOUNT_RE.match(rest)
+            if m is None:
+                raise _BadEntryError("autonomy limit without an amount")
+            try:
+                amount = Decimal(
+                    m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
+                )
+            except InvalidOperation:  # pragma: no cover - the pattern only passes digits
+                raise _BadEntryError("unreadable amount") from None
+            caveat = rest[m.end() :].strip() or None
+            return AutonomyLimitRecord(**common, amount=amount, caveat=caveat)
+        if cls == _REALISATION:
+            body = _after_colon(text)
+            m = _DAY_END_RE.search(body)
+            if m is None:
+                raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
+            what = body[: m.start()].rstrip().rstrip(":").rstrip()
+            return RealisationRecord(**common, what=what, on=_day_match(m, "realisation date"))
+        if cls == _ASSIGN:
+            m = _ID_REST_RE.match(_after_colon(text))
+            if m is None:
+                raise _BadEntryError("ASSIGNER without an (id)")
+            return AssignmentRecord(
+                **common, assignee_id=m.group(1).strip(), assignee_name=_name(m.group(2))
+            )
+        if cls == _SUBASSIGN:
+            m = _BRACKET_ID_RE.match(_after_colon(text))
+            if m is None:
+                raise _BadEntryError("sub-assignment without a [contractor id]")
+            rest = m.group(2)
+            due = _DUE_END_RE.search(rest)
+            at = None
+            if due is not None:
+                at = _at_match(due, "sub-assignment date")
+                rest = rest[: due.start()]
+            return SubAssignmentRecord(
+                **common, contractor_id=m.group(1).strip(), contractor_name=_name(rest), at=at
+            )
+        raise AssertionError(f"unhandled line class {cls}")  # pragma: no cover
+
+    def _message(self, b: _Builder, common: dict[str, Any]) -> MessageRecord:
+        head = b.texts[0]
+        m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
+        if m is None:
+            raise _BadEntryError("MESSAGE DE without a sender (id)")
+        uid = m.group(1).strip() or None
+        name, tag = _split_tag(m.group(2))
+        sender = Party(user_id=uid, name=name, tag=tag, role=self._party_role(uid, tag))
+        recipient = None
+        if b.pour:
+            m = _ID_REST_RE.match(_after_colon(" ".join(b.pour)))
+            if m is not None:
+                rid = m.group(1).strip() or None
+                name, tag = _split_tag(m.group(2))
+                recipient = Party(user_id=rid, name=name, tag=tag, role=self._party_role(rid, tag))
+        delivered = None
+        body: list[str] = []
+        if b.remis is not None:
+            delivered = self.embedded(_after_colon(b.texts[b.remis]))
+            body = b.texts[b.remis + 1 :]
+        return MessageRecord(
+            **common, sender=sender, recipient=recipient, delivered=delivered, body=" ".join(body)
+        )
+
+    def _party_role(self, uid: str | None, tag: str | None) -> Role:
+        if tag is not None and tag.upper().startswith("PRESTATAIRE"):
+            return Role.CONTRACTOR
+        return self.roles.role_of(uid)
+
+
+def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """Match an end-anchored ``(...)`` pattern at the last ``(`` only: O(1) on long text."""
+    i = text.rfind("(")
+    return pattern.match(text, i) if i >= 0 else None
+
+
+def _find_due(text: str) -> re.Match[str] | None:
+    """The first ``dd/mm/yyyy HH:MM`` not glued to a digit before it."""
+    pos = 0
+    while True:
+        slash = text.find("/", pos)  # a match starts at most 2 characters before its first "/"
+        if slash < 0:
+            return None
+        m = _DUE_RE.search(text, max(pos, slash - 2))
+        if m is None or m.start() == 0 or not text[m.start() - 1].isdigit():
+            return m
+        pos = m.start() + 1
+
+
+def _etat(text: str) -> dict[str, Any]:
+    """Read ``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
+    body = _after_colon(text).strip()
+    fields: dict[str, Any] = {}
+    m = _paren_end(_SET_END_RE, body)
+    if m is not None:
+        d, mo, y, k = m.groups()
+        fields["set_on"] = _day(d, mo, y, "set date")
+        fields["set_number"] = int(k)
+        body = body[: m.start()].rstrip()
+    due = _find_due(body)
+    if due is None:
+        raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
+    fields["due_at"] = _at_match(due, "due date")
+    fields["comment"] = body[due.end() :].strip() or None
+    head = body[: due.start()].rstrip()
+    while True:  # extras at the end of the label, each after a ". " separator
+        m = _WEEK_END_RE.search(head) if "emaine" in head else None
+        if m is not None and "week" not in fields:
+            fields["week"] = int(m.group(1))
+        else:
+            m = _HUMIDITY_END_RE.search(head) if "%" in head else None
+            if m is None or "humidity" in fields:
+                break
+            fields["humidity"] = int(m.group(1))
+        head = head[: m.start()].rstrip()
+        if head.endswith("."):
+            head = head[:-1].rstrip()
+    m = _paren_end(_N_END_RE, head)
+    if m is not None:
+        fields["n"] = int(m.group(1))
+        head = head[: m.start()].rstrip()
+    if not head:
+        raise _BadEntryError("ETAT entry without a label")
+    fields["label"] = head
+    return fields
+
+
+def _action(text: str) -> dict[str, Any]:
+    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``."""
+    fields: dict[str, Any] = {"text": text}
+    k = text.find("accepte cette intervention")
+    p = text.find("Le professionnel")
+    if k < 0 or p < 0 or p > k:
+        return fields
+    before = text[p + len("Le professionnel") : k].rstrip().rstrip(",").rstrip()
+    if before.endswith(")"):
+        o = before.rfind("(")
+        if o >= 0:
+            fields["contractor_id"] = before[o + 1 : -1].strip() or None
+            before = before[:o]
+    fields["contractor_name"] = _name(before)
+    m = _ACCEPT_AT_RE.match(text, k + len("accepte cette intervention"))
+    if m is not None:
+        fields["accepted_at"] = _at_match(m, "acceptance date")
+    return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def iter_records(lines: Iterable[str], *, roles: RoleMap | None = None) -> Iterator[Record]:
+    """Stream records from lines (each item one line, line break optional); memory stays flat.
+
+    Problems arrive as :class:`UnrecognisedRecord` (``.problem``); nothing raises on bad input.
+    """
+    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_physical(lines))
+
+
+def _file_lines(path: str | Path) -> Iterator[str]:
+    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only)."""
+    with open(path, "rb") as fh:
+        first = True
+        for data in fh:
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                line = _decode(data)
+            if first:
+                first = False
+                line = line.removeprefix("\ufeff")
+            if line.endswith("\n"):
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+            elif line.endswith("\r"):
+                line = line[:-1]
+            if "\r" in line:
+                yield from _NEWLINE_RE.split(line)
+            else:
+                yield line
+
+
+def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
+    """Stream records from a file of any encoding (see the module notes); never holds it all."""
+    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_file_lines(path))
+
+
+def parse_text(
+    text: str, *, source: str = "<string>", roles: RoleMap | None = None
+) -> ParsedHistory:
+    """Parse a whole history held in memory."""
+    return ParsedHistory(tuple(iter_records(split_lines(text), roles=roles)), source)
+
+
+def parse_file(path: str | Path, *, roles: RoleMap | None = None) -> ParsedHistory:
+    """Parse a history file (bytes decoded line by line: UTF-8, else cp1252, else latin-1)."""
+    return ParsedHistory(tuple(iter_file(path, roles=roles)), str(path))

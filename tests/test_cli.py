@@ -1,0 +1,158 @@
+"""The ``etatmachine`` command line: outputs, exit codes (0 ok, 1 breaches, 2 bad input)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from etatmachine.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "histories"
+WAKENSON = EXAMPLES / "b_wakenson_menuiseries.txt"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_replay_table_shows_every_entry_and_the_breaches() -> None:
+    code, out, _ = run("replay", str(WAKENSON))
+    assert code == 0
+    for state in ("contact_client_rdv_reco_chiffrage", "premiere_visite", "date_debut_travaux"):
+        assert state in out
+    assert "line 26: appointment_too_far" in out
+    assert "WAKENSON MENUISERIES" in out
+    assert "1 histories, 10 entries: 9 accepted, 1 with breaches" in out
+
+
+def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:
+    code, out, _ = run("replay", "--format", "json", str(WAKENSON))
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema_version"] == "1" and len(data["entries"]) == 10
+    entry = data["entries"][0]
+    for key in (
+        "line",
+        "label",
+        "state",
+        "set_at",
+        "due_at",
+        "computed_due_at",
+        "author",
+        "role",
+        "violations",
+        "late",
+        "lateness",
+    ):
+        assert key in entry
+    code, out, _ = run("replay", "--format", "json", str(EXAMPLES))
+    assert code == 0
+    assert [Path(r["source"]).name for r in json.loads(out)] == sorted(
+        p.name for p in EXAMPLES.glob("*.txt")
+    )
+
+
+def test_strict_exits_1_on_breaches_only() -> None:
+    assert run("replay", "--strict", str(WAKENSON))[0] == 1
+    assert run("replay", "--strict", str(EXAMPLES / "a_ouverture_nyco_deco.txt"))[0] == 0
+
+
+def test_replay_attributes_change_the_verdicts() -> None:
+    path = str(EXAMPLES / "e_allianz_appel_24h.txt")
+    assert run("replay", "--strict", path)[0] == 1
+    assert run("replay", "--strict", "--insurer", "ALLIANZ", path)[0] == 0
+
+
+def test_replay_directory_prints_a_combined_lateness_report() -> None:
+    code, out, _ = run("replay", str(EXAMPLES))
+    assert code == 0
+    assert "6 histories, 17 entries" in out
+    assert "lateness by owner" in out and "lateness by contractor" in out
+
+
+def test_bad_input_exits_2_with_the_file_named() -> None:
+    code, _, err = run("replay", "nowhere.txt")
+    assert code == 2 and err == "etatmachine: error: nowhere.txt: no such file or directory\n"
+    code, _, err = run("replay")
+    assert code == 2 and "give at least one history" in err
+    code, _, err = run("due", "Etude du lundi", "--from", "2023-03-03T17:04")
+    assert code == 2 and "unknown state 'Etude du lundi'; closest: etude_devis" in err
+    code, _, err = run("due", "etude_devis", "--from", "31/02/2023")
+    assert code == 2 and "not an ISO 8601 date-time" in err
+    code, _, err = run("due", "etude_devis", "--from", "2023-03-03T17:04", "--subdivision", "99")
+    assert code == 2 and err.startswith("etatmachine: error: --subdivision: ")
+    assert "'99'" in err
+
+
+def test_replay_schema_is_a_json_schema() -> None:
+    code, out, _ = run("replay", "--schema")
+    schema = json.loads(out)
+    assert code == 0 and schema["title"] == "ReplayReport"
+    assert "entries" in schema["properties"]
+
+
+def test_due_prints_iso_8601_with_offset() -> None:
+    assert run("due", "Etude de devis", "--from", "2023-03-03T17:04") == (
+        0,
+        "2023-03-07T17:04:00+01:00\n",
+        "",
+    )
+    # Friday 15:04 + 24h = Monday 15:04
+    assert run("due", "contact_client_devis", "--from", "2023-01-20T15:04:00+01:00")[1] == (
+        "2023-01-23T15:04:00+01:00\n"
+    )
+    # 5 jours ouvrés from the Thursday before Easter, in Moselle (Good Friday is a holiday)
+    assert (
+        run(
+            "due", "rapport_attente_traitement", "--from", "2023-04-06T10:00", "--subdivision", "57"
+        )[1]
+        == "2023-04-17T10:00:00+02:00\n"
+    )
+    code, _, err = run("due", "attente_cie", "--from", "2023-03-03T17:04")
+    assert code == 2 and "given" in err
+
+
+def test_catalogue_formats_and_phase_filter() -> None:
+    code, out, _ = run("catalogue")
+    assert code == 0 and "contact_client_devis" in out and "44 states" in out
+    code, out, _ = run("catalogue", "--format", "json", "--phase", "travaux")
+    states = json.loads(out)["states"]
+    assert code == 0 and [s["code"] for s in states] == [
+        "contact_client_travaux",
+        "contact_client_travaux_15j",
+        "date_debut_travaux",
+        "travaux_en_cours",
+    ]
+    code, out, _ = run("catalogue", "--format", "markdown", "--phase", "devis")
+    assert code == 0 and "Etude de devis" in out and "|" in out
+    code, _, err = run("catalogue", "--phase", "nope")
+    assert code == 2 and "unknown phase 'nope'" in err
+
+
+def test_validate(tmp_path: Path) -> None:
+    code, out, _ = run("validate", str(ROOT / "src" / "etatmachine" / "data" / "procedure.toml"))
+    assert code == 0 and "44 states, 504 moves" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nversion = "1"\nphases = []\nstates = []\n', encoding="utf-8")
+    code, _, err = run("validate", str(bad))
+    assert code == 2 and str(bad) in err and "no initial state" in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["replay", "--help"], ["--version"]])
+def test_console_script_runs(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "etatmachine.cli", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout

@@ -1,0 +1,190 @@
+"""Replaying the real histories of the procedure: verdicts, due dates, lateness, golden JSON.
+
+Regenerate the golden files after a deliberate change with
+``ETATMACHINE_REGEN=1 pytest tests/test_replay.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from etatmachine import Workflow
+from etatmachine.business_calendar import PARIS
+from etatmachine.legacy import iter_records, parse_file, split_lines
+from etatmachine.replay import (
+    SCHEMA_VERSION,
+    ReplayReport,
+    combined_summary,
+    iter_replays,
+    replay_file,
+    replay_records,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORIES = sorted((ROOT / "examples" / "histories").glob("*.txt"))
+SEED = ROOT / "tests" / "data" / "seed.txt"
+GOLDEN = ROOT / "tests" / "golden" / "replay"
+REGEN = os.environ.get("ETATMACHINE_REGEN") == "1"
+
+
+def golden(name: str, report: ReplayReport) -> None:
+    source = Path(report.source).resolve().relative_to(ROOT).as_posix()  # clone-independent
+    data = report.model_copy(update={"source": source}).model_dump(mode="json")
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    path = GOLDEN / f"{name}.json"
+    if REGEN:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}: run ETATMACHINE_REGEN=1 pytest {__file__}"
+    assert text == path.read_text(encoding="utf-8"), f"{path} differs: regenerate and review"
+
+
+@pytest.mark.parametrize("path", [*HISTORIES, SEED], ids=lambda p: p.stem)
+def test_replay_matches_its_golden_json(path: Path) -> None:
+    report = replay_file(path)
+    golden(path.stem, report)
+    assert report.schema_version == SCHEMA_VERSION
+    assert ReplayReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_the_seed_replays_all_seventeen_entries_and_resolves_them() -> None:
+    report = replay_file(SEED)
+    assert report.summary.entries == 17
+    assert report.summary.unresolved == 0
+    assert all(e.state for e in report.entries)
+    assert report.unrecognised == ()
+
+
+def test_wakenson_dossier_timeline() -> None:
+    report = replay_file(ROOT / "examples" / "histories" / "b_wakenson_menuiseries.txt")
+    states = [e.state for e in report.entries]
+    assert states == [
+        "contact_client_rdv_reco_chiffrage",
+        "premiere_visite",
+        "attente_prix_fournisseur",
+        "etude_devis",
+        "devis_demande_info",
+        "devis_reponse_metreur",
+        "devis_attente_accord_expert",
+        "contact_client_travaux",
+        "attente_fourniture",
+        "date_debut_travaux",
+    ]
+    assert report.contractor == "WAKENSON MENUISERIES"
+    # the visit was booked 13 days out without the client-request variant
+    visit = report.entries[1]
+    assert [v.rule for v in visit.violations] == ["appointment_too_far"]
+    assert visit.due_at == datetime(2023, 2, 20, 9, 0, tzinfo=PARIS)
+    # the quote came a week after the visit: the contractor was late on the visit step
+    prices = report.entries[2]
+    assert (prices.closes, prices.late, prices.contractor_clock) == ("premiere_visite", True, True)
+    assert prices.lateness == timedelta(days=5, hours=2, minutes=52).total_seconds()
+    # the expert's 21 days, as the history's (21) says
+    expert = report.entries[6]
+    assert expert.computed_due_at == datetime(2023, 4, 6, 10, 29, tzinfo=PARIS)
+    # supplies announced for week 14 with a due date of 5 May
+    supplies = report.entries[8]
+    assert supplies.due_at == supplies.computed_due_at == datetime(2023, 5, 5, 9, tzinfo=PARIS)
+    assert report.summary.lateness.by_contractor["WAKENSON MENUISERIES"].late == 1
+
+
+def test_unreachable_client_without_attempts_is_a_breach() -> None:
+    report = replay_file(ROOT / "examples" / "histories" / "d_client_injoignable.txt")
+    assert [v.rule for v in report.entries[0].violations] == ["contact_attempts_required"]
+
+
+def test_attributes_given_to_the_replay_are_read_by_the_rules() -> None:
+    path = ROOT / "examples" / "histories" / "e_allianz_appel_24h.txt"
+    assert replay_file(path).entries[0].verdict == "refused"
+    assert replay_file(path, insurer="ALLIANZ").entries[0].verdict == "accepted"
+
+
+HISTORY = """\
+ETAT: Contact client pour devis (2) 19/01/2023 15:04
+(18/01/2023-N°1)
+18.01.2023-15:04-(996) ASIGNACIÓN AUTOMÁTICA ZONAL
+NTACT 1: -Date du contact avec le client: 18/01/2023 16:00
+18.01.2023-16:00-(995) INTERNET
+NTACT 2: -Date du contact avec le client: 18/01/2023 17:00
+18.01.2023-17:00-(995) INTERNET
+NTACT 3: -Date du contact avec le client: 18/01/2023 18:00
+18.01.2023-18:00-(995) INTERNET
+ETAT: client injoignable (7) 25/01/2023 17:00 Message laissé (18/01/2023-N°2)
+18.01.2023-19:33-(995) INTERNET
+ETAT: Contact client pour devis (2) 26/01/2023 15:04
+(24/01/2023-N°1)
+24.01.2023-15:04-(1002730) JOSE TAMAYO CALLE
+ETAT: Etude de la lune (2) 26/01/2023 15:04
+(24/01/2023-N°1)
+24.01.2023-15:05-(1002730) JOSE TAMAYO CALLE
+ETAT: Première visite 31/02/2023 09:00 (24/01/2023-N°1)
+"""
+
+
+def test_contact_attempts_in_the_history_count_for_unreachable_client() -> None:
+    report = replay_records(iter_records(split_lines(HISTORY)))
+    assert [e.verdict for e in report.entries][:2] == ["accepted", "accepted"]
+
+
+def test_a_locked_due_date_changed_by_a_later_entry_is_reported() -> None:
+    report = replay_records(iter_records(split_lines(HISTORY)))
+    resumed = report.entries[2]
+    assert resumed.state == "contact_client_devis"
+    assert resumed.verdict == "accepted"  # resuming the interrupted step is allowed
+    changed = HISTORY.replace("ETAT: client injoignable", "ETAT: Contact client pour devis")
+    report = replay_records(iter_records(split_lines(changed)))
+    rules = [v.rule for v in report.entries[1].violations]
+    assert "due_date_locked" in rules
+    assert (
+        "was changed by a later entry"
+        in report.entries[1].violations[rules.index("due_date_locked")].message
+    )
+
+
+def test_unknown_labels_and_unreadable_lines_are_kept_not_dropped() -> None:
+    report = replay_records(iter_records(split_lines(HISTORY)))
+    unknown = report.entries[3]
+    assert (unknown.verdict, unknown.state, unknown.label) == (
+        "unresolved",
+        None,
+        "Etude de la lune",
+    )
+    assert unknown.violations[0].rule == "unknown_label"
+    assert report.unrecognised[0].line == 18
+    assert report.unrecognised[0].message == "impossible due date 31/02/2023 09:00"
+    assert "31/02/2023" in report.unrecognised[0].text
+    assert report.summary.unresolved == 1
+
+
+def test_archive_streams_one_dossier_per_opening() -> None:
+    opening = "OUVERTURE: -18.01.2023-14:58-(1002823) LEENDRINA NIAMDILA\n"
+    text = (opening + HISTORY) * 3
+    reports = list(iter_replays(iter_records(split_lines(text)), source="archive"))
+    assert [r.dossier_id for r in reports] == ["archive#1", "archive#2", "archive#3"]
+    assert all(r.summary.entries == 4 for r in reports)
+    count, summary = combined_summary(reports)
+    assert (count, summary.entries, summary.unresolved) == (3, 12, 3)
+
+
+def test_replay_uses_the_dossier_calendar() -> None:
+    # 24 business hours set on Thursday 6 April 2023 in Moselle skip Good Friday (a holiday
+    # there only) and Easter Monday: due on Tuesday 11 April.
+    text = (
+        "ETAT: Contact client pour devis (2) 11/04/2023 10:00\n(06/04/2023-N°1)\n"
+        "06.04.2023-10:00-(996) ASIGNACIÓN AUTOMÁTICA ZONAL\n"
+    )
+    national = replay_records(iter_records(split_lines(text)))
+    moselle = replay_records(iter_records(split_lines(text)), subdivision="57")
+    assert national.entries[0].computed_due_at == datetime(2023, 4, 7, 10, tzinfo=PARIS)
+    assert moselle.entries[0].computed_due_at == datetime(2023, 4, 11, 10, tzinfo=PARIS)
+
+
+def test_workflow_parameter_and_parse_file_agree() -> None:
+    path = HISTORIES[0]
+    assert replay_records(
+        parse_file(path).records, Workflow.default(), dossier_id=path.stem, source=str(path)
+    ) == replay_file(path)
