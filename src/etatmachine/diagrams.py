@@ -1,0 +1,553 @@
+"""State diagrams generated from a catalogue (Mermaid, Graphviz DOT, SVG), never drawn by hand.
+
+A catalogue's ~500 moves are mostly *group moves* (every operational state may go to every
+interruption, everything may be cancelled) and *resumes* (a wait goes back to the step it
+interrupted). Expanded, they bury the procedure under hundreds of arrows, so the diagrams
+draw them compactly: explicit per-state moves are edges; each group move is one dashed
+group node (``G1``…) with an edge to each of its targets; resumes are one dashed « reprise »
+edge per phase. `model` holds that compact graph; `DiagramModel.expanded` turns it back into
+the full move table, which the tests compare with the workflow's.
+
+Output is deterministic (ids are state codes, edges sorted) so golden files can pin it.
+
+>>> from etatmachine.catalogue import default_catalogue
+>>> text = mermaid(default_catalogue(), phase="devis")
+>>> text.splitlines()[0]
+'stateDiagram-v2'
+>>> 'state "Etude de devis<br/>48h" as etude_devis' in text
+True
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from etatmachine.catalogue import Catalogue, DeadlineKind, StateKind, StateSpec
+from etatmachine.errors import EtatmachineError
+
+__all__ = [
+    "DiagramModel",
+    "GraphvizError",
+    "GraphvizNotFound",
+    "GroupEdge",
+    "UnknownPhaseError",
+    "dot",
+    "mermaid",
+    "model",
+    "render",
+    "svg",
+]
+
+Format = Literal["mermaid", "dot", "svg"]
+
+# Light fill / dark stroke per phase, by the phase's position in the catalogue (cycled).
+_PALETTE: tuple[tuple[str, str], ...] = (
+    ("#e8f1fb", "#3b6ea5"),  # blue
+    ("#fdf1e3", "#b8742a"),  # orange
+    ("#efe9f7", "#6f4ea0"),  # purple
+    ("#e6f4ea", "#2f7d46"),  # green
+    ("#fbeaea", "#a33b3b"),  # red
+    ("#e8f6f6", "#2a7f7f"),  # teal
+    ("#f1f1f1", "#555555"),  # grey
+)
+_RESERVED = "#b3261e"
+_WRAP = 30
+# Short names of the desks a reserved state belongs to, as the back office says them.
+_ROLE_SHORT: Mapping[str, str] = {
+    "expert_relations": "RE",
+    "customer_service": "SC",
+    "case_handler": "GR",
+    "surveyor": "PT",
+    "contractor": "PREST",
+    "system": "auto",
+}
+
+
+class UnknownPhaseError(EtatmachineError, LookupError):
+    """A phase code that the catalogue does not have; carries the valid codes."""
+
+    def __init__(self, phase: str, valid: Iterable[str]) -> None:
+        self.phase = phase
+        self.valid = tuple(valid)
+        super().__init__(f"unknown phase {phase!r}; valid: {', '.join(self.valid)}")
+
+    def __str__(self) -> str:  # LookupError would repr() the args
+        return str(self.args[0])
+
+
+class GraphvizError(EtatmachineError, RuntimeError):
+    """Graphviz's ``dot`` failed to turn a diagram into SVG."""
+
+
+class GraphvizNotFound(GraphvizError):
+    """The ``dot`` binary is missing: SVG needs Graphviz installed on the machine."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Graphviz's `dot` program was not found on PATH: SVG diagrams need it. "
+            "Install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: "
+            "`brew install graphviz`), or ask for `mermaid` or `dot` text instead."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEdge:
+    """One group move drawn once: a group node ``id`` with an edge to each target."""
+
+    id: str
+    """``G1``, ``G2``…: the group move's position in the catalogue file."""
+    names: tuple[str, ...]
+    """Its ``from`` as written (``@operational``, or state codes)."""
+    sources: frozenset[str]
+    targets: tuple[str, ...]
+    """Its targets (in a phase diagram: all of them when some sources are in the phase,
+    else only the phase's own); those not drawn in full are named in the group node."""
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramModel:
+    """What one diagram shows, before it is written as Mermaid or DOT."""
+
+    phase: str | None
+    states: tuple[str, ...]
+    """States drawn in full, in catalogue order (all of them, or the phase's)."""
+    external: tuple[str, ...]
+    """Other phases' states an explicit move links to the phase, drawn as small grey boxes
+    (a group move's targets outside the phase are named in its group node instead)."""
+    moves: tuple[tuple[str, str, tuple[str, ...]], ...]
+    """Explicit per-state moves ``(source, target, rule codes of the move)``, sorted."""
+    group_moves: tuple[GroupEdge, ...]
+    resumes: Mapping[str, frozenset[str]]
+    """Resumable waits drawn, with the states each may go back to."""
+
+    def expanded(self) -> frozenset[tuple[str, str]]:
+        """Every ``(source, target)`` move the compact drawing stands for."""
+        edges = {(s, t) for s, t, _ in self.moves}
+        for gm in self.group_moves:
+            edges.update((s, t) for s in gm.sources for t in gm.targets if s != t)
+        for wait, targets in self.resumes.items():
+            edges.update((wait, t) for t in targets)
+        return frozenset(edges)
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+def _expand(names: Iterable[str], groups: Mapping[str, tuple[str, ...]]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name.startswith("@"):
+            out.extend(_expand(groups[name[1:]], groups))
+        else:
+            out.append(name)
+    return out
+
+
+def _check_phase(catalogue: Catalogue, phase: str | None) -> None:
+    codes = [p.code for p in catalogue.phases]
+    if phase is not None and phase not in codes:
+        raise UnknownPhaseError(phase, codes)
+
+
+def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
+    """The compact graph of the whole catalogue, or of one phase and its neighbours."""
+    _check_phase(catalogue, phase)
+    groups = catalogue.groups
+    inside = [s.code for s in catalogue if phase is None or s.phase == phase]
+    here = set(inside)
+    moves: set[tuple[str, str, tuple[str, ...]]] = set()
+    for state in catalogue:
+        for move in state.moves:
+            for target in _expand((move.to,), groups):
+                if state.code in here or target in here:
+                    moves.add((state.code, target, tuple(r.code for r in move.rules)))
+    group_moves: list[GroupEdge] = []
+    for i, gm in enumerate(catalogue.group_moves, start=1):
+        sources = frozenset(_expand(gm.from_, groups))
+        targets = tuple(dict.fromkeys(_expand(gm.to, groups)))
+        if not sources & here:
+            targets = tuple(t for t in targets if t in here)
+        if targets:
+            group_moves.append(GroupEdge(f"G{i}", gm.from_, sources, targets, gm.why))
+    resumes = {
+        code: catalogue.resume_targets(code) for code in inside if catalogue.state(code).resume
+    }
+    ends = {c for s, t, _ in moves for c in (s, t)}
+    external = tuple(s.code for s in catalogue if s.code in ends - here)
+    return DiagramModel(
+        phase=phase,
+        states=tuple(inside),
+        external=external,
+        moves=tuple(sorted(moves)),
+        group_moves=tuple(group_moves),
+        resumes=resumes,
+    )
+
+
+# --- what a state looks like --------------------------------------------------------------
+
+
+def _deadline_text(state: StateSpec) -> str:
+    """The deadline line of a node: the procedure's figure, else what the kind means."""
+    deadline = state.deadline
+    if deadline.figure:
+        return deadline.figure
+    return {
+        DeadlineKind.GIVEN: "date donnée",
+        DeadlineKind.INHERIT: "échéance conservée",
+        DeadlineKind.NONE: "fin",
+    }.get(deadline.kind, deadline.kind.value)
+
+
+def _reserved(state: StateSpec) -> str | None:
+    rule: Any = state.rule("role_reserved")
+    if rule is None:
+        return None
+    return "/".join(_ROLE_SHORT.get(r.value, r.value) for r in rule.roles)
+
+
+def _marks(state: StateSpec, *, emoji: bool) -> list[str]:
+    marks: list[str] = []
+    if emoji and state.rule("due_date_locked") is not None:
+        marks.append("🔒")
+    if state.rule("comment_required") is not None:
+        marks.append("✎")
+    reserved = _reserved(state)
+    if reserved is not None:
+        marks.append(f"⚑ {reserved}")
+    if state.resume:
+        marks.append("↩")
+    return marks
+
+
+def _lines(state: StateSpec, *, emoji: bool) -> list[str]:
+    lines = textwrap.wrap(state.label, _WRAP) or [state.code]
+    detail = " ".join([_deadline_text(state), *_marks(state, emoji=emoji)])
+    return [*lines, detail]
+
+
+def _group_from(gm: GroupEdge) -> list[str]:
+    """What a group node says of the sources: the group names as the catalogue writes them."""
+    what = textwrap.wrap(
+        " + ".join(gm.names) if gm.names[0].startswith("@") else ", ".join(gm.names), _WRAP
+    )
+    return ["from any of", *what, f"({len(gm.sources)} states)"]
+
+
+def _split(m: DiagramModel, gm: GroupEdge) -> tuple[list[str], list[str]]:
+    """A group move's targets drawn in full (arrows) and those only named (other phases)."""
+    drawn = [t for t in gm.targets if t in m.states]
+    return drawn, [t for t in gm.targets if t not in m.states]
+
+
+def _colours(catalogue: Catalogue) -> dict[str, tuple[str, str]]:
+    return {p.code: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(catalogue.phases)}
+
+
+# --- Graphviz DOT -------------------------------------------------------------------------
+
+
+def _q(text: str) -> str:
+    """A DOT double-quoted string; lines joined with centred line breaks."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attrs(**attrs: str | float) -> str:
+    parts = []
+    for key, value in attrs.items():
+        text = value if isinstance(value, str) and value.startswith("<") else _q(str(value))
+        parts.append(f"{key}={text}")
+    return "[" + ", ".join(parts) + "]"
+
+
+_LEGEND = (
+    "bold border: due date locked (not to be changed)",
+    "✎ comment required (a wait)",
+    "⚑ reserved to a desk (RE, SC…)",
+    "↩ resumes the step it interrupted",
+    "double border: closing state",
+    "Gn: a move declared once for a group (table)",
+    "grey box: a state of another phase",
+)
+
+
+def dot(catalogue: Catalogue, phase: str | None = None) -> str:
+    """Graphviz DOT of the whole catalogue or of one phase (pipe it to ``dot -Tsvg``)."""
+    m = model(catalogue, phase)
+    colours = _colours(catalogue)
+    title = catalogue.phase(phase).label if phase else f"{catalogue.name} {catalogue.version}"
+    out = [
+        f"digraph {_q(phase or catalogue.name)} {{",
+        "  "
+        + "graph "
+        + _attrs(
+            rankdir="LR",
+            compound="true",
+            newrank="true",
+            fontname="DejaVu Sans",
+            fontsize=14,
+            labelloc="t",
+            label=title,
+            nodesep=0.2,
+            ranksep=0.5,
+            pad=0.2,
+            tooltip=title,
+        ),
+        "  node "
+        + _attrs(
+            shape="box",
+            style="rounded,filled",
+            fillcolor="white",
+            fontname="DejaVu Sans",
+            fontsize=10,
+            margin="0.1,0.05",
+        ),
+        "  edge " + _attrs(fontname="DejaVu Sans", fontsize=8, color="#555555", arrowsize=0.7),
+    ]
+    by_phase: dict[str, list[StateSpec]] = {}
+    for code in m.states:
+        state = catalogue.state(code)
+        by_phase.setdefault(state.phase, []).append(state)
+    for phase_code, states in by_phase.items():
+        fill, stroke = colours[phase_code]
+        label = catalogue.phase(phase_code).label
+        out.append(f"  subgraph {_q('cluster_' + phase_code)} {{")
+        out.append(
+            "    graph "
+            + _attrs(
+                label=label,
+                style="rounded,filled",
+                fillcolor=fill,
+                color=stroke,
+                fontcolor=stroke,
+                fontsize=12,
+            )
+        )
+        for state in states:
+            attrs: dict[str, str | float] = {
+                "label": "\n".join(_lines(state, emoji=False)),
+                "color": stroke,
+                "tooltip": f"{state.code}: {state.meaning_en}",
+            }
+            style = ["rounded", "filled"]
+            if state.kind is StateKind.WAIT:
+                style.append("dashed")
+            if state.rule("due_date_locked") is not None:
+                attrs["penwidth"] = 2.5
+            if _reserved(state) is not None:
+                attrs["color"] = _RESERVED
+                attrs["fontcolor"] = _RESERVED
+            if state.terminal:
+                style = ["filled"]
+                attrs["peripheries"] = 2
+            attrs["style"] = ",".join(style)
+            out.append(f"    {_q(state.code)} {_attrs(**attrs)}")
+        out.append("  }")
+    for code in m.external:
+        state = catalogue.state(code)
+        label = "\n".join([*textwrap.wrap(state.label, _WRAP), f"({state.phase})"])
+        out.append(
+            f"  {_q(code)} "
+            + _attrs(
+                label=label,
+                style="filled",
+                fillcolor="#eeeeee",
+                color="#aaaaaa",
+                fontcolor="#555555",
+                fontsize=8,
+                tooltip=f"{code} ({state.phase})",
+            )
+        )
+    initial = [c for c in m.states if catalogue.state(c).initial]
+    if initial:
+        out.append("  __start__ " + _attrs(shape="point", width=0.15, label="", tooltip="start"))
+        out.extend(f"  __start__ -> {_q(c)}" for c in initial)
+    for source, target, rules in m.moves:
+        extra = " " + _attrs(label=", ".join(rules), fontcolor="#555555") if rules else ""
+        out.append(f"  {_q(source)} -> {_q(target)}{extra}")
+    if m.group_moves:
+        head = "<b>Group moves</b> (dashed arrows)"
+        rows = [f"<tr><td colspan='3' bgcolor='#f4f4f4'>{head}</td></tr>"]
+        edges: list[str] = []
+        for gm in m.group_moves:
+            drawn, listed = _split(m, gm)
+            source = "<br/>".join(_html(line) for line in _group_from(gm))
+            target = "<br/>".join(f"→ {_html(code)}" for code in listed) or f"→ {len(drawn)}"
+            title = _html(gm.why).replace("'", "&#39;")
+            rows.append(
+                f"<tr><td>{gm.id}</td><td align='left' balign='left' title='{title}'>{source}</td>"
+                f"<td align='left' balign='left' port='{gm.id}'>{target}</td></tr>"
+            )
+            edges.extend(
+                f"  __groups__:{gm.id}:e -> {_q(t)} " + _attrs(style="dashed", color="#888888")
+                for t in drawn
+            )
+        table = "".join(rows)
+        out.append(
+            "  __groups__ "
+            + _attrs(
+                shape="plaintext",
+                fontsize=8,
+                fontcolor="#444444",
+                label="<<table border='0' cellborder='1' cellspacing='0' cellpadding='3' "
+                f"color='#999999'>{table}</table>>",
+            )
+        )
+        out.extend(edges)
+    resume_phases: dict[str, str] = {}
+    for code in m.resumes:
+        resume_phases.setdefault(catalogue.state(code).phase, code)
+    if resume_phases:
+        out.append(
+            "  __reprise__ "
+            + _attrs(
+                shape="note",
+                style="dashed",
+                color="#777777",
+                fontcolor="#444444",
+                fontsize=8,
+                label="↩ reprise\nback to the step\nthe wait interrupted",
+                tooltip="resume moves",
+            )
+        )
+        for phase_code, first in resume_phases.items():
+            out.append(
+                f"  {_q(first)} -> __reprise__ "
+                + _attrs(
+                    ltail="cluster_" + phase_code,
+                    style="dashed",
+                    color="#777777",
+                    label="reprise (↩)",
+                )
+            )
+    legend = "".join(f"<tr><td align='left'>{_html(line)}</td></tr>" for line in _LEGEND)
+    out.append(
+        "  __legend__ "
+        + _attrs(
+            shape="plaintext",
+            fontsize=8,
+            label="<<table border='0' cellborder='0' "
+            f"cellspacing='0' cellpadding='1'>{legend}</table>>",
+        )
+    )
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# --- Mermaid ------------------------------------------------------------------------------
+
+
+_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;"}
+
+
+def _m(text: str) -> str:
+    """Mermaid label text: entity codes for the characters its parser reads."""
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in text)
+
+
+def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
+    """Mermaid ``stateDiagram-v2`` of the whole catalogue or of one phase."""
+    m = model(catalogue, phase)
+    colours = _colours(catalogue)
+    out = ["stateDiagram-v2", "    direction LR"]
+    phases_drawn = list(dict.fromkeys(catalogue.state(c).phase for c in m.states))
+    for phase_code in phases_drawn:
+        fill, stroke = colours[phase_code]
+        out.append(f"    classDef {phase_code} fill:{fill},stroke:{stroke},color:#222")
+    out.extend(
+        [
+            "    classDef locked stroke-width:3px",
+            f"    classDef reserved stroke:{_RESERVED},color:{_RESERVED}",
+            "    classDef wait stroke-dasharray:5 3",
+            "    classDef external fill:#eeeeee,stroke:#aaaaaa,color:#555555,font-size:10px",
+            "    classDef group fill:#ffffff,stroke:#888888,color:#444444,stroke-dasharray:4 3,"
+            "font-size:10px",
+        ]
+    )
+    classes: dict[str, list[str]] = {}
+    for phase_code in phases_drawn:
+        label = catalogue.phase(phase_code).label
+        out.append(f'    state "{_m(label)}" as phase_{phase_code} {{')
+        for code in m.states:
+            state = catalogue.state(code)
+            if state.phase != phase_code:
+                continue
+            text = "<br/>".join(_m(line) for line in _lines(state, emoji=True))
+            out.append(f'        state "{text}" as {code}')
+            classes.setdefault(phase_code, []).append(code)
+            if state.rule("due_date_locked") is not None:
+                classes.setdefault("locked", []).append(code)
+            if _reserved(state) is not None:
+                classes.setdefault("reserved", []).append(code)
+            if state.kind is StateKind.WAIT:
+                classes.setdefault("wait", []).append(code)
+        out.append("    }")
+    for code in m.external:
+        state = catalogue.state(code)
+        out.append(f'    state "{_m(state.label)}<br/>({state.phase})" as {code}')
+        classes.setdefault("external", []).append(code)
+    for gm in m.group_moves:
+        _, listed = _split(m, gm)
+        lines = [f"{gm.id} · group move", *_group_from(gm), *(f"→ {t}" for t in listed)]
+        out.append(f'    state "{"<br/>".join(_m(x) for x in lines)}" as {gm.id}')
+        classes.setdefault("group", []).append(gm.id)
+    if m.resumes:
+        out.append('    state "↩ reprise: back to the step the wait interrupted" as reprise')
+        classes.setdefault("group", []).append("reprise")
+    out.extend(f"    [*] --> {c}" for c in m.states if catalogue.state(c).initial)
+    for source, target, rules in m.moves:
+        out.append(f"    {source} --> {target}" + (f" : {', '.join(rules)}" if rules else ""))
+    for gm in m.group_moves:
+        out.extend(f"    {gm.id} --> {t}" for t in _split(m, gm)[0])
+    for phase_code in dict.fromkeys(catalogue.state(c).phase for c in m.resumes):
+        out.append(f"    phase_{phase_code} --> reprise : reprise (↩)")
+    out.extend(f"    {c} --> [*]" for c in m.states if catalogue.state(c).terminal)
+    for name, codes in classes.items():
+        out.append(f"    class {','.join(codes)} {name}")
+    return "\n".join(out) + "\n"
+
+
+# --- SVG and the CLI's entry point --------------------------------------------------------
+
+
+def svg(catalogue: Catalogue, phase: str | None = None, *, timeout: float = 60.0) -> str:
+    """The DOT diagram laid out by Graphviz as SVG text (needs the ``dot`` binary)."""
+    source = dot(catalogue, phase)
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFound()
+    try:
+        done = subprocess.run(
+            [exe, "-Tsvg"],
+            input=source.encode(),
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GraphvizError(f"running {exe} failed: {exc}") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip()
+        raise GraphvizError(f"{exe} -Tsvg exited with {done.returncode}: {message}")
+    return done.stdout.decode()
+
+
+def render(catalogue: Catalogue, *, phase: str | None, fmt: Format) -> str:
+    """The diagram as text in ``fmt``: what ``etatmachine diagram`` prints."""
+    if fmt == "mermaid":
+        return mermaid(catalogue, phase)
+    if fmt == "dot":
+        return dot(catalogue, phase)
+    if fmt == "svg":
+        return svg(catalogue, phase)
+    raise ValueError(f"unknown diagram format {fmt!r}; valid: mermaid, dot, svg")

@@ -1,0 +1,303 @@
+"""Diagrams and the catalogue table, pinned by golden files.
+
+The golden files under ``tests/golden/`` are the generated output for the bundled
+catalogue: ``diagrams/all.{mmd,dot}``, ``diagrams/<phase>.{mmd,dot}`` and ``catalogue.md``.
+A change to the catalogue or to the generators makes these tests fail; review the diff,
+then regenerate them with::
+
+    ETATMACHINE_REGEN=1 pytest tests/test_diagrams.py
+
+and commit the new files with the change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transitions.extensions.markup import MarkupMachine
+
+from etatmachine import diagrams
+from etatmachine.catalogue import default_catalogue, parse_catalogue
+from etatmachine.diagrams import (
+    GraphvizError,
+    GraphvizNotFound,
+    UnknownPhaseError,
+    dot,
+    mermaid,
+    model,
+    render,
+    svg,
+)
+from etatmachine.errors import EtatmachineError
+from etatmachine.tables import catalogue_markdown
+from etatmachine.workflow import Workflow
+
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("ETATMACHINE_REGEN") == "1"
+CATALOGUE = default_catalogue()
+PHASES = [p.code for p in CATALOGUE.phases]
+_NODE = re.compile(r'^\s*"([a-z][a-z0-9_]*)" \[', re.M)
+_EDGE = re.compile(r'^\s*"([a-z][a-z0-9_]*)" -> "([a-z][a-z0-9_]*)"', re.M)
+_GROUP_EDGE = re.compile(r'^\s*__groups__:(G\d+):e -> "([a-z][a-z0-9_]*)"', re.M)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"{path} is missing: run ETATMACHINE_REGEN=1 pytest {__file__}"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, (
+        f"{name} differs from the generated output: review, then regenerate with "
+        "ETATMACHINE_REGEN=1 pytest tests/test_diagrams.py"
+    )
+
+
+@pytest.mark.parametrize("phase", [None, *PHASES])
+@pytest.mark.parametrize(("fmt", "suffix"), [("mermaid", "mmd"), ("dot", "dot")])
+def test_golden_diagram(phase: str | None, fmt: Any, suffix: str) -> None:
+    check_golden(f"diagrams/{phase or 'all'}.{suffix}", render(CATALOGUE, phase=phase, fmt=fmt))
+
+
+def test_golden_catalogue_table() -> None:
+    check_golden("catalogue.md", catalogue_markdown(CATALOGUE))
+
+
+def test_no_stray_golden_files() -> None:
+    """A phase renamed or removed leaves no stale golden diagram behind."""
+    expected = {f"{name}.{suffix}" for name in ["all", *PHASES] for suffix in ("mmd", "dot")}
+    present = {p.name for p in (GOLDEN / "diagrams").iterdir()}
+    assert present == expected
+
+
+def test_the_exported_catalogue_stands_for_the_same_moves() -> None:
+    """`to_dict` expands every group move: the compact drawing must mean the same graph."""
+    fresh = parse_catalogue(CATALOGUE.to_dict() | {"groups": dict(CATALOGUE.groups)})
+    assert model(fresh).expanded() == model(CATALOGUE).expanded()
+    assert dot(CATALOGUE, "devis") == dot(CATALOGUE, "devis")
+
+
+def test_every_state_is_in_the_whole_diagram() -> None:
+    text = dot(CATALOGUE)
+    assert set(_NODE.findall(text)) == {s.code for s in CATALOGUE}
+    chart = mermaid(CATALOGUE)
+    for state in CATALOGUE:
+        assert re.search(rf'^\s+state "[^"]+" as {state.code}$', chart, re.M), state.code
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_diagram_holds_its_states_in_its_cluster(phase: str) -> None:
+    text = dot(CATALOGUE, phase)
+    start = text.index(f'subgraph "cluster_{phase}" {{')
+    cluster = text[start : text.index("\n  }", start)]
+    assert set(_NODE.findall(cluster)) == {s.code for s in CATALOGUE if s.phase == phase}
+    assert text.count("subgraph") == 1
+    chart = mermaid(CATALOGUE, phase)
+    start = chart.index(f"as phase_{phase} {{")
+    block = chart[start : chart.index("\n    }\n", start)] + "\n"
+    for state in CATALOGUE:
+        assert (f" as {state.code}\n" in block) is (state.phase == phase), state.code
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_diagram_shows_neighbours_as_grey_boxes(phase: str) -> None:
+    m = model(CATALOGUE, phase)
+    text = dot(CATALOGUE, phase)
+    for code in m.external:
+        assert CATALOGUE.state(code).phase != phase
+        assert re.search(rf'^  "{code}" \[.*fillcolor="#eeeeee"', text, re.M), code
+    # every explicit move touching the phase is drawn
+    for source, target, _ in m.moves:
+        assert f'"{source}" -> "{target}"' in text
+
+
+def test_transitions_markup_agrees_with_the_move_table_and_the_drawing() -> None:
+    """transitions' own view of the machine = our move table = what the diagram stands for."""
+    wf = Workflow(CATALOGUE)
+    table = {(s.code, t) for s in CATALOGUE for t in wf.targets(s.code)}
+    markup = MarkupMachine(
+        states=[s.code for s in CATALOGUE],
+        transitions=[{"trigger": t, "source": source, "dest": t} for source, t in sorted(table)],
+        initial=next(s.code for s in CATALOGUE if s.initial),
+        auto_transitions=False,
+    ).markup
+    from_markup = {(t["source"], t["dest"]) for t in markup["transitions"]}
+    assert from_markup == table
+    assert {(s, d) for s in wf.machine.states for d in wf.machine.get_triggers(s)} == table
+    m = model(CATALOGUE)
+    assert m.expanded() == table
+    assert len(table) == sum(len(CATALOGUE.moves_from(s.code)) for s in CATALOGUE) + sum(
+        len(CATALOGUE.resume_targets(s.code) - set(CATALOGUE.moves_from(s.code))) for s in CATALOGUE
+    )
+    # and the DOT text draws exactly the model: explicit edges, group rows, one reprise note
+    text = dot(CATALOGUE)
+    assert set(_EDGE.findall(text)) == {(s, t) for s, t, _ in m.moves}
+    assert set(_GROUP_EDGE.findall(text)) == {(g.id, t) for g in m.group_moves for t in g.targets}
+    assert len(_EDGE.findall(text)) + len(_GROUP_EDGE.findall(text)) < len(table) / 2
+
+
+MINI = """
+name = "mini"
+version = "1"
+phases = [
+  { code = "one", label = "Un", description = "d" },
+  { code = "end", label = "Fin", description = "d" },
+]
+groups = { work = ["a", "b"] }
+
+[[states]]
+code = "a"
+label = "A > B"
+phase = "one"
+owner = "contractor"
+initial = true
+meaning = "m"
+meaning_en = "m"
+deadline = { kind = "business_hours", amount = 24, figure = "24h" }
+rules = [{ code = "due_date_locked" }]
+moves = [{ to = "b" }]
+
+[[states]]
+code = "b"
+label = "B"
+phase = "one"
+owner = "contractor"
+meaning = "m"
+meaning_en = "m"
+deadline = { kind = "given" }
+moves = [{ to = "done" }]
+
+[[states]]
+code = "w"
+label = "W"
+phase = "one"
+kind = "wait"
+resume = true
+owner = "insured"
+meaning = "m"
+meaning_en = "m"
+deadline = { kind = "given", overridable = true }
+rules = [{ code = "comment_required" }]
+
+[[states]]
+code = "done"
+label = "Done"
+phase = "end"
+kind = "terminal"
+meaning = "m"
+meaning_en = "m"
+deadline = { kind = "none" }
+
+[[states]]
+code = "gone"
+label = "Gone"
+phase = "end"
+kind = "terminal"
+meaning = "m"
+meaning_en = "m"
+deadline = { kind = "none" }
+
+[[group_moves]]
+from = ["@work"]
+to = ["w"]
+why = "any time"
+
+[[group_moves]]
+from = ["@work", "w"]
+to = ["gone"]
+why = "any time"
+"""
+
+
+def test_compact_drawing_of_a_small_catalogue() -> None:
+    cat = parse_catalogue(tomllib.loads(MINI))
+    chart = mermaid(cat)
+    assert "[*] --> a" in chart
+    assert "done --> [*]" in chart and "gone --> [*]" in chart
+    assert 'state "A #gt; B<br/>24h 🔒" as a' in chart
+    assert 'state "W<br/>date donnée ✎ ↩" as w' in chart
+    assert "G1 --> w" in chart and "G2 --> gone" in chart
+    assert "a --> w" not in chart  # the group move is not expanded
+    assert "phase_one --> reprise : reprise (↩)" in chart
+    text = dot(cat)
+    assert re.search(r'^    "a" \[.*penwidth="2.5"', text, re.M)
+    assert re.search(r'^    "done" \[.*peripheries="2"', text, re.M)
+    assert re.search(r'^    "w" \[.*style="rounded,filled,dashed"', text, re.M)
+    assert 'ltail="cluster_one"' in text
+    assert model(cat).expanded() == {
+        ("a", "b"),
+        ("b", "done"),
+        ("a", "w"),
+        ("b", "w"),
+        ("a", "gone"),
+        ("b", "gone"),
+        ("w", "gone"),
+        ("w", "a"),
+        ("w", "b"),
+    }
+    # the phase "end" only receives: its group targets are drawn, the sources are not
+    end = model(cat, "end")
+    assert end.external == ("b",)
+    assert [(g.id, g.targets) for g in end.group_moves] == [("G2", ("gone",))]
+
+
+def test_reserved_states_are_marked() -> None:
+    text = dot(CATALOGUE, "rapport_expert")
+    assert re.search(r'^    "attente_information_expert" \[.*color="#b3261e"', text, re.M)
+    assert "⚑ RE" in mermaid(CATALOGUE, "rapport_expert")
+
+
+def test_unknown_phase_names_the_valid_ones() -> None:
+    with pytest.raises(UnknownPhaseError, match="valid: ouverture, devis") as info:
+        render(CATALOGUE, phase="devs", fmt="dot")
+    assert isinstance(info.value, EtatmachineError)
+    assert isinstance(info.value, LookupError)
+    with pytest.raises(UnknownPhaseError):
+        catalogue_markdown(CATALOGUE, "devs")
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="valid: mermaid, dot, svg"):
+        render(CATALOGUE, phase=None, fmt="png")  # type: ignore[arg-type]
+
+
+def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz") as info:
+        render(CATALOGUE, phase="devis", fmt="svg")
+    assert isinstance(info.value, EtatmachineError)
+    assert isinstance(info.value, RuntimeError)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_svg() -> None:
+    text = svg(CATALOGUE, "devis")
+    assert "<svg" in text
+    for state in CATALOGUE:
+        if state.phase == "devis":
+            assert f"<title>{state.code}</title>" in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_graphviz_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diagrams, "dot", lambda catalogue, phase=None: "digraph {")
+    with pytest.raises(GraphvizError, match="exited with"):
+        svg(CATALOGUE)
+
+
+def test_table_lists_every_state_once() -> None:
+    text = catalogue_markdown(CATALOGUE)
+    for state in CATALOGUE:
+        assert len(re.findall(rf"^\| `{state.code}` \|", text, re.M)) == 1, state.code
+    devis = catalogue_markdown(CATALOGUE, "devis")
+    assert devis.startswith("## Date d'action d'étude de devis")
+    assert "`travaux_en_cours`" not in devis
+    assert "| G9 |" in devis and "| G1 |" not in devis
