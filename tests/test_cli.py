@@ -156,3 +156,39 @@ def test_console_script_runs(argv: list[str]) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout
+
+
+def test_diagram_formats(tmp_path: Path) -> None:
+    golden = ROOT / "tests" / "golden" / "diagrams"
+    code, out, _ = run("diagram")
+    assert code == 0 and out == (golden / "all.mmd").read_text(encoding="utf-8")
+    code, out, _ = run("diagram", "--phase", "devis", "--format", "dot")
+    assert code == 0 and out == (golden / "devis.dot").read_text(encoding="utf-8")
+    target = tmp_path / "travaux.mmd"
+    assert run("diagram", "--phase", "travaux", "-o", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8") == (golden / "travaux.mmd").read_text("utf-8")
+    code, _, err = run("diagram", "--phase", "nope")
+    assert code == 2 and "nope" in err
+
+
+def test_diagram_svg_or_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    if shutil.which("dot"):
+        code, out, _ = run("diagram", "--format", "svg", "--phase", "attente")
+        assert code == 0 and out.lstrip().startswith(("<?xml", "<svg"))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    code, _, err = run("diagram", "--format", "svg")
+    assert code == 2 and "apt-get install graphviz" in err
+
+
+def test_replay_with_a_role_map(tmp_path: Path) -> None:
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[roles]\n1002688 = "surveyor"\n', encoding="utf-8")
+    code, out, _ = run("replay", "--format", "json", "--roles", str(roles), str(WAKENSON))
+    assert code == 0
+    by_author = {e["author"]: e["role"] for e in json.loads(out)["entries"]}
+    assert by_author["TANGUY TELLIER"] == "surveyor"
+    roles.write_text('[roles]\n1002688 = "wizard"\n', encoding="utf-8")
+    code, _, err = run("replay", "--roles", str(roles), str(WAKENSON))
+    assert code == 2 and str(roles) in err and "wizard" in err

@@ -163,6 +163,40 @@ def due(state: str, start: str, subdivision: str | None, catalogue_file: Path | 
     click.echo(result.isoformat())
 
 
+@main.command()
+@click.option("--phase", default=None, help="One phase (ouverture, devis, …); default: all.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of stdout.",
+)
+@_catalogue_option
+def diagram(phase: str | None, fmt: str, output: Path | None, catalogue_file: Path | None) -> None:
+    """Draw the state diagram of the catalogue (SVG needs Graphviz's dot)."""
+    from etatmachine.diagrams import render
+
+    wf = _workflow(catalogue_file, None)
+    try:
+        text = render(wf.catalogue, phase=phase, fmt=fmt)  # type: ignore[arg-type]
+    except EtatmachineError as exc:
+        _fail(str(exc))
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: {exc.strerror}")
+
+
 def _console() -> Any:
     """A console for stdout: the terminal's width, or 120 columns when piped to a file."""
     from rich.console import Console
