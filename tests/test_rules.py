@@ -434,6 +434,27 @@ def test_supply_wait_takes_a_delivery_date_or_an_iso_week() -> None:
         data={"delivery_week": 60},
     )
     assert "week must be between 1 and 53" in err.violations[0].message_en
+    err = refused(
+        WF.move,
+        d,
+        "attente_fourniture",
+        actor=CONTRACTOR,
+        at=t(21, 13),
+        comment="x",
+        data={"delivery_week": "2023-W53"},
+    )
+    assert err.violations[0].message_en == (
+        "'attente_fourniture': data field delivery_week is invalid: week 53 does not exist in 2023."
+    )
+    moved = WF.move(
+        d,
+        "attente_fourniture",
+        actor=CONTRACTOR,
+        at=t(21, 13),
+        comment="x",
+        data={"delivery_week": "2026-W53"},
+    ).dossier
+    assert moved.due_at == datetime(2026, 12, 31, 9, tzinfo=PARIS)  # Friday 1 Jan is off
 
 
 def test_given_deadline_without_a_date_is_refused() -> None:
@@ -462,11 +483,8 @@ def test_unreachable_client_needs_three_attempts() -> None:
     assert moved.state == "client_injoignable"
 
 
-def test_attempts_can_be_given_with_the_move_but_not_negative() -> None:
+def test_attempts_are_facts_of_the_trail_not_a_number_claimed_with_the_move() -> None:
     d = dossier_in("contact_client_devis")
-    assert WF.move(
-        d, "client_injoignable", actor=CONTRACTOR, at=t(1, 10), comment="nrp", data={"attempts": 3}
-    )
     err = refused(
         WF.move,
         d,
@@ -474,9 +492,11 @@ def test_attempts_can_be_given_with_the_move_but_not_negative() -> None:
         actor=CONTRACTOR,
         at=t(1, 10),
         comment="nrp",
-        data={"attempts": -1},
+        data={"attempts": 3},
     )
-    assert err.violations[0].message_en == "attempts must be a whole number >= 0, got -1."
+    assert err.rules == ("contact_attempts_required",)
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        d.model_validate({**d.model_dump(), "contact_attempts": -1})
 
 
 def test_attempts_reset_when_the_file_moves_on() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar
 from etatmachine.catalogue import Deadline, DeadlineKind
-from etatmachine.rules import as_aware_datetime, as_week
+from etatmachine.rules import as_aware_datetime, as_week, week_problem, week_year
 
 __all__ = ["DELIVERY_WEEK_TIME", "compute_due", "compute_due_batch", "week_due"]
 
@@ -32,10 +32,7 @@ def week_due(calendar: BusinessCalendar, at: datetime, year: int | None, week: i
     >>> week_due(cal, datetime(2023, 3, 21, 13, 24, tzinfo=PARIS), None, 14).isoformat()
     '2023-04-07T09:00:00+02:00'
     """
-    local = at.astimezone(PARIS)
-    if year is None:
-        iso_year, iso_week, _ = local.isocalendar()
-        year = iso_year if week >= iso_week else iso_year + 1
+    year = week_year(at.astimezone(PARIS), year, week)
     friday = date.fromisocalendar(year, week, 5)
     monday = friday - timedelta(days=4)
     day = friday
@@ -80,7 +77,9 @@ def compute_due(
         week = data.get("delivery_week") if deadline.data_key == "delivery_at" else None
         if week is not None:
             parsed = as_week(week)
-            return None if isinstance(parsed, str) else week_due(calendar, at, *parsed)
+            if isinstance(parsed, str) or week_problem(at.astimezone(PARIS), *parsed):
+                return None  # data_required reports why
+            return week_due(calendar, at, *parsed)
         return None
     return None  # NONE: terminal states
 

@@ -7,9 +7,10 @@ between threads and easy to store with an optimistic lock (compare the version).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -19,11 +20,24 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 from etatmachine.roles import Role
 
-__all__ = ["Actor", "Dossier", "EntryKind", "FrozenData", "HistoryEntry", "JsonValue"]
+__all__ = [
+    "EMPTY_DATA",
+    "Actor",
+    "Dossier",
+    "EntryKind",
+    "FrozenData",
+    "HistoryEntry",
+    "JsonValue",
+    "evolve",
+    "trusted_entry",
+]
+
+_object_setattr = object.__setattr__
 
 JsonValue = str | int | float | bool | None
 """What a history entry's data holds: datetimes are stored as ISO 8601 strings."""
@@ -50,11 +64,38 @@ class FrozenData(dict[str, JsonValue]):
         return self
 
 
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _shared_fields_set(fields: set[str] | frozenset[str]) -> set[str]:
+    """One set object per distinct fields-set: frozen models never add to theirs
+    (`model_copy` copies it first), so values can share it. Saves ~700 B a value."""
+    key = frozenset(fields)
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        shared = _FIELDS_SETS.setdefault(key, set(key))
+    return shared
+
+
+EMPTY_DATA = FrozenData()
+"""The one empty data dict every history entry without data shares (it cannot change)."""
+
+
+def _freeze(value: Mapping[str, JsonValue]) -> FrozenData:
+    if not value:
+        return EMPTY_DATA
+    return value if type(value) is FrozenData else FrozenData(value)
+
+
 _Data = Annotated[
     Mapping[str, JsonValue],
-    AfterValidator(FrozenData),
+    AfterValidator(_freeze),
     PlainSerializer(dict, return_type=dict[str, JsonValue]),
 ]
+
+
+_ACTORS: dict[tuple[Role, str, str | None, frozenset[str]], Actor] = {}
+_ACTORS_MAX = 10_000
 
 
 class Actor(BaseModel):
@@ -88,7 +129,31 @@ class HistoryEntry(BaseModel):
     comment: str | None = None
     due_at: AwareDatetime | None = None
     """The due date set by this entry (the dossier's due date after it)."""
-    data: _Data = Field(default_factory=FrozenData)
+    data: _Data = Field(default_factory=lambda: EMPTY_DATA)
+
+    @field_validator("kind", "source", "target")
+    @classmethod
+    def _intern(cls, value: str | None) -> str | None:
+        return None if value is None else sys.intern(value)
+
+    @field_validator("actor")
+    @classmethod
+    def _share_actor(cls, actor: Actor) -> Actor:
+        """Equal actors read from JSON become one object (a history repeats a few)."""
+        if type(actor) is not Actor:
+            return actor
+        key = (actor.role, actor.id, actor.name, frozenset(actor.model_fields_set))
+        shared = _ACTORS.get(key)
+        if shared is None:
+            if len(_ACTORS) >= _ACTORS_MAX:
+                _ACTORS.clear()
+            shared = _ACTORS.setdefault(key, actor)
+        return shared
+
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> HistoryEntry:
+        _object_setattr(self, "__pydantic_fields_set__", _shared_fields_set(self.model_fields_set))
+        return self
 
 
 class Dossier(BaseModel):
@@ -126,6 +191,11 @@ class Dossier(BaseModel):
     def _lower(cls, value: str | None) -> str | None:
         return value.strip().lower() if value else None
 
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> Dossier:
+        _object_setattr(self, "__pydantic_fields_set__", _shared_fields_set(self.model_fields_set))
+        return self
+
     @property
     def last_at(self) -> datetime | None:
         """When the dossier last changed."""
@@ -138,3 +208,58 @@ class Dossier(BaseModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> Dossier:
         return cls.model_validate_json(text)
+
+
+# --- trusted construction: the workflow's hot path ------------------------------------
+# The workflow builds entries and moved dossiers from values it has already checked, so it
+# skips validation (as `model_construct` / `model_copy` do) and their per-call overhead.
+# Every entry shares one fields-set: frozen models never add to it (`model_copy` copies it).
+
+_M = TypeVar("_M", bound=BaseModel)
+_ENTRY_FIELDS: set[str] = _shared_fields_set(set(HistoryEntry.model_fields))
+
+
+def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    obj = cls.__new__(cls)
+    _object_setattr(obj, "__dict__", values)
+    _object_setattr(obj, "__pydantic_fields_set__", fields_set)
+    _object_setattr(obj, "__pydantic_extra__", None)
+    _object_setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+def trusted_entry(
+    kind: EntryKind,
+    source: str | None,
+    target: str,
+    at: datetime,
+    actor: Actor,
+    comment: str | None,
+    due_at: datetime | None,
+    data: Mapping[str, JsonValue],
+) -> HistoryEntry:
+    """A history entry from checked values (``at``/``due_at`` aware), without validation."""
+    return _trusted(
+        HistoryEntry,
+        {
+            "kind": kind,
+            "source": source,
+            "target": target,
+            "at": at,
+            "actor": actor,
+            "comment": comment,
+            "due_at": due_at,
+            "data": data,
+        },
+        _ENTRY_FIELDS,
+    )
+
+
+def evolve(dossier: Dossier, updates: dict[str, Any]) -> Dossier:
+    """``dossier.model_copy(update=updates)``: same values and fields-set, less overhead."""
+    values = dossier.__dict__.copy()
+    values.update(updates)
+    fields_set = dossier.__pydantic_fields_set__
+    if not fields_set.issuperset(updates):
+        fields_set = _shared_fields_set(fields_set | updates.keys())
+    return _trusted(type(dossier), values, fields_set)

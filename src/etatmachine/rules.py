@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from etatmachine.catalogue import StateSpec
@@ -26,6 +26,8 @@ __all__ = [
     "as_percent",
     "as_week",
     "violation",
+    "week_problem",
+    "week_year",
 ]
 
 PARIS_MONTH_DAY = "%m-%d"
@@ -104,6 +106,25 @@ def as_week(value: Any) -> tuple[int | None, int] | str:
     if not 1 <= value_int <= 53:
         return f"week must be between 1 and 53, got {value!r}"
     return (year, value_int)
+
+
+def week_year(at: datetime, year: int | None, week: int) -> int:
+    """The year of ISO ``week`` as a delivery announced at ``at`` means it: this year's
+    week, or next year's when that week is already past."""
+    if year is not None:
+        return year
+    iso_year, iso_week, _ = at.isocalendar()
+    return iso_year if week >= iso_week else iso_year + 1
+
+
+def week_problem(at: datetime, year: int | None, week: int) -> str | None:
+    """Why ISO ``week`` does not exist in the year it falls in, or None."""
+    resolved = week_year(at, year, week)
+    try:
+        date.fromisocalendar(resolved, week, 1)
+    except ValueError:
+        return f"week {week} does not exist in {resolved}"
+    return None
 
 
 # --- the rules ------------------------------------------------------------------------
@@ -233,7 +254,7 @@ def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
         problem = _check_value(ref.type, data[name])
     else:  # an alternative: a week for a delivery
         week = as_week(data[name])
-        problem = week if isinstance(week, str) else None
+        problem = week if isinstance(week, str) else week_problem(ctx.at, *week)
     if problem is None:
         return None
     return violation(
@@ -245,15 +266,9 @@ def _data_required(ref: Any, ctx: MoveContext) -> Violation | None:
 
 
 def _contact_attempts_required(ref: Any, ctx: MoveContext) -> Violation | None:
-    given = ctx.data.get("attempts")
-    if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 0):
-        return violation(
-            "contact_attempts_required",
-            ctx.target.code,
-            f"Nombre de relances invalide : {given!r} (un entier positif ou nul).",
-            f"attempts must be a whole number >= 0, got {given!r}.",
-        )
-    attempts = max(ctx.dossier.contact_attempts, given or 0)
+    # Attempts are facts of the audit trail (`Workflow.record_contact_attempt`), never a
+    # number claimed with the move: a count in the move's data is not read.
+    attempts = ctx.dossier.contact_attempts
     if attempts >= ref.minimum:
         return None
     return violation(
@@ -299,7 +314,8 @@ def _appointment_too_far(ref: Any, ctx: MoveContext) -> Violation | None:
     when = as_aware_datetime(ctx.data.get(ref.field))
     if isinstance(when, str):
         return None  # data_required reports a missing or bad appointment
-    if when - ctx.at <= timedelta(days=ref.days):
+    # elapsed time in UTC: subtracting two datetimes of one zone would use wall clocks
+    if when.astimezone(UTC) - ctx.at.astimezone(UTC) <= timedelta(days=ref.days):
         return None
     return violation(
         "appointment_too_far",

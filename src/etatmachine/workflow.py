@@ -24,6 +24,7 @@ the machine was built from, with each move's rule checks bound once at build tim
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -44,11 +45,21 @@ from etatmachine.catalogue import (
     load_catalogue,
 )
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, FrozenData, HistoryEntry, JsonValue
+from etatmachine.dossier import (
+    EMPTY_DATA,
+    Actor,
+    Dossier,
+    FrozenData,
+    HistoryEntry,
+    JsonValue,
+    evolve,
+    trusted_entry,
+)
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
 from etatmachine.errors import MoveRefused
 from etatmachine.labels import resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
+from etatmachine.roles import Role
 from etatmachine.rules import LEAVE_CHECKS, RULES, Check, MoveContext, violation
 from etatmachine.violations import Violation
 
@@ -81,9 +92,56 @@ _INPUT_RULES = frozenset(
 )
 
 
+_RESOLVED_MAX = 4096
+"""How many distinct codes and labels a workflow remembers `resolve`'s answer for."""
+_PLANS_MAX = 4096
+"""How many allowed_moves plans (state, actor role, file attributes) a workflow keeps."""
+_STATIC_CHECKS: frozenset[Check] = frozenset(
+    {LEAVE_CHECKS["role_reserved"]}
+    | {
+        check
+        for code in (
+            "role_reserved",
+            "insurer_restricted",
+            "flag_required",
+            "channel_restricted",
+            "contact_attempts_required",
+        )
+        if (check := RULES[code].check) is not None
+    }
+)
+"""Checks that read only the plan key of `Workflow.allowed_moves` (never ``at``)."""
+
+_PlanKey = tuple[str, str | None, Role, str | None, str | None, frozenset[str], int]
+
+
+class _TargetPlan(NamedTuple):
+    code: str
+    target: StateSpec
+    head: tuple[Violation, ...]
+    """The graph violations (a resume to another step)."""
+    slots: tuple[Violation | tuple[Check, Any], ...]
+    """In rule order: a violation found once for the key, or a check to run per call."""
+    needs: tuple[str, ...]
+    verdict: Verdict | None
+    """The whole verdict when nothing depends on ``at`` (and the move is not late)."""
+
+
+def _out_of_order(target: StateSpec, at: datetime, last: datetime) -> Violation:
+    return violation(
+        "out_of_order",
+        target.code,
+        f"Date {at.isoformat()} antérieure au dernier changement ({last.isoformat()}).",
+        f"at {at.isoformat()} is earlier than the file's last change ({last.isoformat()}).",
+    )
+
+
 def _json_value(value: Any) -> JsonValue:
+    """How a move's datum is kept in history: JSON-exact (datetimes and NaN as text)."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no NaN/inf: keep it as text so a round-trip is exact
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
@@ -114,6 +172,15 @@ class Workflow:
             self._checks[(None, state.code)] = self._bind(None, state)
             for target in self._explicit[state.code] | self._resume[state.code]:
                 self._checks[(state.code, target)] = self._bind(state, catalogue.state(target))
+        # Hot-path tables: states by code, resume moves, sorted targets, whether entering a
+        # state resets the wait bookkeeping, and what `resolve` answered (codes, labels).
+        self._states: dict[str, StateSpec] = {s.code: s for s in catalogue}
+        self._resume_moves = frozenset(
+            (source, target) for source, targets in self._resume.items() for target in targets
+        )
+        self._sorted_targets = {code: tuple(sorted(self.targets(code))) for code in self._states}
+        self._resolved: dict[str, StateSpec] = {}
+        self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
 
     # -- construction -----------------------------------------------------------------
 
@@ -177,7 +244,12 @@ class Workflow:
 
     def state(self, code_or_label: str) -> StateSpec:
         """The state a code or a label names (see `etatmachine.labels.resolve`)."""
-        return resolve(code_or_label, self.catalogue)
+        state = self._resolved.get(code_or_label)
+        if state is None:
+            state = resolve(code_or_label, self.catalogue)
+            if len(self._resolved) < _RESOLVED_MAX:  # resolve is a pure function of the label
+                self._resolved[code_or_label] = state
+        return state
 
     def calendar(self, subdivision: str | None = None) -> BusinessCalendar:
         """The business calendar of a subdivision (None: the workflow's default)."""
@@ -199,6 +271,46 @@ class Workflow:
 
     # -- judging ----------------------------------------------------------------------
 
+    def _graph(
+        self, dossier: Dossier, source: StateSpec, target: StateSpec
+    ) -> tuple[tuple[tuple[Check, Any], ...], list[Violation]]:
+        """The checks of a move from ``source``, and its graph violations (not in the
+        catalogue, file closed, or a resume to another step than the interrupted one)."""
+        checks = self._checks.get((source.code, target.code))
+        if checks is None:
+            checks = self._checks[(None, target.code)]  # still report the target's rules
+            if source.terminal:
+                return checks, [
+                    violation(
+                        "move_not_allowed",
+                        source.code,
+                        f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
+                        f"the file is closed ('{source.code}'): no move is possible.",
+                    )
+                ]
+            return checks, [
+                violation(
+                    "move_not_allowed",
+                    source.code,
+                    f"Passage non prévu : « {source.label} » → « {target.label} ».",
+                    f"no move from '{source.code}' to '{target.code}' in the catalogue.",
+                )
+            ]
+        if (source.code, target.code) in self._resume_moves:
+            back_to = dossier.interrupted
+            if back_to is not None and back_to != target.code:
+                return checks, [
+                    violation(
+                        "move_not_allowed",
+                        source.code,
+                        f"« {source.label} » reprend l'étape interrompue ({back_to}), "
+                        f"pas « {target.label} ».",
+                        f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
+                        f"not '{target.code}'.",
+                    )
+                ]
+        return checks, []
+
     def _judge(
         self,
         dossier: Dossier,
@@ -213,75 +325,41 @@ class Workflow:
         inputs: bool = True,
     ) -> tuple[list[Violation], datetime | None, list[Effect]]:
         """Every violation of a move, the due date it would set, and refusal effects."""
-        violations: list[Violation] = []
         refusal_effects: list[Effect] = []
-        source = None if opening else self.catalogue.state(dossier.state)
-        key = (None if source is None else source.code, target.code)
-        checks = self._checks.get(key)
-        if checks is None:
-            assert source is not None
-            checks = self._checks[(None, target.code)]  # still report the target's rules
-            if source.terminal:
-                violations.append(
-                    violation(
-                        "move_not_allowed",
-                        source.code,
-                        f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
-                        f"the file is closed ('{source.code}'): no move is possible.",
-                    )
-                )
-            else:
-                violations.append(
-                    violation(
-                        "move_not_allowed",
-                        source.code,
-                        f"Passage non prévu : « {source.label} » → « {target.label} ».",
-                        f"no move from '{source.code}' to '{target.code}' in the catalogue.",
-                    )
-                )
-        elif source is not None and target.code in self._resume[source.code]:
-            back_to = dossier.interrupted
-            if back_to is not None and back_to != target.code:
-                violations.append(
-                    violation(
-                        "move_not_allowed",
-                        source.code,
-                        f"« {source.label} » reprend l'étape interrompue ({back_to}), "
-                        f"pas « {target.label} ».",
-                        f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
-                        f"not '{target.code}'.",
-                    )
-                )
-        last = dossier.last_at
-        if last is not None and at < last:
-            violations.append(
-                violation(
-                    "out_of_order",
-                    target.code,
-                    f"Date {at.isoformat()} antérieure au dernier changement ({last.isoformat()}).",
-                    f"at {at.isoformat()} is earlier than the file's last change "
-                    f"({last.isoformat()}).",
-                )
-            )
-        local_day = at.astimezone(PARIS).date()
-        ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
-        for check, ref in checks:
-            if not inputs and ref.code in _INPUT_RULES:
-                continue
-            found = check(ref, ctx)
-            if found is not None:
-                violations.append(found)
-                if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
-                    assert dossier.due_at is not None
-                    refusal_effects.append(
-                        ComplaintToOpen(
-                            dossier_id=dossier.id,
-                            state=dossier.state,
-                            at=at,
-                            overdue_since=dossier.due_at,
-                            reason=found.message_en,
+        if opening:
+            source = None
+            checks = self._checks[(None, target.code)]
+            violations: list[Violation] = []
+        else:
+            source = self._states.get(dossier.state)
+            if source is None:
+                source = self.catalogue.state(dossier.state)  # raises UnknownStateError
+            checks, violations = self._graph(dossier, source, target)
+        history = dossier.history
+        if history:
+            last = history[-1].at
+            if at < last:
+                violations.append(_out_of_order(target, at, last))
+        if checks:
+            local_day = at.astimezone(PARIS).date()
+            ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
+            for check, ref in checks:
+                if not inputs and ref.code in _INPUT_RULES:
+                    continue
+                found = check(ref, ctx)
+                if found is not None:
+                    violations.append(found)
+                    if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
+                        assert dossier.due_at is not None
+                        refusal_effects.append(
+                            ComplaintToOpen(
+                                dossier_id=dossier.id,
+                                state=dossier.state,
+                                at=at,
+                                overdue_since=dossier.due_at,
+                                reason=found.message_en,
+                            )
                         )
-                    )
         deadline = target.deadline
         if due is not None:
             locked = target.rule("due_date_locked") is not None
@@ -306,10 +384,13 @@ class Workflow:
                         "none may be given.",
                     )
                 )
+        calendar = self._calendars.get(dossier.subdivision)
+        if calendar is None:
+            calendar = self.calendar(dossier.subdivision)
         due_at = compute_due(
             deadline,
             at,
-            self.calendar(dossier.subdivision),
+            calendar,
             current_due=dossier.due_at,
             given=due,
             data=data,
@@ -416,7 +497,17 @@ class Workflow:
             due_at=due_at,
             data={k: _json_value(v) for k, v in values.items()},
         )
-        opened = dossier.model_copy(update={"due_at": due_at, "history": (entry,)})
+        entry = trusted_entry(  # validated above; now sharing what entries share
+            "open",
+            None,
+            entry.target,
+            entry.at,
+            entry.actor,
+            entry.comment,
+            entry.due_at,
+            entry.data,
+        )
+        opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
 
     def move(
@@ -482,35 +573,32 @@ class Workflow:
         due_at: datetime | None,
         values: Mapping[str, Any],
     ) -> Moved:
-        source_kind = self.catalogue.state(dossier.state).kind
+        source = dossier.state
         if target.kind is StateKind.WAIT:
             interrupted = (
-                dossier.state if source_kind is StateKind.OPERATIONAL else (dossier.interrupted)
+                source
+                if self._states[source].kind is StateKind.OPERATIONAL
+                else dossier.interrupted
             )
+            attempts = dossier.contact_attempts
         else:
             interrupted = None
-        entry = HistoryEntry.model_construct(
-            kind="move",
-            source=dossier.state,
-            target=target.code,
-            at=at,
-            actor=actor,
-            comment=comment,
-            due_at=due_at,
-            data=FrozenData({k: _json_value(v) for k, v in values.items()}),
-        )
-        moved = dossier.model_copy(
-            update={
+            attempts = 0
+        data = FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
+        entry = trusted_entry("move", source, target.code, at, actor, comment, due_at, data)
+        moved = evolve(
+            dossier,
+            {
                 "state": target.code,
                 "due_at": due_at,
                 "version": dossier.version + 1,
                 "interrupted": interrupted,
-                "contact_attempts": dossier.contact_attempts
-                if target.kind is StateKind.WAIT
-                else 0,
+                "contact_attempts": attempts,
                 "history": (*dossier.history, entry),
-            }
+            },
         )
+        if not target.effects:
+            return Moved(moved, ())
         return Moved(moved, self._effects(moved, target, at, comment, due_at))
 
     def explain(
@@ -545,19 +633,86 @@ class Workflow:
         Rules on the move's inputs (comment, data) are listed as ``needs``, not refusals.
         """
         require_aware(at, "at")
+        # What does not depend on ``at`` is judged once per kind of file and actor (the plan
+        # key); only the time-dependent rules and the time order are judged per call.
+        key: _PlanKey = (
+            dossier.state,
+            dossier.interrupted,
+            actor.role,
+            dossier.insurer,
+            dossier.channel,
+            dossier.flags,
+            dossier.contact_attempts,
+        )
+        plans = self._plans.get(key)
+        if plans is None:
+            plans = self._plan(dossier, actor, at)
+            if len(self._plans) >= _PLANS_MAX:
+                self._plans.clear()
+            self._plans[key] = plans
+        history = dossier.history
+        last = history[-1].at if history else None
+        late = last is not None and at < last
         out: list[Verdict] = []
-        for code in sorted(self.targets(dossier.state)):
-            target = self.catalogue.state(code)
-            violations, _, _ = self._judge(
-                dossier, target, actor, at, None, None, _NO_DATA, inputs=False
-            )
+        for plan in plans:
+            if plan.verdict is not None and not late:
+                out.append(plan.verdict)
+                continue
+            violations = list(plan.head)
+            if late:
+                assert last is not None
+                violations.append(_out_of_order(plan.target, at, last))
+            ctx: MoveContext | None = None
+            for slot in plan.slots:
+                if isinstance(slot, Violation):
+                    violations.append(slot)
+                    continue
+                if ctx is None:
+                    local_day = at.astimezone(PARIS).date()
+                    source = self._states[dossier.state]
+                    ctx = MoveContext(
+                        dossier, source, plan.target, actor, at, local_day, None, None, _NO_DATA
+                    )
+                found = slot[0](slot[1], ctx)
+                if found is not None:
+                    violations.append(found)
+            out.append(Verdict(plan.code, not violations, tuple(violations), plan.needs))
+        return out
+
+    def _plan(self, dossier: Dossier, actor: Actor, at: datetime) -> tuple[_TargetPlan, ...]:
+        """Per target of the dossier's state: its graph violations, the verdicts of the
+        rules that depend only on the plan key, the time-dependent checks left to run."""
+        source = self._states[dossier.state]
+        local_day = at.astimezone(PARIS).date()
+        plans: list[_TargetPlan] = []
+        for code in self._sorted_targets[dossier.state]:
+            target = self._states[code]
+            checks, head = self._graph(dossier, source, target)
+            ctx = MoveContext(dossier, source, target, actor, at, local_day, None, None, _NO_DATA)
+            slots: list[Violation | tuple[Check, Any]] = []
+            for check, ref in checks:
+                if ref.code in _INPUT_RULES:
+                    continue
+                if check in _STATIC_CHECKS:
+                    found = check(ref, ctx)
+                    if found is not None:
+                        slots.append(found)
+                else:
+                    slots.append((check, ref))
             needs = [ref.field for ref in target.rules if ref.code == "data_required"]
             if target.rule("comment_required") is not None:
                 needs.insert(0, "comment")
             if target.deadline.kind is DeadlineKind.GIVEN and target.deadline.data_key is None:
                 needs.append("due")
-            out.append(Verdict(code, not violations, tuple(violations), tuple(needs)))
-        return out
+            judged = [slot for slot in slots if isinstance(slot, Violation)]
+            verdict = None
+            if len(judged) == len(slots):  # nothing left to judge per call
+                found_all = (*head, *judged)
+                verdict = Verdict(code, not found_all, found_all, tuple(needs))
+            plans.append(
+                _TargetPlan(code, target, tuple(head), tuple(slots), tuple(needs), verdict)
+            )
+        return tuple(plans)
 
     def lateness(self, dossier: Dossier, *, at: datetime) -> DossierLateness:
         """Every step of the dossier with its lateness in business time, measured at ``at``."""
