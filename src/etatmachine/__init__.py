@@ -17,6 +17,7 @@ from etatmachine.errors import (
 )
 from etatmachine.labels import resolve
 from etatmachine.roles import Role
+from etatmachine.store import DossierStore
 from etatmachine.violations import Violation
 from etatmachine.workflow import Moved, Verdict, Workflow
 
@@ -25,6 +26,7 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "Dossier",
+    "DossierStore",
     "EtatmachineError",
     "HistoryEntry",
     "MoveRefused",
