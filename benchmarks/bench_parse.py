@@ -26,14 +26,26 @@ _DUE_RE = re.compile(r"(\d{2})/(\d{2})/(\d{4})\s+(\d{2}):(\d{2})")
 Template = list[str | tuple[date, str]]  # literal text, or (date, separator) to shift
 
 
-def _templates() -> list[tuple[Template, int]]:
-    """Each example history split into literal text and dates, with its ETAT count."""
+_OPENING = "OUVERTURE: -{}-08:00-(1000001) OUVERTURE SYNTHETIQUE\n\n"
+
+
+def _templates(openings: bool = False) -> list[tuple[Template, int]]:
+    """Each example history split into literal text and dates, with its ETAT count.
+
+    ``openings``: start every history that lacks one with an ``OUVERTURE:`` line (dated the
+    history's first day), so an archive splits into one dossier per history.
+    """
     out: list[tuple[Template, int]] = []
     for path in sorted(EXAMPLES.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         if not text.endswith("\n"):
             text += "\n"
         parts: Template = []
+        first = _DATE_RE.search(text)
+        if openings and first is not None and not text.lstrip().startswith("OUVERTURE"):
+            day, _, month, year = first.groups()
+            before, after = _OPENING.split("{}")
+            parts += [before, (date(int(year), int(month), int(day)), "."), after]
         pos = 0
         for m in _DATE_RE.finditer(text):
             parts.append(text[pos : m.start()])
@@ -45,10 +57,12 @@ def _templates() -> list[tuple[Template, int]]:
     return out
 
 
-def write_archive(path: str | Path, n_entries: int) -> int:
+def write_archive(path: str | Path, n_entries: int, *, openings: bool = False) -> int:
     """Write copies of the example histories, dates shifted a day per copy, until at least
-    ``n_entries`` ETAT entries; return how many were written. Streams: memory stays flat."""
-    templates = _templates()
+    ``n_entries`` ETAT entries; return how many were written. Streams: memory stays flat.
+
+    ``openings``: every history starts with an ``OUVERTURE:`` line (one dossier each)."""
+    templates = _templates(openings)
     per_copy = sum(n for _, n in templates)
     if per_copy == 0:
         raise ValueError(f"no ETAT entry in {EXAMPLES}")

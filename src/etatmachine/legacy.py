@@ -37,7 +37,8 @@ Rules (deterministic, relied upon by the tests):
   ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
   ``set_on``/``set_number`` being ``None``.
 * **Memory.** Streaming holds one record at a time (plus the blank lines after it) and two
-  bounded caches; nothing grows with the archive.
+  bounded caches; :func:`iter_file` also holds one 64 KiB block of whole lines (or one line,
+  when longer). Nothing grows with the archive.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
   (the hour skipped in March) keep the offset in force before the gap (PEP 495), i.e. 02:30
@@ -62,7 +63,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -386,6 +387,82 @@ Record = Annotated[
 RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 """Validates/serialises a :data:`Record` (e.g. ``RecordAdapter.validate_json(...)``)."""
 
+# Trusted construction. The parser builds its models without pydantic validation: validating
+# would only copy values the parser already produced in their final types (ints from int(),
+# aware datetimes from _at with tzinfo=PARIS, dates, Decimal, Role members from RoleMap, str
+# or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
+# `_trusted` does what `BaseModel.model_construct` does for these plain frozen models (no
+# aliases, extras, private attributes or post-init) without its per-field loop: ``__dict__``
+# holds every field in declaration order (defaults from the model's template) and the
+# fields-set is the keys passed, exactly as validation would have recorded them.
+# tests/test_trusted_models.py proves it, for every kind of record: validating a record's
+# dump gives an equal record with the same fields-set.
+
+_R = TypeVar("_R", bound=_Base)
+_set = object.__setattr__
+_COMMON = ("first_line", "last_line", "raw", "author")
+
+
+def _template(cls: type[BaseModel]) -> dict[str, Any]:
+    """The fields of ``cls`` after the common ones, in order, with their defaults (None for a
+    required field: the builder always passes those)."""
+    return {
+        name: None if info.is_required() else info.default
+        for name, info in cls.model_fields.items()
+        if name not in _COMMON
+    }
+
+
+_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
+    cls: _template(cls)
+    for cls in (
+        EtatRecord,
+        AuthorRecord,
+        OpeningRecord,
+        AutonomyLimitRecord,
+        RealisationRecord,
+        AssignmentRecord,
+        SubAssignmentRecord,
+        ActionRecord,
+        MessageRecord,
+        ContactRecord,
+        ControlRecord,
+        MensajeRecord,
+        NoteRecord,
+        UnrecognisedRecord,
+    )
+}
+
+
+def _record_of(cls: type[_R], common: dict[str, Any], fields: dict[str, Any]) -> _R:
+    """A record of ``cls`` from the common fields and its own (trusted: see above)."""
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", {**common, **_TEMPLATES[cls], **fields})
+    _set(obj, "__pydantic_fields_set__", {*common, *fields})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _author_of(at: datetime, user_id: str | None, name: str | None, role: Role) -> Author:
+    """``Author(at=..., user_id=..., name=..., role=...)``, trusted."""
+    obj = Author.__new__(Author)
+    _set(obj, "__dict__", {"at": at, "user_id": user_id, "name": name, "role": role})
+    _set(obj, "__pydantic_fields_set__", {"at", "user_id", "name", "role"})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
+    """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
+    obj = Party.__new__(Party)
+    _set(obj, "__dict__", {"user_id": user_id, "name": name, "tag": tag, "role": role})
+    _set(obj, "__pydantic_fields_set__", {"user_id", "name", "tag", "role"})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedHistory:
@@ -649,7 +726,7 @@ class _Parser:
             self.times[stamp] = at
         if uid is not None:
             uid = uid.strip() or None
-        author = Author(at=at, user_id=uid, name=_name(name or ""), role=self.roles.role_of(uid))
+        author = _author_of(at, uid, _name(name or ""), self.roles.role_of(uid))
         if len(self.authors) >= _CACHE_SIZE:
             self.authors.clear()
         self.authors[key] = author
@@ -669,10 +746,15 @@ class _Parser:
         leading: list[str] = []
         held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
         lineno = 0
+        authors = self.authors
         for raw in lines:
             lineno += 1
-            s = raw.translate(_SPACES) if "\xa0" in raw or "\u202f" in raw or "\t" in raw else raw
-            s = s.strip()
+            if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
+                s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+            elif "\xa0" in raw or "\u202f" in raw or "\t" in raw:
+                s = raw.translate(_SPACES).strip()
+            else:
+                s = raw.strip()
             if held is not None:
                 h_no, h_raw, h_author = held
                 held = None
@@ -704,16 +786,33 @@ class _Parser:
                     cur.lines.append(raw)
                     cur.blanks += 1
                 continue
-            cls = _classify(s)
+            signature: Author | re.Match[str] | None = None
+            if "0" <= s[0] <= "9":  # a signature? (_classify, matching it once)
+                signature = authors.get(s)
+                if signature is None:
+                    signature = _AUTHOR_RE.match(s)
+                if signature is not None:
+                    cls = _AUTHOR
+                else:
+                    cls = _GARBAGE if _CONTROL_RE.search(s) else _TEXT
+            else:
+                cls = _classify(s)
             message = ""
-            if cur is not None and not cur.closed and self.takes(cur, cls, s):
+            if (
+                cur is not None
+                and not cur.closed
+                and ((cls in _SOFT and not cur.blanks) or cur.cls == _MESSAGE)
+                and self.takes(cur, cls, s)
+            ):
                 cur.add(raw, s)
                 continue
-            if cls == _AUTHOR:
+            if signature is not None:  # cls == _AUTHOR
                 if cur is not None:
                     cur.closed = True
                 try:
-                    held = (lineno, raw, self.author(s))
+                    if not isinstance(signature, Author):
+                        signature = self._stamp(signature, s)
+                    held = (lineno, raw, signature)
                     continue
                 except _BadEntryError as exc:
                     cls = _BAD_AUTHOR
@@ -792,49 +891,54 @@ class _Parser:
                 raise _BadEntryError("control characters (binary data?)")
             return self._record(b, common)
         except _BadEntryError as exc:
-            return UnrecognisedRecord(
-                **common, text="\n".join(b.content), message=str(exc), line=b.line
+            return _record_of(
+                UnrecognisedRecord,
+                common,
+                {"text": "\n".join(b.content), "message": str(exc), "line": b.line},
             )
 
     def _record(self, b: _Builder, common: dict[str, Any]) -> Record:
         cls = b.cls
         if cls == _ETAT:
-            return EtatRecord(**common, **_etat(" ".join(b.texts)))
+            return _record_of(EtatRecord, common, _etat(" ".join(b.texts)))
         if cls in _SOFT:
-            return NoteRecord(**common, text="\n".join(b.texts))
+            return _record_of(NoteRecord, common, {"text": "\n".join(b.texts)})
         if cls == _AUTHOR:
-            return AuthorRecord(**common)
+            return _record_of(AuthorRecord, common, {})
         text = " ".join(b.texts)
         if cls == _OPENING:
             common["author"] = self.embedded(_after_colon(text))
-            return OpeningRecord(**common)
+            return _record_of(OpeningRecord, common, {})
         if cls == _MESSAGE:
             return self._message(b, common)
         if cls == _ACTION:
-            return ActionRecord(**common, **_action(_after_colon(text)))
+            return _record_of(ActionRecord, common, _action(_after_colon(text)))
         if cls == _CONTACT:
             m = _CONTACT_RE.match(text)
             if m is None:
                 raise _BadEntryError("contact without a number")
             due = _find_due(m.group(2))
-            return ContactRecord(
-                **common,
-                number=int(m.group(1)),
-                text=m.group(2),
-                contacted_at=_at_match(due, "contact date") if due else None,
+            return _record_of(
+                ContactRecord,
+                common,
+                {
+                    "number": int(m.group(1)),
+                    "text": m.group(2),
+                    "contacted_at": _at_match(due, "contact date") if due else None,
+                },
             )
         if cls == _CONTROL:
             detail = text[text.find(" ") + 1 :]  # after "Dossier"
             detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-            return ControlRecord(**common, text=text, detail=detail.lstrip(" -\u2013:"))
+            fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
+            return _record_of(ControlRecord, common, fields)
         if cls == _MENSAJE:
             m = _MENSAJE_RE.match(text)
             if m is None:
                 raise _BadEntryError("Mensaje without a sender")
             sender = m.group(1)
-            return MensajeRecord(
-                **common, sender=sender, contractor_id=sender.split("#")[0], text=m.group(2)
-            )
+            fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
+            return _record_of(MensajeRecord, common, fields)
         if cls == _AUTONOMY:
             colon = text.find(":")
             rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
@@ -848,21 +952,22 @@ class _Parser:
             except InvalidOperation:  # pragma: no cover - the pattern only passes digits
                 raise _BadEntryError("unreadable amount") from None
             caveat = rest[m.end() :].strip() or None
-            return AutonomyLimitRecord(**common, amount=amount, caveat=caveat)
+            fields = {"amount": amount, "caveat": caveat}
+            return _record_of(AutonomyLimitRecord, common, fields)
         if cls == _REALISATION:
             body = _after_colon(text)
             m = _DAY_END_RE.search(body)
             if m is None:
                 raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
             what = body[: m.start()].rstrip().rstrip(":").rstrip()
-            return RealisationRecord(**common, what=what, on=_day_match(m, "realisation date"))
+            fields = {"what": what, "on": _day_match(m, "realisation date")}
+            return _record_of(RealisationRecord, common, fields)
         if cls == _ASSIGN:
             m = _ID_REST_RE.match(_after_colon(text))
             if m is None:
                 raise _BadEntryError("ASSIGNER without an (id)")
-            return AssignmentRecord(
-                **common, assignee_id=m.group(1).strip(), assignee_name=_name(m.group(2))
-            )
+            fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
+            return _record_of(AssignmentRecord, common, fields)
         if cls == _SUBASSIGN:
             m = _BRACKET_ID_RE.match(_after_colon(text))
             if m is None:
@@ -873,9 +978,8 @@ class _Parser:
             if due is not None:
                 at = _at_match(due, "sub-assignment date")
                 rest = rest[: due.start()]
-            return SubAssignmentRecord(
-                **common, contractor_id=m.group(1).strip(), contractor_name=_name(rest), at=at
-            )
+            fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
+            return _record_of(SubAssignmentRecord, common, fields)
         raise AssertionError(f"unhandled line class {cls}")  # pragma: no cover
 
     def _message(self, b: _Builder, common: dict[str, Any]) -> MessageRecord:
@@ -885,22 +989,26 @@ class _Parser:
             raise _BadEntryError("MESSAGE DE without a sender (id)")
         uid = m.group(1).strip() or None
         name, tag = _split_tag(m.group(2))
-        sender = Party(user_id=uid, name=name, tag=tag, role=self._party_role(uid, tag))
+        sender = _party_of(uid, name, tag, self._party_role(uid, tag))
         recipient = None
         if b.pour:
             m = _ID_REST_RE.match(_after_colon(" ".join(b.pour)))
             if m is not None:
                 rid = m.group(1).strip() or None
                 name, tag = _split_tag(m.group(2))
-                recipient = Party(user_id=rid, name=name, tag=tag, role=self._party_role(rid, tag))
+                recipient = _party_of(rid, name, tag, self._party_role(rid, tag))
         delivered = None
         body: list[str] = []
         if b.remis is not None:
             delivered = self.embedded(_after_colon(b.texts[b.remis]))
             body = b.texts[b.remis + 1 :]
-        return MessageRecord(
-            **common, sender=sender, recipient=recipient, delivered=delivered, body=" ".join(body)
-        )
+        fields = {
+            "sender": sender,
+            "recipient": recipient,
+            "delivered": delivered,
+            "body": " ".join(body),
+        }
+        return _record_of(MessageRecord, common, fields)
 
     def _party_role(self, uid: str | None, tag: str | None) -> Role:
         if tag is not None and tag.upper().startswith("PRESTATAIRE"):
@@ -997,26 +1105,68 @@ def iter_records(lines: Iterable[str], *, roles: RoleMap | None = None) -> Itera
     return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_physical(lines))
 
 
+_BLOCK = 1 << 16  # bytes read at a time: lines are decoded a block of whole lines at once
+
+
 def _file_lines(path: str | Path) -> Iterator[str]:
-    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only)."""
+    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only).
+
+    Reads blocks of whole lines: a block that is valid UTF-8 as a whole is valid line by line
+    (b"\\n" never occurs inside a multi-byte sequence), so it is decoded at once; any other
+    block is decoded line by line with the fallbacks. A last line without a line break reads
+    as if it had one. Memory: one block, or one line when a line is longer.
+    """
     with open(path, "rb") as fh:
         first = True
-        for data in fh:
-            try:
-                line = data.decode("utf-8")
-            except UnicodeDecodeError:
-                line = _decode(data)
-            if first:
-                first = False
-                line = line.removeprefix("\ufeff")
-            if line.endswith("\n"):
-                line = line[:-2] if line.endswith("\r\n") else line[:-1]
-            elif line.endswith("\r"):
-                line = line[:-1]
-            if "\r" in line:
-                yield from _NEWLINE_RE.split(line)
+        parts: list[bytes] = []  # the start of a line longer than a block
+        while True:
+            block = fh.read(_BLOCK)
+            if not block:
+                if parts:
+                    parts.append(b"\n")
+                    yield from _block_lines(b"".join(parts), first)
+                return
+            end = block.rfind(b"\n") + 1
+            if end == 0:
+                parts.append(block)
+                continue
+            if parts:
+                parts.append(block[:end])
+                data = b"".join(parts)
+                parts = []
             else:
-                yield line
+                data = block if end == len(block) else block[:end]
+            if end < len(block):
+                parts.append(block[end:])
+            yield from _block_lines(data, first)
+            first = False
+
+
+def _block_lines(data: bytes, first: bool) -> list[str]:
+    """The lines of ``data`` (whole lines, each ended by b"\\n"), as `_physical` splits them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        texts = [_decode(line) for line in data.split(b"\n")]
+        texts.pop()
+    else:
+        texts = text.split("\n")
+        texts.pop()
+        if "\r" not in text:
+            if first and texts:
+                texts[0] = texts[0].removeprefix("\ufeff")
+            return texts
+    if first and texts:
+        texts[0] = texts[0].removeprefix("\ufeff")
+    lines: list[str] = []
+    for line in texts:
+        if line.endswith("\r"):
+            line = line[:-1]
+        if "\r" in line:
+            lines.extend(line.split("\r"))
+        else:
+            lines.append(line)
+    return lines
 
 
 def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:

@@ -16,10 +16,11 @@ gives its JSON Schema.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -31,6 +32,7 @@ from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.lateness import GroupStats, LatenessReport, Step, lateness_report, step_lateness
 from etatmachine.legacy import (
     ActionRecord,
+    Author,
     ContactRecord,
     EtatRecord,
     OpeningRecord,
@@ -60,6 +62,11 @@ SCHEMA_VERSION = "1"
 """Bumped on any incompatible change of the JSON output."""
 
 _UNKNOWN_ACTOR_ID = "unknown"
+_MIDNIGHT = datetime.min.time()
+_ZERO = timedelta()
+_COUNTED = frozenset(
+    {DeadlineKind.BUSINESS_HOURS, DeadlineKind.BUSINESS_DAYS, DeadlineKind.CALENDAR_DAYS}
+)  # deadlines computed from the start and the calendar alone
 
 
 class _Out(BaseModel):
@@ -147,10 +154,94 @@ class ReplayReport(_Out):
         return self.summary.refused + self.summary.unresolved
 
 
+# Trusted construction. The replay builds its output models (and lateness steps) from values
+# it already holds in their final types (ints, floats, bools, aware datetimes, Role members,
+# str or None, tuples of built models), so pydantic validation would only copy them. `_trusted`
+# sets them as `BaseModel.model_construct` does, without its per-field loop: ``values`` holds
+# every field in declaration order and ``fields_set`` the fields validation would have been
+# given. tests/test_trusted_models.py checks that validating a dump gives back an equal model.
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str] | None = None) -> _M:
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+_REPORT_FIELDS_SET = frozenset(
+    {"source", "dossier_id", "contractor", "entries", "unrecognised", "summary"}
+)  # validation would not be given schema_version: it is the default
+
+
 def _violation(v: Violation) -> ReplayViolation:
-    return ReplayViolation(
-        rule=v.rule, state=v.state, message=v.message_en, message_fr=v.message_fr
+    return _trusted(
+        ReplayViolation,
+        {"rule": v.rule, "state": v.state, "message": v.message_en, "message_fr": v.message_fr},
     )
+
+
+_CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
+
+
+class _Shared:
+    """What every replay on one workflow can reuse: labels resolved, states by code, actors.
+
+    Resolving a label is a pure function of the label and the workflow's catalogue (which
+    never changes), so its answer, or the message of its `UnknownStateError`, is remembered.
+    """
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.states: dict[str, StateSpec] = {s.code: s for s in workflow.catalogue}
+        self.labels: dict[str, StateSpec | str] = {}
+        self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+
+    def state(self, wf: Workflow, label: str) -> StateSpec | str:
+        """``wf.state(label)``, remembered; an unknown label gives the error's message."""
+        found = self.labels.get(label)
+        if found is None:
+            try:
+                found = wf.state(label)
+            except UnknownStateError as exc:
+                found = str(exc)
+            if len(self.labels) >= _CACHE_MAX:
+                self.labels.clear()
+            self.labels[label] = found
+        return found
+
+    def actor(self, author: Author | None) -> Actor:
+        """Who made an entry: its signature's role, id and name (unsigned: a case handler)."""
+        if author is None:
+            key: tuple[Role, str | None, str | None] = (Role.CASE_HANDLER, None, None)
+        else:
+            key = (author.role, author.user_id, author.name)
+        actor = self.actors.get(key)
+        if actor is None:
+            if author is None:
+                actor = Actor(role=Role.CASE_HANDLER, id=_UNKNOWN_ACTOR_ID)
+            else:
+                actor = Actor(
+                    role=author.role, id=author.user_id or _UNKNOWN_ACTOR_ID, name=author.name
+                )
+            if len(self.actors) >= _CACHE_MAX:
+                self.actors.clear()
+            self.actors[key] = actor
+        return actor
+
+
+_SHARED: weakref.WeakKeyDictionary[Workflow, _Shared] = weakref.WeakKeyDictionary()
+
+
+def _shared(workflow: Workflow) -> _Shared:
+    shared = _SHARED.get(workflow)
+    if shared is None:
+        shared = _SHARED[workflow] = _Shared(workflow)
+    return shared
 
 
 class _Replayer:
@@ -160,6 +251,7 @@ class _Replayer:
         self, workflow: Workflow, dossier_id: str, source: str, attributes: dict[str, Any]
     ) -> None:
         self.wf = workflow
+        self.shared = _shared(workflow)
         self.dossier_id = dossier_id
         self.source = source
         self.attributes = attributes
@@ -171,6 +263,7 @@ class _Replayer:
         self.unrecognised: list[UnrecognisedLines] = []
         self.steps: list[Step] = []
         self.last_set_at: datetime | None = None
+        self.set_due: datetime | None = None  # the due date the workflow set with the last move
 
     def feed(self, record: Record) -> None:
         if isinstance(record, EtatRecord):
@@ -199,20 +292,14 @@ class _Replayer:
         if self.dossier is not None:
             self.dossier = self.dossier.model_copy(update={"contractor": name})
 
-    @staticmethod
-    def _actor(author: Any) -> Actor:
-        if author is None:
-            return Actor(role=Role.CASE_HANDLER, id=_UNKNOWN_ACTOR_ID)
-        return Actor(role=author.role, id=author.user_id or _UNKNOWN_ACTOR_ID, name=author.name)
-
-    def _attempt(self, when: datetime, author: Any) -> None:
+    def _attempt(self, when: datetime, author: Author | None) -> None:
         if self.dossier is None:
             self.pending_attempts.append(when)
             return
         last = self.dossier.last_at
         when = max(when, last) if last is not None else when
         self.dossier = self.wf.record_contact_attempt(
-            self.dossier, actor=self._actor(author), at=when
+            self.dossier, actor=self.shared.actor(author), at=when
         ).dossier
 
     def _etat(self, record: EtatRecord) -> None:
@@ -220,59 +307,68 @@ class _Replayer:
         if author is not None:
             set_at = author.at
         elif record.set_on is not None:
-            set_at = datetime.combine(record.set_on, datetime.min.time(), tzinfo=PARIS)
+            set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
         self.last_set_at = set_at
-        actor = self._actor(author)
-        common: dict[str, Any] = {
-            "line": record.first_line,
-            "last_line": record.last_line,
-            "label": record.label,
-            "set_at": set_at,
-            "due_at": record.due_at,
-            "author": author.name if author else None,
-            "author_id": author.user_id if author else None,
-            "role": author.role if author else None,
-            "comment": record.comment,
-        }
-        closes = self._close(set_at)
-        try:
-            spec = self.wf.state(record.label)
-        except UnknownStateError as exc:
-            self.entries.append(
-                ReplayEntry(
-                    **common,
-                    **closes,
-                    state=None,
-                    computed_due_at=None,
-                    verdict="unresolved",
-                    violations=(
-                        ReplayViolation(
-                            rule="unknown_label",
-                            state=None,
-                            message=str(exc),
-                            message_fr=f"libellé inconnu : {record.label!r}",
-                        ),
-                    ),
-                )
+        closes, closes_owner, contractor_clock, late, lateness = self._close(set_at)
+        spec = self.shared.state(self.wf, record.label)
+        if isinstance(spec, str):  # the message of the UnknownStateError
+            state = computed = None
+            verdict = "unresolved"
+            replayed: tuple[ReplayViolation, ...] = (
+                _trusted(
+                    ReplayViolation,
+                    {
+                        "rule": "unknown_label",
+                        "state": None,
+                        "message": spec,
+                        "message_fr": f"libellé inconnu : {record.label!r}",
+                    },
+                ),
             )
-            return
-        data, due = self._inputs(spec, record)
-        current_due = self.dossier.due_at if self.dossier is not None else None
-        computed = compute_due(
-            spec.deadline, set_at, self.calendar, current_due=current_due, data=data
-        )
-        violations = self._history_checks(spec, record)
-        violations.extend(self._move(spec, actor, set_at, record, due, data))
+        else:
+            data, due = self._inputs(spec, record)
+            current_due = self.dossier.due_at if self.dossier is not None else None
+            violations = self._history_checks(spec, record)
+            self.set_due = None
+            violations.extend(
+                self._move(spec, self.shared.actor(author), set_at, record, due, data)
+            )
+            if due is None and spec.deadline.kind in _COUNTED and self.set_due is not None:
+                # The move computed this very due date: same deadline, start, calendar and
+                # no due given (a counted deadline reads nothing else). Don't count it twice.
+                computed = self.set_due
+            else:
+                computed = compute_due(
+                    spec.deadline, set_at, self.calendar, current_due=current_due, data=data
+                )
+            state = spec.code
+            verdict = "refused" if violations else "accepted"
+            replayed = tuple(_violation(v) for v in violations)
         self.entries.append(
-            ReplayEntry(
-                **common,
-                **closes,
-                state=spec.code,
-                computed_due_at=computed,
-                verdict="refused" if violations else "accepted",
-                violations=tuple(_violation(v) for v in violations),
+            _trusted(
+                ReplayEntry,
+                {
+                    "line": record.first_line,
+                    "last_line": record.last_line,
+                    "label": record.label,
+                    "state": state,
+                    "set_at": set_at,
+                    "due_at": record.due_at,
+                    "computed_due_at": computed,
+                    "author": author.name if author else None,
+                    "author_id": author.user_id if author else None,
+                    "role": author.role if author else None,
+                    "comment": record.comment,
+                    "verdict": verdict,
+                    "violations": replayed,
+                    "closes": closes,
+                    "closes_owner": closes_owner,
+                    "contractor_clock": contractor_clock,
+                    "late": late,
+                    "lateness": lateness,
+                },
             )
         )
 
@@ -326,6 +422,7 @@ class _Replayer:
         moved, violations = self.wf.record(
             self.dossier, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
         )
+        self.set_due = moved.dossier.due_at
         self.dossier = self._with_recorded_due(moved.dossier, record.due_at)
         return list(violations)
 
@@ -352,6 +449,7 @@ class _Replayer:
                 mid_flow=True,
                 **attributes,
             ).dossier
+            self.set_due = dossier.due_at
         except MoveRefused as exc:  # the history opened it anyway
             violations = list(exc.violations)
             entry = HistoryEntry(
@@ -385,60 +483,70 @@ class _Replayer:
             update={"due_at": due_at, "history": (*dossier.history[:-1], last)}
         )
 
-    def _close(self, ended_at: datetime) -> dict[str, Any]:
-        """The lateness of the step the current entry ends."""
+    def _close(self, ended_at: datetime) -> tuple[str | None, Role | None, bool, bool, float]:
+        """The step the current entry ends: its state, owner, whether on the contractor's
+        clock, whether late, and how late (business seconds)."""
         d = self.dossier
         if d is None:
-            return {
-                "closes": None,
-                "closes_owner": None,
-                "contractor_clock": False,
-                "late": False,
-                "lateness": 0.0,
-            }
-        spec = self.wf.catalogue.state(d.state)
-        lateness = step_lateness(self.calendar, d.due_at, ended_at)
-        step = Step(
-            state=d.state,
-            owner=spec.owner,
-            contractor_clock=spec.clock == "contractor",
-            entered_at=d.history[-1].at if d.history else ended_at,
-            due_at=d.due_at,
-            left_at=ended_at,
-            late=lateness > timedelta(),
-            lateness=lateness,
-            contractor=self.contractor,
+            return None, None, False, False, 0.0
+        spec = self.shared.states.get(d.state) or self.wf.catalogue.state(d.state)
+        due_at = d.due_at
+        if due_at is None or ended_at <= due_at:
+            lateness = _ZERO
+        else:
+            lateness = step_lateness(self.calendar, due_at, ended_at)
+        late = lateness > _ZERO
+        contractor_clock = spec.clock == "contractor"
+        self.steps.append(
+            _trusted(
+                Step,
+                {
+                    "state": d.state,
+                    "owner": spec.owner,
+                    "contractor_clock": contractor_clock,
+                    "entered_at": d.history[-1].at if d.history else ended_at,
+                    "due_at": due_at,
+                    "left_at": ended_at,
+                    "late": late,
+                    "lateness": lateness,
+                    "contractor": self.contractor,
+                },
+            )
         )
-        self.steps.append(step)
-        return {
-            "closes": d.state,
-            "closes_owner": spec.owner,
-            "contractor_clock": step.contractor_clock,
-            "late": step.late,
-            "lateness": step.lateness_seconds,
-        }
+        return d.state, spec.owner, contractor_clock, late, lateness.total_seconds()
 
     def report(self) -> ReplayReport:
         by_rule: dict[str, int] = {}
         for e in self.entries:
             for v in e.violations:
                 by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
-        summary = ReplaySummary(
-            entries=len(self.entries),
-            accepted=sum(e.verdict == "accepted" for e in self.entries),
-            refused=sum(e.verdict == "refused" for e in self.entries),
-            unresolved=sum(e.verdict == "unresolved" for e in self.entries),
-            violations_by_rule=dict(sorted(by_rule.items())),
-            contractor_lateness=sum(s.lateness_seconds for s in self.steps if s.contractor_clock),
-            lateness=lateness_report(self.steps),
+        verdicts = [e.verdict for e in self.entries]
+        summary = _trusted(
+            ReplaySummary,
+            {
+                "entries": len(self.entries),
+                "accepted": verdicts.count("accepted"),
+                "refused": verdicts.count("refused"),
+                "unresolved": verdicts.count("unresolved"),
+                "violations_by_rule": dict(sorted(by_rule.items())),
+                "contractor_lateness": float(
+                    sum(s.lateness_seconds for s in self.steps if s.contractor_clock)
+                ),
+                "lateness": lateness_report(self.steps),
+            },
         )
-        return ReplayReport(
-            source=self.source,
-            dossier_id=self.dossier_id,
-            contractor=self.contractor,
-            entries=tuple(self.entries),
-            unrecognised=tuple(self.unrecognised),
-            summary=summary,
+        return _trusted(
+            ReplayReport,
+            {
+                "schema_version": SCHEMA_VERSION,
+                "source": self.source,
+                "dossier_id": self.dossier_id,
+                "contractor": self.contractor,
+                "entries": tuple(self.entries),
+                "unrecognised": tuple(self.unrecognised),
+                "summary": summary,
+            },
+            set(_REPORT_FIELDS_SET),
         )
 
 

@@ -1,0 +1,153 @@
+"""Benchmark the end-to-end replay of a large archive against a bare regex scan (the floor).
+
+The archive is the example histories repeated with dates shifted one day per copy, every
+history starting with an ``OUVERTURE:`` line so that `iter_replays` splits it into one dossier
+per history (six per copy). It is streamed to a temporary file, never held in memory.
+
+Measured, each on the same file in the same run:
+
+* floor: read the lines, find the ``ETAT:`` lines and their due date (a bare regex scan);
+* parse: `iter_file` only (every record built);
+* end to end: ``iter_replays(iter_file(path))``, every report consumed: parse, resolve each
+  label, apply each entry as a recorded move (rules, due dates), lateness and the summary.
+
+Peak memory (tracemalloc) of the end-to-end run on a small and a five times larger archive
+shows that it stays flat; a cProfile of the end-to-end run lists where the time goes.
+
+Run: ``python benchmarks/bench_replay.py [--entries 1000000] [--quick] [--no-profile]``.
+``run(n_entries)`` returns ``(name, value, unit)`` rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from bench_parse import _floor, write_archive
+
+from etatmachine.legacy import EtatRecord, iter_file
+from etatmachine.replay import iter_replays
+from etatmachine.workflow import Workflow
+
+__all__ = ["main", "profile_summary", "run"]
+
+Row = tuple[str, float, str]
+GOAL_RATE = 50_000  # entries/s end to end, one core
+GOAL_RATIO = 10.0  # end to end within 10x the floor
+
+
+def _parse(path: Path) -> int:
+    etats = 0
+    for record in iter_file(path):
+        if isinstance(record, EtatRecord):
+            etats += 1
+    return etats
+
+
+def _replay(path: Path) -> tuple[int, int]:
+    """Replay the archive, consuming every report; (dossiers, entries)."""
+    dossiers = entries = 0
+    for report in iter_replays(iter_file(path), Workflow.default(), source=path.name):
+        dossiers += 1
+        entries += report.summary.entries
+    return dossiers, entries
+
+
+def _peak_memory(path: Path) -> float:
+    """Peak traced memory (MB) while replaying the whole archive."""
+    tracemalloc.start()
+    try:
+        _replay(path)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def profile_summary(n_entries: int = 20_000, top: int = 15) -> str:
+    """cProfile of the end-to-end replay of ``n_entries``: the top functions by own time."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "archive.txt"
+        write_archive(path, n_entries, openings=True)
+        _replay(path)  # warm the caches (calendar tables, label resolution)
+        prof = cProfile.Profile()
+        prof.enable()
+        _replay(path)
+        prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if "ncalls" in ln)
+    return "\n".join(lines[start - 2 : start + top + 1])
+
+
+def run(n_entries: int = 1_000_000, memory_sizes: tuple[int, int] = (20_000, 100_000)) -> list[Row]:
+    """Time the floor, the parser and the end-to-end replay on ``n_entries``; return rows."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "archive.txt"
+        write_archive(path, 1_000, openings=True)
+        _replay(path)  # warm the caches (calendar tables, label resolution)
+        t0 = time.perf_counter()
+        written = write_archive(path, n_entries, openings=True)
+        rows.append(("archive ETAT entries", written, "entries"))
+        rows.append(("archive size", path.stat().st_size / 1e6, "MB"))
+        rows.append(("archive write", time.perf_counter() - t0, "s"))
+
+        t0 = time.perf_counter()
+        lines, floor_etats = _floor(path)
+        t_floor = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        parsed = _parse(path)
+        t_parse = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        dossiers, replayed = _replay(path)
+        t_replay = time.perf_counter() - t0
+        if not floor_etats == parsed == replayed == written:
+            raise AssertionError(f"counts differ: {written} {floor_etats} {parsed} {replayed}")
+
+        rows.append(("archive lines", lines, "lines"))
+        rows.append(("archive dossiers", dossiers, "dossiers"))
+        for name, elapsed in (
+            ("floor (regex scan)", t_floor),
+            ("parse (iter_file)", t_parse),
+            ("end to end (iter_replays)", t_replay),
+        ):
+            rows.append((f"{name}: time", elapsed, "s"))
+            rows.append((f"{name}: entries/s", written / elapsed, "entries/s"))
+        rows.append(("parse / floor", t_parse / t_floor, "x"))
+        rows.append(("end to end / floor", t_replay / t_floor, f"x (goal <= {GOAL_RATIO:g})"))
+        rows.append(("end to end, per entry", t_replay / written * 1e6, "µs"))
+        rows.append(("  of which parse, per entry", t_parse / written * 1e6, "µs"))
+        rows.append(("end to end / goal rate", written / t_replay / GOAL_RATE, "x (goal >= 1)"))
+
+        for size in memory_sizes:
+            write_archive(path, size, openings=True)
+            rows.append((f"peak memory, end to end, {size:,} entries", _peak_memory(path), "MB"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the benchmark table (and the profile unless ``--no-profile``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000, help="ETAT entries to replay")
+    parser.add_argument("--quick", action="store_true", help="20,000 entries (smoke run)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile summary")
+    args = parser.parse_args(argv)
+    n = 20_000 if args.quick else args.entries
+    sizes = (4_000, 20_000) if args.quick else (20_000, 100_000)
+    for name, value, unit in run(n, sizes):
+        print(f"{name:<44} {value:>16,.2f} {unit}")
+    if not args.no_profile:
+        print()
+        print("cProfile, end to end, 20,000 entries (top 15 by own time):")
+        print(profile_summary(20_000))
+
+
+if __name__ == "__main__":
+    main()
