@@ -510,6 +510,15 @@ class Workflow:
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
 
+    def _inputs(
+        self, to: str, at: datetime, due: datetime | None, data: Mapping[str, Any] | None
+    ) -> tuple[StateSpec, Mapping[str, Any]]:
+        """Check a move's instants and resolve its target: what move, record and explain share."""
+        require_aware(at, "at")
+        if due is not None:
+            require_aware(due, "due")
+        return self.state(to), data if data is not None else _NO_DATA
+
     def move(
         self,
         dossier: Dossier,
@@ -525,11 +534,7 @@ class Workflow:
 
         ``to`` is a state code or a label. The given dossier is never changed.
         """
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
-        target = self.state(to)
-        values = data if data is not None else _NO_DATA
+        target, values = self._inputs(to, at, due, data)
         violations, due_at, refusal_effects = self._judge(
             dossier, target, actor, at, comment, due, values
         )
@@ -552,11 +557,7 @@ class Workflow:
 
         Returns the moved dossier and the rules the move broke, for a replay to report.
         """
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
-        target = self.state(to)
-        values = data if data is not None else _NO_DATA
+        target, values = self._inputs(to, at, due, data)
         violations, due_at, _ = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
@@ -613,18 +614,8 @@ class Workflow:
         data: Mapping[str, Any] | None = None,
     ) -> tuple[Violation, ...]:
         """The violations a move would have, without raising or changing anything."""
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
-        violations, _, _ = self._judge(
-            dossier,
-            self.state(to),
-            actor,
-            at,
-            comment,
-            due,
-            data if data is not None else _NO_DATA,
-        )
+        target, values = self._inputs(to, at, due, data)
+        violations, _, _ = self._judge(dossier, target, actor, at, comment, due, values)
         return tuple(violations)
 
     def allowed_moves(self, dossier: Dossier, *, actor: Actor, at: datetime) -> list[Verdict]:
