@@ -192,3 +192,56 @@ def test_replay_with_a_role_map(tmp_path: Path) -> None:
     roles.write_text('[roles]\n1002688 = "wizard"\n', encoding="utf-8")
     code, _, err = run("replay", "--roles", str(roles), str(WAKENSON))
     assert code == 2 and str(roles) in err and "wizard" in err
+
+
+def test_replay_channel_and_flag_options_reach_the_rules(tmp_path: Path) -> None:
+    history = tmp_path / "ren.txt"
+    history.write_text(
+        "ETAT: RE – Nouveau devis ren-expert à saisir (1) 10/03/2023 09:00 (09/03/2023-N°1)\n"
+        "09.03.2023-09:00-(3995) SANDRINE SUTOR .\n"
+        "ETAT: Devis envoyé à la cie en attente de retour 20/03/2023 09:00 (09/03/2023-N°2)\n"
+        "09.03.2023-10:00-(3995) SANDRINE SUTOR .\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("replay", "--format", "json", str(history))
+    rules = [[v["rule"] for v in e["violations"]] for e in json.loads(out)["entries"]]
+    assert code == 0
+    assert rules == [
+        ["insurer_restricted", "flag_required"],
+        ["move_not_allowed", "channel_restricted"],
+    ]
+    code, out, _ = run(
+        "replay",
+        "--format",
+        "json",
+        "--insurer",
+        "BPCE",
+        "--flag",
+        "ren_expert",
+        "--channel",
+        "sinapps",
+        str(history),
+    )
+    rules = [[v["rule"] for v in e["violations"]] for e in json.loads(out)["entries"]]
+    assert rules == [[], ["move_not_allowed"]]
+
+
+def test_catalogue_option_uses_a_users_catalogue(tmp_path: Path) -> None:
+    from etatmachine.catalogue import default_catalogue
+
+    data = default_catalogue().to_dict()
+    data["name"] = "autre-plateforme"
+    for state in data["states"]:
+        if state["code"] == "etude_devis":
+            state["deadline"] = {"kind": "business_days", "amount": 3, "figure": "3 jours"}
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(data), encoding="utf-8")
+    assert (
+        run("due", "etude_devis", "--from", "2023-03-03T17:04", "--catalogue", str(mine))[1]
+        == "2023-03-08T17:04:00+01:00\n"
+    )
+    code, out, _ = run("catalogue", "--format", "json", "--catalogue", str(mine))
+    assert code == 0 and json.loads(out)["name"] == "autre-plateforme"
+    assert run("replay", "--catalogue", str(mine), str(WAKENSON))[0] == 0
+    code, _, err = run("replay", "--catalogue", str(tmp_path / "none.toml"), str(WAKENSON))
+    assert code == 2 and "cannot read" in err
