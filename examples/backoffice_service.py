@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from etatmachine import Actor, Dossier, MoveRefused, Role, VersionConflict, Workflow
+from etatmachine import (
+    Actor,
+    Dossier,
+    DossierStore,
+    MoveRefused,
+    Role,
+    VersionConflict,
+    Workflow,
+)
 from etatmachine.business_calendar import PARIS
 from etatmachine.effects import Effect
 
@@ -23,13 +31,13 @@ class ClaimsDesk:
     """Opens files, applies moves with an optimistic lock, and queues the effects."""
 
     workflow: Workflow = field(default_factory=Workflow.default)
-    files: dict[str, Dossier] = field(default_factory=dict)
+    files: DossierStore = field(default_factory=DossierStore)
     outbox: list[Effect] = field(default_factory=list)
 
     def open(self, dossier_id: str, *, at: datetime, **attributes: Any) -> Dossier:
         system = Actor(role=Role.SYSTEM, id="996", name="ASIGNACIÓN AUTOMÁTICA ZONAL")
         dossier, effects = self.workflow.open(dossier_id, actor=system, at=at, **attributes)
-        self.files[dossier_id] = dossier
+        self.files.add(dossier)
         self.outbox.extend(effects)
         return dossier
 
@@ -37,7 +45,7 @@ class ClaimsDesk:
         self, dossier_id: str, to: str, *, version: int, actor: Actor, at: datetime, **inputs: Any
     ) -> str:
         """Apply one move asked for by a screen that read the file at ``version``."""
-        current = self.files[dossier_id]
+        current = self.files.get(dossier_id)
         if current.version != version:  # someone moved the file since the screen read it
             raise VersionConflict(dossier_id, version, current.version)
         try:
@@ -47,7 +55,7 @@ class ClaimsDesk:
             return "refusé : " + " ; ".join(
                 f"[{v.rule}] {v.message_fr}" for v in refusal.violations
             )
-        self.files[dossier_id] = moved
+        self.files.put(moved, expected_version=version)  # compare-and-set: no lost move
         self.outbox.extend(effects)
         return f"ok : {moved.state}, échéance {moved.due_at:%d/%m/%Y %H:%M}"
 
