@@ -144,6 +144,15 @@ def run(n: int) -> list[Row]:
     t_next_year = time.perf_counter() - t0
     t_cold_total, t_cold_first = _cold_first_call()
     scalar = timeit.timeit(lambda: cal.add_business_days(starts[0], N_DAYS), number=100_000)
+    # What a move's due date costs: 24 business hours from a business-day instant.
+    work = datetime(2024, 3, 5, 10, 17, tzinfo=PARIS)  # a Tuesday
+    later = datetime(2024, 3, 8, 11, 17, tzinfo=PARIS)
+    hours24 = min(
+        timeit.repeat(lambda: cal.add_business_hours(work, 24.0), number=100_000, repeat=5)
+    )
+    between = min(
+        timeit.repeat(lambda: cal.business_time_between(work, later), number=100_000, repeat=5)
+    )
     rows += [
         ("BusinessCalendar() construction", t_ctor * 1e6, "µs"),
         ("first call for a year (holidays imported)", t_first_year * 1e3, "ms"),
@@ -151,6 +160,8 @@ def run(n: int) -> list[Row]:
         ("cold: first call incl. `import holidays`", t_cold_first * 1e3, "ms"),
         ("cold: import module + first call", t_cold_total * 1e3, "ms"),
         ("scalar add_business_days(datetime)", scalar / 100_000 * 1e6, "µs/call"),
+        ("scalar add_business_hours(datetime, 24h)", hours24 / 100_000 * 1e6, "µs/call"),
+        ("scalar business_time_between(datetimes)", between / 100_000 * 1e6, "µs/call"),
     ]
     return rows
 

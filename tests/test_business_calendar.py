@@ -533,3 +533,131 @@ def test_business_time_is_additive(
     assert ab == -cal.business_time_between(b, a)
     assert ab + cal.business_time_between(b, c) == cal.business_time_between(a, c)
     assert abs(ab) <= abs(b - a)
+
+
+# ------------------------------------------- fast path == general path (exact)
+
+EQUIV_CALENDARS = [
+    BusinessCalendar(
+        CalendarConfig(
+            subdivision=sub,
+            working_days=wd,
+            work_start=hours[0],
+            work_end=hours[1],
+            timezone=tz,
+        )
+    )
+    for sub in (None, "57")
+    for wd in ("ouvres", "ouvrables")
+    for hours in ((time(0), None), (time(9), time(18)), (time(1), time(3)))
+    for tz in ("Europe/Paris", "Asia/Jerusalem")
+] + [CAIRO_CLOCK]
+EQUIV_HOURS = [24.0, 48.0, 72.0, 1.5, 0.0, -24.0]
+START_ZONES = [PARIS, JERUSALEM, CAIRO, UTC]
+
+
+def _same(got: datetime, want: datetime) -> None:
+    """Identical results: instant, wall clock, tzinfo object, fold and type."""
+    assert got == want
+    assert got.replace(tzinfo=None) == want.replace(tzinfo=None)
+    assert got.tzinfo is want.tzinfo
+    assert got.fold == want.fold
+    assert type(got) is type(want)
+
+
+def _check_equivalent(cal: BusinessCalendar, start: datetime, hours: float) -> None:
+    want = cal._add_business_hours_general(start, hours)
+    _same(cal.add_business_hours(start, hours), want)
+    _same(cal.add_business_hours(start, timedelta(hours=hours)), want)
+    _same(cal.add_business_hours_batch([start], hours)[0], want)
+    tab = cal._cover_ord(want.toordinal() - 1, start.astimezone(cal._tz).toordinal() + 1)
+    for instant in (start, want):
+        assert cal._clock(tab, instant) == cal._clock_general(tab, instant)
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(EQUIV_CALENDARS),
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from(START_ZONES),
+    st.sampled_from(EQUIV_HOURS),
+)
+def test_add_business_hours_fast_path_equals_general_path(
+    cal: BusinessCalendar, instant: datetime, zone: ZoneInfo, hours: float
+) -> None:
+    _check_equivalent(cal, instant.astimezone(zone), hours)
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(EQUIV_CALENDARS),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.booleans(),
+    st.sampled_from(EQUIV_HOURS),
+)
+def test_add_business_hours_fast_path_equals_general_path_wall_clock(
+    cal: BusinessCalendar, naive: datetime, fold: bool, hours: float
+) -> None:
+    """Starts given directly in the calendar's tzinfo, gap and fold times included."""
+    _check_equivalent(cal, naive.replace(tzinfo=cal._tz, fold=int(fold)), hours)
+
+
+@pytest.mark.parametrize("cal", EQUIV_CALENDARS, ids=repr)
+def test_add_business_hours_fast_path_equals_general_path_near_clock_changes(
+    cal: BusinessCalendar,
+) -> None:
+    """Every start near each clock change of 2023-2025, at edge wall-clock times."""
+    cal._cover(2019, 2026)
+    tab = cal._table
+    assert tab is not None
+    changes = sorted(o for o in tab.odd_days if 2023 <= date.fromordinal(o).year <= 2025)
+    assert changes  # both zones change clocks twice a year
+    for o in changes:
+        _sweep_days(cal, range(o - 2, o + 3), folds=(0, 1))
+
+
+# Interior wall-clock times first (they fill the memoised shifts), then the window
+# edges of every EQUIV_CALENDARS config, which the memo must not answer.
+SWEEP_CLOCK = [time(12), time(0, 30), time(1, 59, 59), time(2, 30), time(23, 59, 59, 999_999)]
+SWEEP_CLOCK += [time(0), time(1), time(3), time(9), time(18), time(0, 0, 0, 1)]
+SWEEP_HOURS = (*EQUIV_HOURS, -48.0, 2.0, -2.0, 9.0, -9.0, 18.0, 23.0, 25.0)
+
+
+def _sweep_days(cal: BusinessCalendar, ordinals: range, folds: tuple[int, ...] = (0,)) -> None:
+    for day in ordinals:
+        for t in SWEEP_CLOCK:
+            for fold in folds:
+                naive = datetime.combine(date.fromordinal(day), t)
+                start = naive.replace(tzinfo=cal._tz, fold=fold)
+                for hours in SWEEP_HOURS:
+                    _check_equivalent(cal, start, hours)
+
+
+@pytest.mark.parametrize("cal", EQUIV_CALENDARS, ids=repr)
+def test_add_business_hours_fast_path_equals_general_path_over_ordinary_days(
+    cal: BusinessCalendar,
+) -> None:
+    """Weekends, bridges and holidays (Easter to Pentecost, Christmas), memo warm."""
+    for first, last in (
+        (date(2024, 4, 26), date(2024, 5, 21)),
+        (date(2024, 12, 23), date(2025, 1, 2)),
+    ):
+        _sweep_days(cal, range(first.toordinal(), last.toordinal() + 1))
+
+
+@pytest.mark.parametrize("cal", [NATIONAL, OUVRABLES, ALSACE], ids=repr)
+def test_whole_day_multiples_of_24h_land_on_the_kth_business_day(cal: BusinessCalendar) -> None:
+    """The common case: from a business day, k x 24 h is the k-th next business day, same clock."""
+    start = paris(2024, 4, 30, 10, 17)  # Tuesday; 1 and 8 May are Wednesdays (holidays)
+    for k in range(1, 6):
+        due = cal.add_business_hours(start, 24.0 * k)
+        assert due == cal.add_business_days(start, k)
+        assert due.time() == time(10, 17)
+        assert cal.add_business_hours(due, -24.0 * k) == start
+    assert cal._shift_memo  # the memoised shifts were used and stored
+    # A start at midnight exhausts the k-th day's window: 24:00 of that day.
+    friday = paris(2024, 5, 3)
+    assert NATIONAL.add_business_hours(friday, 24.0) == paris(2024, 5, 4)
+    assert NATIONAL.add_business_hours(friday, 48.0) == paris(2024, 5, 7)

@@ -66,6 +66,7 @@ __all__ = [
 PARIS = ZoneInfo("Europe/Paris")
 _UTC = UTC
 _DAY_US = 86_400_000_000
+_MEMO_MAX = 1 << 16  # bound on each calendar's (day, delta) -> shift memo
 _PENTECOST_NAME = "Lundi de Pentecôte"
 _SOLIDARITY_YEARS = range(2005, 2008)
 
@@ -213,7 +214,11 @@ class BusinessCalendar:
         start_us = _time_us(start)
         end_us = _DAY_US if end is None else _time_us(end)
         self._nominal_us = end_us - start_us
+        self._start_us = start_us
         self._start_delta = timedelta(microseconds=start_us)
+        # (start ordinal, delta µs) -> (lo, hi, shift): a start on that day whose
+        # wall clock is strictly inside (lo, hi) lands at ``start + shift`` (see _add_us).
+        self._shift_memo: dict[tuple[int, int], tuple[int, int, timedelta]] = {}
 
     @classmethod
     def from_subdivision(cls, sub: str | None) -> BusinessCalendar:
@@ -494,7 +499,25 @@ class BusinessCalendar:
     # --------------------------------------------------------------- time API
 
     def _clock(self, tab: _Table, instant: datetime) -> int:
-        """Business µs from the table's start to ``instant`` (aware, any tz)."""
+        """Business µs from the table's start to ``instant`` (aware, any tz).
+
+        Equal to :meth:`_clock_general`: off the offset-change days the offset is
+        constant over the whole local day, so the UTC difference to the window
+        start is the wall-clock difference, read without any tz arithmetic.
+        """
+        local = instant if instant.tzinfo is self._tz else instant.astimezone(self._tz)
+        o = local.toordinal()
+        i = tab.cnt[o - tab.base]
+        if i < len(tab.ords) and tab.ords[i] == o:
+            if o in tab.odd_days:
+                return self._clock_general(tab, instant)
+            length = tab.cum[i + 1] - tab.cum[i]
+            part = _wall_us(local) - self._start_us
+            return tab.cum[i] + min(max(part, 0), length)
+        return tab.cum[i]
+
+    def _clock_general(self, tab: _Table, instant: datetime) -> int:
+        """Reference :meth:`_clock`: exact UTC arithmetic on every day."""
         local = instant if instant.tzinfo is self._tz else instant.astimezone(self._tz)
         o = local.toordinal()
         i = tab.cnt[o - tab.base]
@@ -516,15 +539,87 @@ class BusinessCalendar:
         Negative ``hours`` count backwards (latest instant before ``start``); zero
         returns ``start``. The result is in the calendar timezone.
         """
-        return self._add_us(self._to_local(start, "start"), _hours_us(hours))
+        delta = _hours_us_cached(hours) if type(hours) is float else _hours_us(hours)
+        local = start if start.tzinfo is self._tz else self._to_local(start, "start")
+        return self._add_us(local, delta)
+
+    def _add_business_hours_general(self, start: datetime, hours: float | timedelta) -> datetime:
+        """Reference :meth:`add_business_hours`: exact UTC arithmetic on every step."""
+        return self._add_us_general(self._to_local(start, "start"), _hours_us(hours))
 
     def _add_us(self, local: datetime, delta: int) -> datetime:
+        """:meth:`_add_us_general`, in wall-clock arithmetic when no clock change is involved.
+
+        Off the offset-change days (``odd_days``) a local day has one UTC offset from
+        its midnight to the next, so business time inside a window is wall-clock
+        time: the start's clock and the result are read and built on the wall
+        clock (``local + timedelta``, same tzinfo, ``fold=0``) with the very same
+        table lookups and bisection as the general path. Anything else -- a start
+        or result day with a clock change, a result exactly at 24:00 (the next
+        midnight, which could open a gap), a result outside the built table --
+        takes the general path.
+
+        When a business day's window moves whole onto a business day ``r`` (both
+        without clock change, ``r``'s window no shorter), every start strictly
+        inside the window lands at the same wall clock on ``r``: that shift is
+        memoised per (day, delta), so the common call (24 h from a working
+        instant) is a dict lookup and one ``datetime + timedelta``.
+        """
+        if delta == 0:
+            return local
+        o = local.toordinal()
+        hit = self._shift_memo.get((o, delta))
+        if hit is not None and type(local) is datetime:
+            w = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000
+            w += local.microsecond
+            if hit[0] < w < hit[1]:
+                return local + hit[2]
+        tab = self._table
+        if tab is None or not tab.base <= o < tab.end or type(local) is not datetime:
+            return self._add_us_general(local, delta)
+        cum = tab.cum
+        ords = tab.ords
+        odd = tab.odd_days
+        i = tab.cnt[o - tab.base]
+        wall = _wall_us(local)
+        start_us = self._start_us
+        business = i < len(ords) and ords[i] == o
+        if business:
+            if o in odd:
+                return self._add_us_general(local, delta)
+            part = wall - start_us
+            if part <= 0:
+                target = cum[i] + delta
+            else:
+                length = cum[i + 1] - cum[i]
+                target = cum[i] + (part if part < length else length) + delta
+        else:
+            target = cum[i] + delta
+        if not 0 <= target < cum[-1]:
+            return self._add_us_general(local, delta)
+        if delta > 0:
+            j = bisect.bisect_left(cum, target) - 1
+        else:
+            j = bisect.bisect_right(cum, target) - 1
+        r = ords[j]
+        at = start_us + target - cum[j]  # wall-clock µs of the result on day r
+        if r in odd or at >= _DAY_US:
+            return self._add_us_general(local, delta)
+        if business and at == wall and cum[j] - cum[i] == delta:
+            # Business day o moves whole windows to day r, at least as long as o's:
+            # every start strictly inside o's window keeps its wall clock on day r.
+            length = cum[i + 1] - cum[i]
+            if 0 < length <= cum[j + 1] - cum[j] and len(self._shift_memo) < _MEMO_MAX:
+                self._shift_memo[o, delta] = (start_us, start_us + length, timedelta(r - o))
+        return local + timedelta(r - o, 0, at - wall)  # datetime + timedelta: fold=0
+
+    def _add_us_general(self, local: datetime, delta: int) -> datetime:
         if delta == 0:
             return local
         o = local.toordinal()
         tab = self._cover_ord(o)
         while True:
-            target = self._clock(tab, local) + delta
+            target = self._clock_general(tab, local) + delta
             cum = tab.cum
             if delta > 0 and target > cum[-1]:
                 more = (target - cum[-1]) // (200 * max(self._nominal_us, 1)) + 1
@@ -614,6 +709,11 @@ def _as_datetime(value: object) -> datetime:
     return value
 
 
+def _wall_us(t: datetime) -> int:
+    """Wall-clock µs since local midnight."""
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
 def _time_us(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
@@ -628,3 +728,18 @@ def _hours_us(hours: float | timedelta) -> int:
     if not math.isfinite(hours):
         raise ValueError(f"hours must be finite, got {hours!r}")
     return _us(timedelta(hours=hours))
+
+
+# float hours -> µs for the few amounts deadlines use (``float(deadline.amount)``),
+# filled on first use and bounded; NaN never hits (nan != nan) so it still raises.
+_HOURS_US: dict[float, int] = {}
+_HOURS_US_MAX = 1024
+
+
+def _hours_us_cached(hours: float) -> int:
+    delta = _HOURS_US.get(hours)
+    if delta is None:
+        delta = _hours_us(hours)
+        if len(_HOURS_US) < _HOURS_US_MAX:
+            _HOURS_US[hours] = delta
+    return delta
