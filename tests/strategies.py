@@ -42,6 +42,7 @@ __all__ = [
     "move_inputs",
     "move_sequences",
     "roles_for",
+    "tiny_catalogue",
 ]
 
 
@@ -126,3 +127,32 @@ def broken_catalogues() -> st.SearchStrategy[BrokenCatalogue]:
     return st.one_of(
         _drop_targeted(), _duplicate(), _unknown_target(), _terminal_exit(), _no_exit()
     )
+
+
+def tiny_catalogue(moves: dict[str, list[str]]) -> dict[str, Any]:
+    """A three-state catalogue as data: start (initial), middle, end (terminal), with the
+    moves given by source code; tests break it on purpose."""
+
+    def state(code: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "code": code,
+            "label": code.title(),
+            "phase": "p",
+            "owner": "contractor",
+            "meaning": code,
+            "meaning_en": code,
+            "deadline": {"kind": "business_hours", "amount": 24},
+            "moves": [{"to": t} for t in moves.get(code, [])],
+            **extra,
+        }
+
+    return {
+        "name": "tiny",
+        "version": "1",
+        "phases": [{"code": "p", "label": "P", "description": "p"}],
+        "states": [
+            state("start", initial=True),
+            state("middle"),
+            state("end", kind="terminal", owner=None, deadline={"kind": "none"}),
+        ],
+    }

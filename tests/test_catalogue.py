@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from strategies import tiny_catalogue
 
 from etatmachine import CatalogueError, UnknownStateError, Workflow
 from etatmachine.catalogue import (
@@ -219,32 +220,7 @@ def test_unreachable_state(tmp_path: Path) -> None:
     assert (err.state, err.reason) == ("orpheline", "unreachable from any initial state")
 
 
-def tiny(moves: dict[str, list[str]]) -> dict[str, Any]:
-    """A three-state catalogue: start (initial) -> middle -> end (terminal), moves given."""
-
-    def st(code: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "code": code,
-            "label": code.title(),
-            "phase": "p",
-            "owner": "contractor",
-            "meaning": code,
-            "meaning_en": code,
-            "deadline": {"kind": "business_hours", "amount": 24},
-            "moves": [{"to": t} for t in moves.get(code, [])],
-            **extra,
-        }
-
-    return {
-        "name": "tiny",
-        "version": "1",
-        "phases": [{"code": "p", "label": "P", "description": "p"}],
-        "states": [
-            st("start", initial=True),
-            st("middle"),
-            {**st("end", kind="terminal"), "owner": None, "deadline": {"kind": "none"}},
-        ],
-    }
+tiny = tiny_catalogue
 
 
 def test_tiny_catalogue_is_valid() -> None:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from strategies import tiny_catalogue
 
 from etatmachine import (
     Actor,
@@ -180,26 +181,7 @@ def test_negative_attempts_count() -> None:
 
 
 def _tiny() -> dict[str, Any]:
-    def state(code: str, moves: list[str], **extra: Any) -> dict[str, Any]:
-        return {
-            "code": code,
-            "label": code.title(),
-            "phase": "p",
-            "owner": "contractor",
-            "meaning": code,
-            "meaning_en": code,
-            "deadline": {"kind": "business_hours", "amount": 24},
-            "moves": [{"to": t} for t in moves],
-            **extra,
-        }
-
-    end = state("end", [], kind="terminal", owner=None, deadline={"kind": "none"})
-    return {
-        "name": "tiny",
-        "version": "1",
-        "phases": [{"code": "p", "label": "P", "description": "p"}],
-        "states": [state("start", ["middle"], initial=True), state("middle", ["end"]), end],
-    }
+    return tiny_catalogue({"start": ["middle"], "middle": ["end"]})
 
 
 def _wrong_type(d: dict[str, Any]) -> None:
