@@ -29,7 +29,7 @@ def test_replay_table_shows_every_entry_and_the_breaches() -> None:
         assert state in out
     assert "line 26: appointment_too_far" in out
     assert "WAKENSON MENUISERIES" in out
-    assert "1 histories, 10 entries: 9 accepted, 1 with breaches" in out
+    assert "1 history, 10 entries: 9 accepted, 1 with breaches" in out
 
 
 def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:

@@ -279,7 +279,7 @@ def _print_summary(console: Any, count: int, summary: Any) -> None:
     from rich.table import Table
 
     console.print(
-        f"{count} histories, {summary.entries} entries: {summary.accepted} accepted, "
+        f"{count} {'history' if count == 1 else 'histories'}, {summary.entries} entries: {summary.accepted} accepted, "
         f"{summary.refused} with breaches, {summary.unresolved} unresolved; "
         f"contractor late by {_duration(summary.contractor_lateness)} in business time"
     )
