@@ -9,7 +9,7 @@ import pytest
 from etatmachine import Actor, Role, Workflow
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig
 from etatmachine.catalogue import Deadline, DeadlineKind, default_catalogue
-from etatmachine.deadlines import compute_due, compute_due_batch, week_due
+from etatmachine.deadlines import compute_due, compute_due_batch, compute_due_pairs, week_due
 from etatmachine.lateness import Step, lateness_report
 
 WF = Workflow.default()
@@ -95,6 +95,21 @@ def test_batch_matches_one_by_one() -> None:
         assert compute_due_batch(deadline, starts, CAL) == [
             compute_due(deadline, s, CAL) for s in starts
         ]
+
+
+def test_pairs_keep_their_order_across_deadlines() -> None:
+    kinds = [
+        default_catalogue().state(c).deadline
+        for c in (
+            "contact_client_devis",
+            "rapport_attente_traitement",
+            "contact_client_travaux_15j",
+            "attente_cie",
+        )
+    ]
+    pairs = [(paris(2023, 1, 2) + timedelta(hours=13 * i), kinds[i % 4]) for i in range(200)]
+    assert compute_due_pairs(pairs, CAL) == [compute_due(d, s, CAL) for s, d in pairs]
+    assert compute_due_pairs([], CAL) == []
 
 
 # --- lateness -----------------------------------------------------------------------------

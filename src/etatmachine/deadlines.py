@@ -8,7 +8,7 @@ its catalogue file, not this code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,7 +16,13 @@ from etatmachine.business_calendar import PARIS, BusinessCalendar
 from etatmachine.catalogue import Deadline, DeadlineKind
 from etatmachine.rules import as_aware_datetime, as_week, week_problem, week_year
 
-__all__ = ["DELIVERY_WEEK_TIME", "compute_due", "compute_due_batch", "week_due"]
+__all__ = [
+    "DELIVERY_WEEK_TIME",
+    "compute_due",
+    "compute_due_batch",
+    "compute_due_pairs",
+    "week_due",
+]
 
 DELIVERY_WEEK_TIME = time(9, 0)
 """A delivery announced as a week (« Semaine: 14 ») is due on that week's last business
@@ -93,3 +99,20 @@ def compute_due_batch(
     if deadline.kind is DeadlineKind.BUSINESS_HOURS:
         return list(calendar.add_business_hours_batch(starts, float(deadline.amount or 0)))
     return [compute_due(deadline, s, calendar) for s in starts]
+
+
+def compute_due_pairs(
+    pairs: Iterable[tuple[datetime, Deadline]], calendar: BusinessCalendar
+) -> list[datetime | None]:
+    """Due instants for many (start, deadline) pairs, in their order: what a nightly job over
+    all open files calls. Pairs are grouped by deadline so each group runs as one batch."""
+    items = list(pairs)
+    groups: dict[Deadline, list[int]] = {}
+    for index, (_, deadline) in enumerate(items):
+        groups.setdefault(deadline, []).append(index)
+    out: list[datetime | None] = [None] * len(items)
+    for deadline, indexes in groups.items():
+        dues = compute_due_batch(deadline, [items[i][0] for i in indexes], calendar)
+        for i, due in zip(indexes, dues, strict=True):
+            out[i] = due
+    return out
