@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etatmachine import Actor, Role, Workflow
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig
 from etatmachine.catalogue import Deadline, DeadlineKind, default_catalogue
 from etatmachine.deadlines import compute_due, compute_due_batch, compute_due_pairs, week_due
-from etatmachine.lateness import Step, lateness_report
+from etatmachine.lateness import Step, _p90, lateness_report
 
 WF = Workflow.default()
 CONTRACTOR = Actor(role=Role.CONTRACTOR, id="995")
@@ -218,6 +221,15 @@ def test_report_groups_by_owner_and_contractor_with_median_and_p90() -> None:
     assert report.by_contractor["B"].p90_seconds == 30 * 3600
     assert report.by_owner["surveyor"].late == 0
     assert report.by_owner["contractor"].steps == 12
+
+
+@given(st.lists(st.floats(1, 1e7, allow_nan=False), min_size=1, max_size=50))
+def test_p90_is_the_inclusive_decile_of_the_statistics_module(values: list[float]) -> None:
+    late = sorted(values)
+    expected = (
+        late[0] if len(late) == 1 else statistics.quantiles(late, n=10, method="inclusive")[-1]
+    )
+    assert _p90(late) == pytest.approx(expected, rel=1e-12)
 
 
 def test_every_clock_choice_is_documented() -> None:
