@@ -278,8 +278,9 @@ def _print_summary(console: Any, count: int, summary: Any) -> None:
     from rich import box
     from rich.table import Table
 
+    files = "history" if count == 1 else "histories"
     console.print(
-        f"{count} {'history' if count == 1 else 'histories'}, {summary.entries} entries: {summary.accepted} accepted, "
+        f"{count} {files}, {summary.entries} entries: {summary.accepted} accepted, "
         f"{summary.refused} with breaches, {summary.unresolved} unresolved; "
         f"contractor late by {_duration(summary.contractor_lateness)} in business time"
     )
