@@ -45,6 +45,27 @@ PHASES = [p.code for p in CATALOGUE.phases]
 _NODE = re.compile(r'^\s*"([a-z][a-z0-9_]*)" \[', re.M)
 _EDGE = re.compile(r'^\s*"([a-z][a-z0-9_]*)" -> "([a-z][a-z0-9_]*)"', re.M)
 _GROUP_EDGE = re.compile(r'^\s*__groups__:(G\d+):e -> "([a-z][a-z0-9_]*)"', re.M)
+# decision nodes: `"src" -> "@group"`, `"@group":member:e -> "member"`, a row (port) per member
+_TO_DECISION = re.compile(r'^\s*"([a-z][a-z0-9_]*)" -> "@([^"]+)"', re.M)
+_FROM_DECISION = re.compile(r'^\s*"@([^"]+)":([a-z][a-z0-9_]*):e -> "([a-z][a-z0-9_]*)"', re.M)
+_DECISION_NODE = re.compile(r'^\s*"@([^"]+)" \[.*label=<(.*)>\]$', re.M)
+_PORT = re.compile(r"port='([a-z][a-z0-9_]*)'")
+
+
+def drawn_explicit_moves(text: str, phase: str | None) -> set[tuple[str, str]]:
+    """The states' own moves a DOT text shows, read back from the drawing alone: plain
+    edges, plus each decision node's sources times the members its rows list (in a phase
+    diagram, those that start or end in the phase)."""
+    here = {s.code for s in CATALOGUE if phase is None or s.phase == phase}
+    members = {name: _PORT.findall(label) for name, label in _DECISION_NODE.findall(text)}
+    # a member drawn in full has its dashed arrow, the others are only named
+    arrows = {(g, t) for g, port, t in _FROM_DECISION.findall(text) if port == t}
+    assert len(arrows) == len(_FROM_DECISION.findall(text))
+    assert arrows == {(g, t) for g, codes in members.items() for t in codes if t in here}
+    moves = set(_EDGE.findall(text))
+    for source, name in _TO_DECISION.findall(text):
+        moves.update((source, t) for t in members[name] if phase is None or {source, t} & here)
+    return moves
 
 
 def check_golden(name: str, text: str) -> None:
@@ -137,11 +158,70 @@ def test_transitions_markup_agrees_with_the_move_table_and_the_drawing() -> None
     assert len(table) == sum(len(CATALOGUE.moves_from(s.code)) for s in CATALOGUE) + sum(
         len(CATALOGUE.resume_targets(s.code) - set(CATALOGUE.moves_from(s.code))) for s in CATALOGUE
     )
-    # and the DOT text draws exactly the model: explicit edges, group rows, one reprise note
+    # and the DOT text draws exactly the model: explicit edges, decision nodes, group rows,
+    # one reprise note
     text = dot(CATALOGUE)
     assert set(_EDGE.findall(text)) == {(s, t) for s, t, _ in m.moves}
+    assert set(_TO_DECISION.findall(text)) == {
+        (s, tg.name) for tg in m.target_groups for s, _ in tg.sources
+    }
+    assert drawn_explicit_moves(text, None) == m.explicit()
+    assert m.explicit() == {
+        (s.code, t.to) for s in CATALOGUE for t in s.moves if t.to[0] != "@"
+    } | {
+        (s.code, t)
+        for s in CATALOGUE
+        for move in s.moves
+        if move.to[0] == "@"
+        for t in CATALOGUE.groups[move.to[1:]]
+    }
     assert set(_GROUP_EDGE.findall(text)) == {(g.id, t) for g in m.group_moves for t in g.targets}
-    assert len(_EDGE.findall(text)) + len(_GROUP_EDGE.findall(text)) < len(table) / 2
+    arrows = [_EDGE, _GROUP_EDGE, _TO_DECISION, _FROM_DECISION]
+    assert sum(len(r.findall(text)) for r in arrows) < len(table) / 2
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_diagram_draws_exactly_the_moves_touching_the_phase(phase: str) -> None:
+    """A phase's plain edges and decision nodes stand for the whole catalogue's explicit
+    moves that start or end in the phase, no more, no less, and the DOT text shows them."""
+    here = {s.code for s in CATALOGUE if s.phase == phase}
+    m = model(CATALOGUE, phase)
+    whole = model(CATALOGUE).explicit()
+    assert m.explicit() == {(s, t) for s, t in whole if {s, t} & here}
+    text = dot(CATALOGUE, phase)
+    assert drawn_explicit_moves(text, phase) == m.explicit()
+    assert set(_EDGE.findall(text)) == {(s, t) for s, t, _ in m.moves}
+    chart = mermaid(CATALOGUE, phase)
+    for tg in m.target_groups:
+        for source, _ in tg.sources:
+            assert re.search(rf"^    {source} --> Group_{tg.name}$", chart, re.M)
+        for t in tg.members:
+            assert (f"    Group_{tg.name} --> {t}\n" in chart) is (t in here), t
+
+
+def test_moves_to_a_group_are_drawn_through_one_decision_node() -> None:
+    """The devis phase's four states that move to `@quote_decisions` draw 4 + 4 arrows through
+    one node (its 5 members of other phases are named in it), not 36; `@report_decisions`,
+    which only brings three rapport_expert states to `etude_devis`, keeps its 3 plain arrows."""
+    m = model(CATALOGUE, "devis")
+    assert [(tg.name, len(tg.sources), len(tg.members)) for tg in m.target_groups] == [
+        ("quote_decisions", 4, 9)
+    ]
+    text = dot(CATALOGUE, "devis")
+    assert len(_TO_DECISION.findall(text)) == 4 and len(_FROM_DECISION.findall(text)) == 4
+    assert '"etude_devis" -> "devis_demande_info"' not in text
+    assert '"re_retour_expert" -> "etude_devis"' in text
+    # the node sits in the phase's cluster, other phases' members only named, greyed
+    cluster = text[text.index('subgraph "cluster_devis"') : text.index("\n  }")]
+    assert '"@quote_decisions" [' in cluster
+    assert "Devis envoyé à la cie en<br/>attente de retour (specifique)</font>" in text
+    chart = mermaid(CATALOGUE, "devis")
+    assert "etude_devis --> devis_demande_info" not in chart
+    assert "→ Devis envoyé à la cie en attente de retour (specifique)" in chart
+    assert "class G4,G5,G7,G9,G10,Group_quote_decisions group" in chart
+    assert [tg.name for tg in model(CATALOGUE, "rapport_expert").target_groups] == [
+        "report_decisions"
+    ]
 
 
 MINI = """
@@ -247,6 +327,35 @@ def test_compact_drawing_of_a_small_catalogue() -> None:
     end = model(cat, "end")
     assert end.external == ("b",)
     assert [(g.id, g.targets) for g in end.group_moves] == [("G2", ("gone",))]
+
+
+def test_decision_node_of_a_small_catalogue() -> None:
+    text = MINI.replace(
+        'groups = { work = ["a", "b"] }',
+        'groups = { work = ["a", "b"], finish = ["done", "gone", "w"] }',
+    ).replace('moves = [{ to = "b" }]', 'moves = [{ to = "b" }, { to = "@finish" }]')
+    text = text.replace('moves = [{ to = "done" }]', 'moves = [{ to = "@finish" }]')
+    cat = parse_catalogue(tomllib.loads(text))
+    whole = model(cat)
+    assert [(tg.name, tg.sources, tg.members) for tg in whole.target_groups] == [
+        ("finish", (("a", ()), ("b", ())), ("done", "gone", "w"))
+    ]
+    assert whole.moves == (("a", "b", ()),)
+    assert whole.explicit() == {("a", "b")} | {(s, t) for s in "ab" for t in ("done", "gone", "w")}
+    chart = mermaid(cat)
+    assert "a --> Group_finish" in chart and "Group_finish --> gone" in chart
+    assert 'state "@finish · any one of" as Group_finish' in chart
+    graph = dot(cat)
+    assert '"b" -> "@finish" [arrowhead="empty"]' in graph
+    assert '"@finish":w:e -> "w"' in graph
+    # phase "one" draws the node, naming the closing states; phase "end" only receives two
+    # members from two states: a node would not save an arrow, the plain arrows stay
+    one = model(cat, "one")
+    assert [tg.name for tg in one.target_groups] == ["finish"] and one.external == ()
+    assert "→ Done (end)<br/>→ Gone (end)" in mermaid(cat, "one")
+    end = model(cat, "end")
+    assert end.target_groups == ()
+    assert {(s, t) for s, t, _ in end.moves} == {(s, t) for s in "ab" for t in ("done", "gone")}
 
 
 def test_reserved_states_are_marked() -> None:

@@ -129,6 +129,9 @@ How to read the diagrams:
 - red border and ⚑: reserved to a desk (RE: Relation Expert);
 - ↩: the wait goes back to the step it interrupted (the dashed « reprise » arrow);
 - double border: a closing state; the black dot marks where a file may be opened;
+- a box titled with a group (`@quote_decisions`…): the states whose arrows (hollow heads)
+  reach it may move to any one of its members, each drawn one dashed arrow away (on a
+  phase page, members of other phases are listed greyed, with their phase);
 - dashed arrows from the **Group moves** table: a move declared once for a group of
   states (G1, G2… as in the tables below), e.g. every operational state may be cancelled;
 - grey boxes (phase pages): states of other phases the phase connects to.

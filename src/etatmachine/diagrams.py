@@ -3,10 +3,13 @@
 A catalogue's ~500 moves are mostly *group moves* (every operational state may go to every
 interruption, everything may be cancelled) and *resumes* (a wait goes back to the step it
 interrupted). Expanded, they bury the procedure under hundreds of arrows, so the diagrams
-draw them compactly: explicit per-state moves are edges; each group move is one dashed
-group node (``G1``…) with an edge to each of its targets; resumes are one dashed « reprise »
-edge per phase. `model` holds that compact graph; `DiagramModel.expanded` turns it back into
-the full move table, which the tests compare with the workflow's.
+draw them compactly: explicit per-state moves are edges, except that a move written to a
+``@group`` (``moves = [{ to = "@quote_decisions" }]``) is one edge to a « decision » node
+listing the group, with one dashed edge from it to each member drawn (`TargetGroup`); each
+group move is one dashed group node (``G1``…) with an edge to each of its targets; resumes
+are one dashed « reprise » edge per phase. `model` holds that compact graph;
+`DiagramModel.expanded` turns it back into the full move table, which the tests compare
+with the workflow's.
 
 Output is deterministic (ids are state codes, edges sorted) so golden files can pin it.
 
@@ -20,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import textwrap
@@ -35,6 +39,7 @@ __all__ = [
     "GraphvizError",
     "GraphvizNotFound",
     "GroupEdge",
+    "TargetGroup",
     "UnknownPhaseError",
     "dot",
     "mermaid",
@@ -111,6 +116,25 @@ class GroupEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetGroup:
+    """States' explicit moves to one ``@group``, drawn once: an edge from each source to a
+    decision node that lists the group, a dashed edge from it to each member drawn in full."""
+
+    name: str
+    """The group's name, without the ``@``."""
+    sources: tuple[tuple[str, tuple[str, ...]], ...]
+    """``(state, rule codes of its move)`` for each state that moves to the group, sorted."""
+    members: tuple[str, ...]
+    """The group expanded, in the file's order; in a phase diagram those of other phases
+    are only named in the node."""
+
+    @property
+    def id(self) -> str:
+        """The node's id in DOT (``"@name"``: never a state code)."""
+        return "@" + self.name
+
+
+@dataclass(frozen=True, slots=True)
 class DiagramModel:
     """What one diagram shows, before it is written as Mermaid or DOT."""
 
@@ -121,14 +145,35 @@ class DiagramModel:
     """Other phases' states an explicit move links to the phase, drawn as small grey boxes
     (a group move's targets outside the phase are named in its group node instead)."""
     moves: tuple[tuple[str, str, tuple[str, ...]], ...]
-    """Explicit per-state moves ``(source, target, rule codes of the move)``, sorted."""
+    """Explicit per-state moves ``(source, target, rule codes of the move)``, sorted (moves to
+    a ``@group`` are here expanded only where a decision node would not save arrows)."""
+    target_groups: tuple[TargetGroup, ...]
+    """Explicit moves to a ``@group`` drawn through one decision node per group."""
     group_moves: tuple[GroupEdge, ...]
     resumes: Mapping[str, frozenset[str]]
     """Resumable waits drawn, with the states each may go back to."""
 
+    def group_pairs(self, tg: TargetGroup) -> frozenset[tuple[str, str]]:
+        """The moves a decision node stands for: each source to each member (in a phase
+        diagram, those that start or end in the phase)."""
+        here = set(self.states)
+        return frozenset(
+            (s, t)
+            for s, _ in tg.sources
+            for t in tg.members
+            if self.phase is None or s in here or t in here
+        )
+
+    def explicit(self) -> frozenset[tuple[str, str]]:
+        """The states' own moves the drawing stands for (plain edges and decision nodes)."""
+        edges = {(s, t) for s, t, _ in self.moves}
+        for tg in self.target_groups:
+            edges.update(self.group_pairs(tg))
+        return frozenset(edges)
+
     def expanded(self) -> frozenset[tuple[str, str]]:
         """Every ``(source, target)`` move the compact drawing stands for."""
-        edges = {(s, t) for s, t, _ in self.moves}
+        edges = set(self.explicit())
         for gm in self.group_moves:
             edges.update((s, t) for s in gm.sources for t in gm.targets if s != t)
         for wait, targets in self.resumes.items():
@@ -162,11 +207,33 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
     inside = [s.code for s in catalogue if phase is None or s.phase == phase]
     here = set(inside)
     moves: set[tuple[str, str, tuple[str, ...]]] = set()
+    to_groups: dict[str, dict[str, tuple[str, ...]]] = {}
     for state in catalogue:
         for move in state.moves:
-            for target in _expand((move.to,), groups):
-                if state.code in here or target in here:
-                    moves.add((state.code, target, tuple(r.code for r in move.rules)))
+            rules = tuple(r.code for r in move.rules)
+            if move.to.startswith("@"):
+                by_source = to_groups.setdefault(move.to[1:], {})
+                by_source[state.code] = tuple(dict.fromkeys(by_source.get(state.code, ()) + rules))
+                continue
+            if state.code in here or move.to in here:
+                moves.add((state.code, move.to, rules))
+    target_groups: list[TargetGroup] = []
+    for name, by_source in to_groups.items():
+        members = tuple(dict.fromkeys(_expand(groups[name], groups)))
+        pairs = [
+            (s, t, rules)
+            for s, rules in sorted(by_source.items())
+            for t in members
+            if s in here or t in here
+        ]
+        movers = tuple(dict.fromkeys((s, rules) for s, _, rules in pairs))
+        drawn = [t for t in members if t in here]
+        # one node only where it saves arrows: a phase that merely receives one member of a
+        # group from another phase's states keeps the plain arrows
+        if len(movers) + len(drawn) < len(pairs):
+            target_groups.append(TargetGroup(name, movers, members))
+        else:
+            moves.update(pairs)
     group_moves: list[GroupEdge] = []
     for i, gm in enumerate(catalogue.group_moves, start=1):
         sources = frozenset(_expand(gm.from_, groups))
@@ -179,12 +246,14 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
         code: catalogue.resume_targets(code) for code in inside if catalogue.state(code).resume
     }
     ends = {c for s, t, _ in moves for c in (s, t)}
+    ends.update(s for tg in target_groups for s, _ in tg.sources)
     external = tuple(s.code for s in catalogue if s.code in ends - here)
     return DiagramModel(
         phase=phase,
         states=tuple(inside),
         external=external,
         moves=tuple(sorted(moves)),
+        target_groups=tuple(target_groups),
         group_moves=tuple(group_moves),
         resumes=resumes,
     )
@@ -246,6 +315,18 @@ def _split(m: DiagramModel, gm: GroupEdge) -> tuple[list[str], list[str]]:
     return drawn, [t for t in gm.targets if t not in m.states]
 
 
+def _member_rows(catalogue: Catalogue, m: DiagramModel, tg: TargetGroup) -> list[tuple[str, bool]]:
+    """A decision node's rows: each member's label, and whether it is drawn in full (an
+    arrow leaves its row) or belongs to another phase (only named, with the phase)."""
+    rows = []
+    for code in tg.members:
+        state = catalogue.state(code)
+        drawn = code in m.states
+        text = state.label if drawn else f"{state.label} ({state.phase})"
+        rows.append((text, drawn))
+    return rows
+
+
 def _colours(catalogue: Catalogue) -> dict[str, tuple[str, str]]:
     return {p.code: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(catalogue.phases)}
 
@@ -276,6 +357,7 @@ _LEGEND = (
     "⚑ reserved to a desk (RE, SC…)",
     "↩ resumes the step it interrupted",
     "double border: closing state",
+    "@group box: moves to any one of the group (dashed to each)",
     "Gn: a move declared once for a group (table)",
     "grey box: a state of another phase",
 )
@@ -318,6 +400,15 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
     for code in m.states:
         state = catalogue.state(code)
         by_phase.setdefault(state.phase, []).append(state)
+    # a decision node sits in the cluster of its sources when they all are of one phase
+    decisions: dict[str | None, list[str]] = {}
+    decision_edges: list[str] = []
+    for tg in m.target_groups:
+        node, arrows = _dot_target_group(catalogue, m, tg)
+        home = {catalogue.state(s).phase for s, _ in tg.sources}
+        where = home.pop() if len(home) == 1 else None
+        decisions.setdefault(where if where in by_phase else None, []).append(node)
+        decision_edges.extend(arrows)
     for phase_code, states in by_phase.items():
         fill, stroke = colours[phase_code]
         label = catalogue.phase(phase_code).label
@@ -352,7 +443,9 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
                 attrs["peripheries"] = 2
             attrs["style"] = ",".join(style)
             out.append(f"    {_q(state.code)} {_attrs(**attrs)}")
+        out.extend(f"    {node}" for node in decisions.get(phase_code, []))
         out.append("  }")
+    out.extend(f"  {node}" for node in decisions.get(None, []))
     for code in m.external:
         state = catalogue.state(code)
         label = "\n".join([*textwrap.wrap(state.label, _WRAP), f"({state.phase})"])
@@ -375,6 +468,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
     for source, target, rules in m.moves:
         extra = " " + _attrs(label=", ".join(rules), fontcolor="#555555") if rules else ""
         out.append(f"  {_q(source)} -> {_q(target)}{extra}")
+    out.extend(decision_edges)
     if m.group_moves:
         head = "<b>Group moves</b> (dashed arrows)"
         rows = [f"<tr><td colspan='3' bgcolor='#f4f4f4'>{head}</td></tr>"]
@@ -444,6 +538,43 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _dot_target_group(
+    catalogue: Catalogue, m: DiagramModel, tg: TargetGroup
+) -> tuple[str, list[str]]:
+    """A decision node: the group's name, then a row per member; an edge in from each source,
+    a dashed edge out of the row of each member drawn in full."""
+    rows = [
+        f"<tr><td align='left' balign='left' bgcolor='#f4f4f4'><b>{_html(tg.id)}</b><br/>"
+        f"<font color='#666666'>any one of:</font></td></tr>"
+    ]
+    for code, (text, drawn) in zip(tg.members, _member_rows(catalogue, m, tg), strict=True):
+        lines = "<br/>".join(_html(line) for line in textwrap.wrap(text, _WRAP))
+        if not drawn:
+            lines = f"<font color='#777777'>{lines}</font>"
+        rows.append(
+            f"<tr><td align='left' balign='left' bgcolor='white' port='{code}'>{lines}</td></tr>"
+        )
+    node = f"{_q(tg.id)} " + _attrs(
+        shape="plaintext",
+        style="",
+        fontsize=8,
+        fontcolor="#333333",
+        tooltip=f"{tg.id}: moves to any one of the group",
+        label="<<table border='1' cellborder='0' cellspacing='0' cellpadding='2' "
+        f"style='rounded' color='#888888'>{'<hr/>'.join(rows)}</table>>",
+    )
+    out = []
+    for source, rules in tg.sources:
+        extra = {"label": ", ".join(rules), "fontcolor": "#555555"} if rules else {}
+        out.append(f"  {_q(source)} -> {_q(tg.id)} " + _attrs(arrowhead="empty", **extra))
+    out.extend(
+        f"  {_q(tg.id)}:{code}:e -> {_q(code)} " + _attrs(style="dashed", color="#888888")
+        for code in tg.members
+        if code in m.states
+    )
+    return node, out
+
+
 # --- Mermaid ------------------------------------------------------------------------------
 
 
@@ -453,6 +584,11 @@ _MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": 
 def _m(text: str) -> str:
     """Mermaid label text: entity codes for the characters its parser reads."""
     return "".join(_MERMAID_ENTITIES.get(c, c) for c in text)
+
+
+def _mermaid_id(tg: TargetGroup) -> str:
+    """A decision node's Mermaid id: capitalised, so never a state code."""
+    return "Group_" + re.sub(r"[^A-Za-z0-9_]", "_", tg.name)
 
 
 def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
@@ -501,12 +637,22 @@ def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
         lines = [f"{gm.id} · group move", *_group_from(gm), *(f"→ {t}" for t in listed)]
         out.append(f'    state "{"<br/>".join(_m(x) for x in lines)}" as {gm.id}')
         classes.setdefault("group", []).append(gm.id)
+    for tg in m.target_groups:
+        listed = [text for text, drawn in _member_rows(catalogue, m, tg) if not drawn]
+        lines = [f"{tg.id} · any one of", *(f"→ {text}" for text in listed)]
+        out.append(f'    state "{"<br/>".join(_m(x) for x in lines)}" as {_mermaid_id(tg)}')
+        classes.setdefault("group", []).append(_mermaid_id(tg))
     if m.resumes:
         out.append('    state "↩ reprise: back to the step the wait interrupted" as reprise')
         classes.setdefault("group", []).append("reprise")
     out.extend(f"    [*] --> {c}" for c in m.states if catalogue.state(c).initial)
     for source, target, rules in m.moves:
         out.append(f"    {source} --> {target}" + (f" : {', '.join(rules)}" if rules else ""))
+    for tg in m.target_groups:
+        for source, rules in tg.sources:
+            edge = f"    {source} --> {_mermaid_id(tg)}"
+            out.append(edge + (f" : {', '.join(rules)}" if rules else ""))
+        out.extend(f"    {_mermaid_id(tg)} --> {t}" for t in tg.members if t in m.states)
     for gm in m.group_moves:
         out.extend(f"    {gm.id} --> {t}" for t in _split(m, gm)[0])
     for phase_code in dict.fromkeys(catalogue.state(c).phase for c in m.resumes):
