@@ -255,11 +255,12 @@ def trusted_entry(
     )
 
 
-def evolve(dossier: Dossier, updates: dict[str, Any]) -> Dossier:
-    """``dossier.model_copy(update=updates)``: same values and fields-set, less overhead."""
-    values = dossier.__dict__.copy()
+def evolve(model: _M, updates: dict[str, Any]) -> _M:
+    """``model.model_copy(update=updates)`` for a dossier or an entry: same values and
+    fields-set, less overhead (the fields-set stays shared)."""
+    values = model.__dict__.copy()
     values.update(updates)
-    fields_set = dossier.__pydantic_fields_set__
+    fields_set = model.__pydantic_fields_set__
     if not fields_set.issuperset(updates):
         fields_set = _shared_fields_set(fields_set | updates.keys())
-    return _trusted(type(dossier), values, fields_set)
+    return _trusted(type(model), values, fields_set)

@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, HistoryEntry
+from etatmachine.dossier import Actor, Dossier, HistoryEntry, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.lateness import GroupStats, LatenessReport, Step, lateness_report, step_lateness
 from etatmachine.legacy import (
@@ -290,7 +290,7 @@ class _Replayer:
     def _set_contractor(self, name: str) -> None:
         self.contractor = name
         if self.dossier is not None:
-            self.dossier = self.dossier.model_copy(update={"contractor": name})
+            self.dossier = evolve(self.dossier, {"contractor": name})
 
     def _attempt(self, when: datetime, author: Author | None) -> None:
         if self.dossier is None:
@@ -478,10 +478,8 @@ class _Replayer:
     def _with_recorded_due(dossier: Dossier, due_at: datetime) -> Dossier:
         if dossier.due_at == due_at:
             return dossier
-        last = dossier.history[-1].model_copy(update={"due_at": due_at})
-        return dossier.model_copy(
-            update={"due_at": due_at, "history": (*dossier.history[:-1], last)}
-        )
+        last = evolve(dossier.history[-1], {"due_at": due_at})
+        return evolve(dossier, {"due_at": due_at, "history": (*dossier.history[:-1], last)})
 
     def _close(self, ended_at: datetime) -> tuple[str | None, Role | None, bool, bool, float]:
         """The step the current entry ends: its state, owner, whether on the contractor's

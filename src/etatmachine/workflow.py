@@ -778,12 +778,13 @@ class Workflow:
             due_at=due,
         )
         return Moved(
-            dossier.model_copy(
-                update={
+            evolve(
+                dossier,
+                {
                     "due_at": due,
                     "version": dossier.version + 1,
                     "history": (*dossier.history, entry),
-                }
+                },
             ),
             (),
         )
@@ -819,12 +820,13 @@ class Workflow:
             due_at=dossier.due_at,
         )
         return Moved(
-            dossier.model_copy(
-                update={
+            evolve(
+                dossier,
+                {
                     "contact_attempts": dossier.contact_attempts + 1,
                     "version": dossier.version + 1,
                     "history": (*dossier.history, entry),
-                }
+                },
             ),
             (),
         )
