@@ -64,10 +64,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from etatmachine.business_calendar import PARIS
 from etatmachine.errors import EtatmachineError
 from etatmachine.roles import Role
 
@@ -102,8 +102,7 @@ __all__ = [
     "split_lines",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
-"""The back office's time zone: every time in a history is Paris wall-clock time."""
+# Every time in a history is Paris wall-clock time: the calendar's PARIS (re-exported).
 
 # ---------------------------------------------------------------------------------------------
 # Roles

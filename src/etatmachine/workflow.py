@@ -745,27 +745,15 @@ class Workflow:
                 )
             )
         reserved = state.rule("role_reserved")
-        if reserved is not None and actor.role not in reserved.roles:
-            roles = ", ".join(r.value for r in reserved.roles)
-            violations.append(
-                violation(
-                    "role_reserved",
-                    state.code,
-                    f"« {state.label} » est réservée à : {roles}.",
-                    f"'{state.code}' is reserved to {roles}; {actor.role.value} may not touch it.",
-                )
-            )
+        if reserved is not None:  # the same check as leaving the state: touching it at all
+            local_day = at.astimezone(PARIS).date()
+            ctx = MoveContext(dossier, state, state, actor, at, local_day, comment, due, _NO_DATA)
+            found = LEAVE_CHECKS["role_reserved"](reserved, ctx)
+            if found is not None:
+                violations.append(found)
         last = dossier.last_at
         if last is not None and at < last:
-            violations.append(
-                violation(
-                    "out_of_order",
-                    state.code,
-                    f"Date {at.isoformat()} antérieure au dernier changement.",
-                    f"at {at.isoformat()} is earlier than the file's last change "
-                    f"({last.isoformat()}).",
-                )
-            )
+            violations.append(_out_of_order(state, at, last))
         if violations:
             raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
         entry = HistoryEntry(
@@ -800,15 +788,7 @@ class Workflow:
                 dossier.id,
                 dossier.state,
                 dossier.state,
-                [
-                    violation(
-                        "out_of_order",
-                        dossier.state,
-                        f"Date {at.isoformat()} antérieure au dernier changement.",
-                        f"at {at.isoformat()} is earlier than the file's last change "
-                        f"({last.isoformat()}).",
-                    )
-                ],
+                [_out_of_order(self._states[dossier.state], at, last)],
             )
         entry = HistoryEntry(
             kind="contact_attempt",
