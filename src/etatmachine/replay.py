@@ -29,7 +29,7 @@ from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor, Dossier, HistoryEntry, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
-from etatmachine.lateness import GroupStats, LatenessReport, Step, lateness_report, step_lateness
+from etatmachine.lateness import LatenessReport, Step, lateness_report, step_lateness
 from etatmachine.legacy import (
     ActionRecord,
     Author,
@@ -629,7 +629,6 @@ def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummar
     by_rule: dict[str, int] = {}
     totals = {"entries": 0, "accepted": 0, "refused": 0, "unresolved": 0}
     contractor = 0.0
-    owner_values: dict[str, list[GroupStats]] = {}
     steps: list[Step] = []
     for report in reports:
         count += 1
@@ -639,8 +638,6 @@ def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummar
         for rule, n in s.violations_by_rule.items():
             by_rule[rule] = by_rule.get(rule, 0) + n
         contractor += s.contractor_lateness
-        for owner, stats in s.lateness.by_owner.items():
-            owner_values.setdefault(owner, []).append(stats)
         steps.extend(_steps_of(report))
     return count, ReplaySummary(
         **totals,
