@@ -66,8 +66,6 @@ def rule_text(rule: Any) -> str:
         params.append(" or ".join((f"{rule.field}: {rule.type}", *rule.alternatives)))
     elif code == "contact_attempts_required":
         params.append(f"≥ {rule.minimum}")
-    elif code == "confirmation_required":
-        params.append(f"{rule.field} = true")
     elif code == "appointment_too_far":
         params.append(f"> {rule.days} days → {rule.instead}")
     elif code == "deadline_passed" and rule.complaint:

@@ -161,10 +161,15 @@ class MoveInputs:
 
 
 def roles_for(workflow: Workflow | None, source: str | None, target: str) -> tuple[Role, ...]:
-    """The roles that may make the move (``role_reserved`` on entering and leaving)."""
+    """The roles that may make the move: who may enter the target and (unless it
+    interrupts) leave the source, and ``role_reserved`` on entering and leaving."""
     wf = _wf(workflow)
-    allowed = set(Role)
-    refs: list[Any] = list(wf.catalogue.state(target).rules)
+    authority = wf.catalogue.authority
+    target_spec = wf.catalogue.state(target)
+    allowed = set(authority(target).enter)
+    if source is not None and not target_spec.interrupts:
+        allowed &= authority(source).leave
+    refs: list[Any] = list(target_spec.rules)
     if source is not None:
         refs += [r for r in wf.catalogue.state(source).rules if getattr(r, "leave", False)]
         move = wf.catalogue.moves_from(source).get(target)
@@ -245,8 +250,6 @@ def _inputs(
             comment = draw(_comments())
         elif ref.code == "data_required":
             data.update(draw(_datum(ref, at, too_far.get(ref.field))))
-        elif ref.code == "confirmation_required":
-            data[ref.field] = True
     deadline = spec.deadline
     if deadline.kind is DeadlineKind.GIVEN:
         if deadline.data_key is None:
