@@ -344,49 +344,51 @@ def test_a_wait_takes_only_moves_the_interrupted_step_could_take() -> None:
     )
 
 
+JULY = t(1, month=7)
+
+
 @pytest.mark.parametrize(
-    ("start", "wait", "actor", "onward", "data"),
+    ("start", "wait", "actor", "onward", "kwargs"),
     [
         (
             "contact_client_travaux",
             "client_injoignable",
             CONTRACTOR,
             "date_debut_travaux",
-            {"appointment_at": t(9, month=7)},
+            {"data": {"appointment_at": t(9, month=7)}},
         ),
-        ("etude_devis", "suivi_cie_a_traiter", HANDLER, "devis_attente_accord_cie", {}),
+        (
+            "etude_devis",
+            "suivi_cie_a_traiter",
+            HANDLER,
+            "devis_attente_accord_cie",
+            {"due": t(20, month=7)},
+        ),
         ("contact_client_devis", "attente_gestion_ma", HANDLER, "etude_devis", {}),
         ("travaux_en_cours", "attente_retour_prestataire", CONTRACTOR, "travaux_termines", {}),
+        ("etude_devis", "attente_cie", SURVEYOR, "contact_client_travaux", {}),
     ],
 )
 def test_leaving_a_wait_for_the_normal_next_step(
-    start: str, wait: str, actor: Actor, onward: str, data: dict[str, Any]
+    start: str, wait: str, actor: Actor, onward: str, kwargs: dict[str, Any]
 ) -> None:
-    d = opened(start, at=t(1, month=7), due=t(20, month=7) if start == "travaux_en_cours" else None)
-    if wait == "client_injoignable":
-        for hour in (10, 11, 12):
-            d = WF.record_contact_attempt(d, actor=actor, at=t(1, hour, month=7)).dossier
-    d = (
-        WF.move(
-            d,
-            wait,
-            actor=HANDLER if wait in ("suivi_cie_a_traiter", "attente_gestion_ma") else actor,
-            at=t(1, 13, month=7),
-            comment="attente",
-            due=t(5, month=7),
-            **({"channel": None} and {}),
-        ).dossier
-        if wait != "suivi_cie_a_traiter"
-        else WF.move(
-            opened(start, at=t(1, month=7), channel="sinapps"),
-            wait,
-            actor=HANDLER,
-            at=t(1, 13, month=7),
-            due=t(5, month=7),
-        ).dossier
+    """A file leaving a wait resumes the interrupted step or takes any move it could take:
+    « Suivi Cie à traiter » (« nous devons le traiter ») goes to the decision."""
+    d = opened(
+        start,
+        at=JULY,
+        due=t(20, month=7) if start == "travaux_en_cours" else None,
+        channel="sinapps",
     )
-    due = t(20, month=7) if onward == "devis_attente_accord_cie" else None
-    moved = WF.move(d, onward, actor=actor, at=t(3, month=7), data=data, due=due)
+    for hour in (10, 11, 12):
+        d = WF.record_contact_attempt(d, actor=actor, at=t(1, hour, month=7)).dossier
+    setter = HANDLER if WF.catalogue.state(wait).interrupts else actor
+    comment = "attente" if WF.catalogue.state(wait).rule("comment_required") else None
+    d = WF.move(
+        d, wait, actor=setter, at=t(1, 13, month=7), comment=comment, due=t(5, month=7)
+    ).dossier
+    assert d.interrupted == start
+    moved = WF.move(d, onward, actor=actor, at=t(3, month=7), **kwargs)
     assert moved.dossier.state == onward
 
 
