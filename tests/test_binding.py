@@ -278,7 +278,7 @@ def test_what_cannot_be_bound_says_so() -> None:
         WF.bind(SlottedWithRoom("S", "etude_devis", due_at=datetime(2024, 1, 1)))
     assert info.value.attribute == "due_at"
     ok = WF.bind(SlottedWithRoom("S", "etude_devis"))
-    ok.to_devis_demande_info(actor=HANDLER, at=T0)  # type: ignore[attr-defined]
+    ok.to_devis_demande_info(actor=HANDLER, at=T0)
     assert ok.state == "devis_demande_info" and ok.version == 1
     # an instance of a bound class that was never bound itself
     with pytest.raises(BindingError, match="not bound"):
@@ -296,7 +296,7 @@ def test_the_class_keeps_its_own_methods() -> None:
     own = WF.bind(Own())
     assert own.reschedule("lundi") == "own lundi"
     binder_of(own).reschedule(own, T0 + timedelta(days=2), actor=HANDLER, at=T0)
-    assert own.due_at == T0 + timedelta(days=2)  # type: ignore[attr-defined]
+    assert own.due_at == T0 + timedelta(days=2)
 
 
 def test_a_stale_write_is_refused_whole() -> None:
@@ -473,7 +473,7 @@ def test_threads_moving_different_objects_share_the_machine() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert {(r.state, r.version) for r in rows} == {("devis_demande_info", 3)}  # type: ignore[attr-defined]
+    assert {(r.state, r.version) for r in rows} == {("devis_demande_info", 3)}
 
 
 def test_an_asynchronous_binder_awaits_its_hooks() -> None:
@@ -491,7 +491,7 @@ def test_an_asynchronous_binder_awaits_its_hooks() -> None:
         await asyncio.sleep(0)
         log.append(f"after {change.kind}")
 
-    async def main() -> AsyncRow:
+    async def main() -> Any:
         row = WF.bind(AsyncRow(), after=after, asynchronous=True)
         change = await row.to_attente_cie(
             actor=HANDLER, at=T0, comment="c", due=T0 + timedelta(days=2)
@@ -527,7 +527,7 @@ def test_concurrent_tasks_on_one_object_take_turns() -> None:
         await asyncio.sleep(0.01)
         hooks_done.append(change.dossier.version)
 
-    async def main() -> Slow:
+    async def main() -> Any:
         row = WF.bind(Slow(), after=after, asynchronous=True)
         at = T0 + timedelta(minutes=1)
         await asyncio.gather(
@@ -574,7 +574,7 @@ def _same(attempt_value: Any, attempt_bound: Any, row: Any, before: Dossier) -> 
         return before
     event("accepted")
     change = attempt_bound()
-    after = expected.dossier
+    after: Dossier = expected.dossier
     assert (row.state, row.due_at, row.version) == (after.state, after.due_at, after.version)
     assert row.history == after.history and dossier_of(row) == after
     assert change.effects == expected.effects
