@@ -511,7 +511,7 @@ def test_an_asynchronous_binder_awaits_its_hooks() -> None:
         "after reschedule",
         "after contact_attempt",
     ]
-    assert row.version == 3 and row.contact_attempts == 1  # type: ignore[attr-defined]
+    assert row.version == 3 and row.contact_attempts == 1
     assert binder_of(row).machine is not machine_of(WF)  # the shared AsyncMachine
 
 
@@ -539,7 +539,7 @@ def test_concurrent_tasks_on_one_object_take_turns() -> None:
 
     row = asyncio.run(main())
     assert hooks_done == [1, 2, 3]
-    assert [e.target for e in row.history] == [  # type: ignore[attr-defined]
+    assert [e.target for e in row.history] == [
         "devis_demande_info",
         "devis_reponse_metreur",
         "devis_reponse_metreur",
