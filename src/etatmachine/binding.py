@@ -45,9 +45,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 from transitions import EventData, Machine
-from transitions.extensions.markup import MarkupMachine
 
-from etatmachine.dossier import Actor, Dossier, EntryKind, HistoryEntry
+from etatmachine.dossier import Actor, Dossier, EntryKind, HistoryEntry, evolve
 from etatmachine.effects import Effect
 from etatmachine.errors import EtatmachineError, VersionConflict
 
@@ -359,6 +358,8 @@ def transition_table(machine: Machine) -> frozenset[tuple[str, str]]:
 def markup(workflow: Workflow) -> dict[str, Any]:
     """transitions' `MarkupMachine` view of the shared machine (states, transitions), for
     cross-checking the diagrams and for transitions' own tooling (GraphMachine...)."""
+    from transitions.extensions.markup import MarkupMachine
+
     machine = machine_of(workflow)
     return dict(
         MarkupMachine(
@@ -632,8 +633,15 @@ class Binder:
             raise BindingError(cls, f"missing attribute: {exc}") from exc
         for field, name, default in self._reads:
             values[field] = getattr(obj, name, default)
-        if values["history"] is not None and not isinstance(values["history"], tuple):
-            values["history"] = tuple(values["history"])
+        history = values["history"]
+        if history is not None and not isinstance(history, tuple):
+            history = values["history"] = tuple(history)
+        # Entries are immutable validated values: when the history holds only entries, the
+        # view validates the rest and takes the tuple as it is (validating it again would
+        # only re-run each entry's after-validator: O(history) per move for nothing).
+        entries = type(history) is tuple and all(type(e) is HistoryEntry for e in history)
+        if entries and history:
+            values["history"] = ()
         try:
             view = Dossier.model_validate(values)
         except ValidationError as exc:
@@ -641,6 +649,8 @@ class Binder:
             field = str(error["loc"][0]) if error["loc"] else "id"
             name = getattr(names, field, field) or field
             raise BoundValueError(cls, name, values.get(field), error["msg"]) from exc
+        if entries and history:
+            view = evolve(view, {"history": history})
         if view.state not in self._codes:
             self.workflow.catalogue.state(view.state)  # raises UnknownStateError
         return view
