@@ -35,10 +35,11 @@ True
 from __future__ import annotations
 
 import dataclasses
+import operator
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,6 +79,12 @@ MODEL_ATTRIBUTE = "etatmachine_state"
 it forwards to the attribute `Names.state` names, so each binder picks its own column."""
 _BINDER_ATTR = "_etatmachine_binder"
 """The one instance attribute a bind adds: the object's `Binder`."""
+_CLASSES_MAX = 1024
+"""How many classes' hook names are remembered (classes made on the fly: tests)."""
+_VIEWS_MAX = 4096
+"""How many objects' last views a binder remembers (keyed by identity, checked each use)."""
+_IMMUTABLE: frozenset[type] = frozenset({str, int, bool, type(None), datetime, tuple, frozenset})
+"""Attribute types a remembered view may rely on: values that cannot change in place."""
 
 
 class BindingError(EtatmachineError, TypeError):
@@ -135,6 +142,7 @@ _WRITTEN_DEFAULTS: dict[str, Any] = {
     "contact_attempts": 0,
     "interrupted": None,
 }
+_ENTRY_TYPE = frozenset({HistoryEntry})
 _READ = ("insurer", "channel", "subdivision", "contractor", "flags")
 _READ_DEFAULTS: dict[str, Any] = {
     "insurer": None,
@@ -198,13 +206,15 @@ def _call(event_data: EventData) -> _Call:
     return call
 
 
-_HOOKS: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_HOOKS: dict[type, frozenset[str]] = {}
 
 
 def _hooks_of(cls: type) -> frozenset[str]:
     """The ``on_enter_*`` / ``on_exit_*`` names a class defines (read once per class)."""
     hooks = _HOOKS.get(cls)
     if hooks is None:
+        if len(_HOOKS) >= _CLASSES_MAX:
+            _HOOKS.clear()
         hooks = _HOOKS[cls] = frozenset(
             name for name in dir(cls) if name.startswith(("on_enter_", "on_exit_"))
         )
@@ -549,6 +559,12 @@ class Binder:
         self._writes = tuple((field, getattr(n, field)) for field in _WRITTEN)
         self._lock = threading.Lock()
         self._turns: dict[int, _Turn] = {}
+        self._views: dict[int, tuple[tuple[Any, ...], Dossier]] = {}
+        # one C call reads every attribute (the slow path supplies defaults, names errors)
+        self._fields = ("id", *(f for f, _ in self._writes), *(f for f, _, _ in self._reads))
+        self._get = operator.attrgetter(
+            n.id, *(name for _, name in self._writes), *(name for _, name, _ in self._reads)
+        )
 
     @classmethod
     def cached(
@@ -621,25 +637,43 @@ class Binder:
     # -- reading and writing the object -------------------------------------------------
 
     def dossier(self, obj: Any) -> Dossier:
-        """The object's file as a validated `Dossier` (read fresh from its attributes)."""
-        cls = type(obj)
-        values: dict[str, Any] = dict(self._defaults)
-        names = self.names
+        """The object's file as a validated `Dossier` (read fresh from its attributes).
+
+        The last view of an object is remembered with the attribute values it was built
+        from: when every attribute still holds the very same (immutable) objects, it is
+        reused; any change to any attribute makes a new, validated view.
+        """
         try:
-            values["id"] = getattr(obj, names.id)
-            for field, name in self._writes:
-                values[field] = getattr(obj, name)
-        except AttributeError as exc:
-            raise BindingError(cls, f"missing attribute: {exc}") from exc
-        for field, name, default in self._reads:
-            values[field] = getattr(obj, name, default)
+            raw: tuple[Any, ...] | None = self._get(obj)
+        except AttributeError:
+            raw = None
+        if raw is not None:
+            cached = self._views.get(id(obj))
+            if cached is not None and all(map(operator.is_, raw, cached[0])):
+                return cached[1]
+            values: dict[str, Any] = dict(zip(self._fields, raw, strict=True))
+        else:
+            values = self._slow_read(obj)
+        view = self._validate(type(obj), values)
+        if raw is not None:
+            self._remember(obj, raw, view)
+        return view
+
+    def _remember(self, obj: Any, raw: tuple[Any, ...], view: Dossier) -> None:
+        if set(map(type, raw)) <= _IMMUTABLE:
+            if len(self._views) >= _VIEWS_MAX:
+                self._views.clear()
+            self._views[id(obj)] = (raw, view)
+
+    def _validate(self, cls: type, values: dict[str, Any]) -> Dossier:
+        values.update(self._defaults)
         history = values["history"]
         if history is not None and not isinstance(history, tuple):
             history = values["history"] = tuple(history)
         # Entries are immutable validated values: when the history holds only entries, the
         # view validates the rest and takes the tuple as it is (validating it again would
         # only re-run each entry's after-validator: O(history) per move for nothing).
-        entries = type(history) is tuple and all(type(e) is HistoryEntry for e in history)
+        entries = type(history) is tuple and set(map(type, history)) <= _ENTRY_TYPE
         if entries and history:
             values["history"] = ()
         try:
@@ -647,13 +681,26 @@ class Binder:
         except ValidationError as exc:
             error = exc.errors()[0]
             field = str(error["loc"][0]) if error["loc"] else "id"
-            name = getattr(names, field, field) or field
+            name = getattr(self.names, field, field) or field
             raise BoundValueError(cls, name, values.get(field), error["msg"]) from exc
         if entries and history:
             view = evolve(view, {"history": history})
         if view.state not in self._codes:
             self.workflow.catalogue.state(view.state)  # raises UnknownStateError
         return view
+
+    def _slow_read(self, obj: Any) -> dict[str, Any]:
+        names = self.names
+        values: dict[str, Any] = {}
+        try:
+            values["id"] = getattr(obj, names.id)
+            for field, name in self._writes:
+                values[field] = getattr(obj, name)
+        except AttributeError as exc:
+            raise BindingError(type(obj), f"missing attribute: {exc}") from exc
+        for field, name, default in self._reads:
+            values[field] = getattr(obj, name, default)
+        return values
 
     def write(self, obj: Any, moved: Dossier, expected_version: int) -> None:
         """Write a moved dossier's values to the object, all or none, if the object still
@@ -675,6 +722,8 @@ class Binder:
                 for name, old in reversed(before):
                     setattr(obj, name, old)
                 raise
+            with suppress(AttributeError):
+                self._remember(obj, self._get(obj), moved)
 
     # -- hooks --------------------------------------------------------------------------
 
