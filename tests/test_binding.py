@@ -310,6 +310,23 @@ def test_a_stale_write_is_refused_whole() -> None:
     assert vars(row) == before
 
 
+def test_the_view_follows_every_change_made_to_the_object_directly() -> None:
+    d, row = _bound()
+    row.to_devis_demande_info(actor=HANDLER, at=T0)  # type: ignore[attr-defined]
+    assert dossier_of(row).insurer is None
+    row.insurer = "maif"  # type: ignore[attr-defined]
+    assert dossier_of(row).insurer == "MAIF"
+    row.flags = {"ren_expert"}  # type: ignore[attr-defined]
+    assert dossier_of(row).flags == {"ren_expert"}
+    row.flags.discard("ren_expert")  # type: ignore[attr-defined]  # a mutable set, in place
+    assert dossier_of(row).flags == frozenset()
+    row.state, row.version, row.history = d.state, d.version, d.history  # type: ignore[attr-defined]  # reloaded
+    assert dossier_of(row).state == "etude_devis" and dossier_of(row).version == 0
+    row.version = -1  # type: ignore[attr-defined]
+    with pytest.raises(BoundValueError, match="version"):
+        dossier_of(row)
+
+
 # -- callbacks ------------------------------------------------------------------------
 
 
