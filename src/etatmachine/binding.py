@@ -578,6 +578,10 @@ class Binder:
         """The workflow's binder for these options (built once, then shared)."""
         hooks = (after,) if callable(after) else tuple(after)
         key = (names or Names(), hooks, asynchronous)
+        try:
+            hash(key)
+        except TypeError:  # an unhashable hook: a binder of its own
+            return cls(workflow, names=key[0], after=hooks, asynchronous=asynchronous)
         shared = _shared(workflow)
         binder = shared.binders.get(key)
         if binder is None:
