@@ -81,7 +81,7 @@ _BINDER_ATTR = "_etatmachine_binder"
 """The one instance attribute a bind adds: the object's `Binder`."""
 _CLASSES_MAX = 1024
 """How many classes' hook names are remembered (classes made on the fly: tests)."""
-_VIEWS_MAX = 4096
+_VIEWS_MAX = 1024
 """How many objects' last views a binder remembers (keyed by identity, checked each use)."""
 _IMMUTABLE: frozenset[type] = frozenset({str, int, bool, type(None), datetime, tuple, frozenset})
 """Attribute types a remembered view may rely on: values that cannot change in place."""
@@ -613,7 +613,7 @@ class Binder:
                     setattr(obj, name, _WRITTEN_DEFAULTS[field])
                 except AttributeError as exc:
                     raise BindingError(cls, f"cannot set attribute {name!r}: {exc}") from exc
-        self.dossier(obj)  # every attribute readable and valid, the state known
+        self._view(obj, remember=False)  # every attribute readable and valid, state known
         try:
             object.__setattr__(obj, _BINDER_ATTR, self)
         except AttributeError as exc:
@@ -647,6 +647,9 @@ class Binder:
         from: when every attribute still holds the very same (immutable) objects, it is
         reused; any change to any attribute makes a new, validated view.
         """
+        return self._view(obj, remember=True)
+
+    def _view(self, obj: Any, *, remember: bool) -> Dossier:
         try:
             raw: tuple[Any, ...] | None = self._get(obj)
         except AttributeError:
@@ -659,7 +662,7 @@ class Binder:
         else:
             values = self._slow_read(obj)
         view = self._validate(type(obj), values)
-        if raw is not None:
+        if raw is not None and remember:
             self._remember(obj, raw, view)
         return view
 
