@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import subprocess
 import sys
@@ -325,6 +326,15 @@ def test_the_view_follows_every_change_made_to_the_object_directly() -> None:
     row.version = -1  # type: ignore[attr-defined]
     with pytest.raises(BoundValueError, match="version"):
         dossier_of(row)
+
+
+def test_a_copy_of_a_bound_object_is_bound_and_moves_on_its_own() -> None:
+    _, row = _bound()
+    twin = copy.deepcopy(row)
+    assert binder_of(twin) is binder_of(row)
+    twin.to_devis_demande_info(actor=HANDLER, at=T0)  # type: ignore[attr-defined]
+    assert (twin.state, row.state) == ("devis_demande_info", "etude_devis")
+    assert copy.copy(row).state == "etude_devis"
 
 
 # -- callbacks ------------------------------------------------------------------------

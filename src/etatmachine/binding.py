@@ -313,6 +313,9 @@ class _Shared:
 
 _BINDERS_MAX = 256
 """How many (names, hooks, asynchronous) binders `Binder.cached` keeps per workflow."""
+# Weak keys: a workflow only ever given to machine_of or to Binder(...) can go away. One
+# whose binders `Binder.cached` keeps (Workflow.bind) is kept by them, like Workflow.default():
+# workflows are built once per catalogue and shared.
 _SHARED: weakref.WeakKeyDictionary[Workflow, _Shared] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 
@@ -565,6 +568,13 @@ class Binder:
         self._get = operator.attrgetter(
             n.id, *(name for _, name in self._writes), *(name for _, name, _ in self._reads)
         )
+
+    def __copy__(self) -> Binder:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Binder:
+        """A copied object is bound by the same binder (a binder is a shared service)."""
+        return self
 
     @classmethod
     def cached(
