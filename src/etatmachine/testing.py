@@ -566,7 +566,10 @@ class WorkflowStateMachine(RuleBasedStateMachine):
     """Drives one dossier with random allowed and forbidden moves; checks the invariants.
 
     Subclass it with your catalogue (``workflow = Workflow.from_file(...)``) and add
-    ``@invariant()`` methods; run it with ``TestMine = MyMachine.TestCase``.
+    ``@invariant()`` methods; run it with ``TestMine = MyMachine.TestCase``. Every change is
+    also made on a bound copy (`BoundFile`, see `etatmachine.binding`): both paths must end
+    in the same file, or refuse with the same violations and leave the copy untouched
+    (``bound = False`` turns the copy off).
     """
 
     workflow: ClassVar[Workflow | None] = None
