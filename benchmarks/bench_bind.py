@@ -302,7 +302,7 @@ def _startup(repeat: int) -> list[Row]:
             best[name] = min(best[name], time.perf_counter() - t0)
     # in-process: building the shared machine of a fresh workflow
     builds = []
-    for _ in range(max(3, repeat)):
+    for _ in range(max(2, repeat)):
         wf = Workflow(Workflow.default().catalogue)
         t0 = time.perf_counter()
         machine_of(wf)
@@ -344,7 +344,7 @@ def run(dossiers: int = 2_000, repeat: int = 7) -> list[Row]:
         ("bound: µs per value move", statistics.median(times["value"]) / n_moves * 1e6, "µs"),
     ]
     rows += _memory(wf, dossiers)
-    rows += _startup(max(3, repeat // 2))
+    rows += _startup(max(1, repeat // 2))
     return rows
 
 
