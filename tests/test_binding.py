@@ -412,7 +412,23 @@ def test_a_coroutine_hook_needs_an_asynchronous_binder() -> None:
     async def after(change: Change) -> None:
         return None
 
-    row = Binder(WF, after=after).bind(Row("R", "etude_devis"))
+    class Async:
+        def __init__(self) -> None:
+            self.id, self.state = "A", "etude_devis"
+
+        async def on_enter_devis_demande_info(self, change: Change) -> None:
+            return None
+
+    with pytest.raises(BindingError, match="asynchronous=True"):
+        Binder(WF, after=after)
+    with pytest.raises(BindingError, match="asynchronous=True"):
+        WF.bind(Async())
+    # a plain function that returns an awaitable is only caught when it returns it
+
+    def sneaky(change: Change) -> Any:
+        return after(change)
+
+    row = Binder(WF, after=sneaky).bind(Row("R", "etude_devis"))
     with pytest.raises(BindingError, match="asynchronous=True"):
         row.to_devis_demande_info(actor=HANDLER, at=T0)  # type: ignore[attr-defined]
 

@@ -35,6 +35,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import operator
 import threading
 import weakref
@@ -546,6 +547,10 @@ class Binder:
         self.names = names or Names()
         self.after: tuple[Hook, ...] = (after,) if callable(after) else tuple(after)
         self.asynchronous = asynchronous
+        if not asynchronous:
+            for hook in self.after:
+                if inspect.iscoroutinefunction(hook):
+                    raise BindingError(type(hook), "an async after hook: use asynchronous=True")
         self.machine: Machine = (
             _async_machine_of(workflow) if asynchronous else machine_of(workflow)
         )
@@ -617,6 +622,10 @@ class Binder:
         config = getattr(cls, "model_config", None)
         if isinstance(config, Mapping) and config.get("frozen"):
             raise BindingError(cls, "a frozen model cannot be moved in place")
+        if not self.asynchronous:
+            for name in _hooks_of(cls):
+                if inspect.iscoroutinefunction(getattr(cls, name, None)):
+                    raise BindingError(cls, f"{name} is async: bind with asynchronous=True")
         for field, name in self._writes:
             if field in _WRITTEN_DEFAULTS and not hasattr(obj, name):
                 try:
