@@ -968,6 +968,18 @@ class Workflow:
             (),
         )
 
+    # -- binding your own objects (etatmachine.binding) --------------------------------
+
+    def bind(
+        self, obj: Any, *, names: Any = None, after: Any = (), asynchronous: bool = False
+    ) -> Any:
+        """Attach a mutable object of yours (an ORM row...) to this workflow's shared
+        `transitions` machine; returns ``obj``. See `etatmachine.binding.Binder`."""
+        from etatmachine.binding import Binder  # transitions is imported on first bind only
+
+        binder = Binder.cached(self, names=names, after=after, asynchronous=asynchronous)
+        return binder.bind(obj)
+
 
 _OUTCOMES = {
     "failed": FrozenData({"outcome": "failed"}),
