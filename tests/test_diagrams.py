@@ -23,6 +23,7 @@ import pytest
 from transitions.extensions.markup import MarkupMachine
 
 from etatmachine import diagrams
+from etatmachine.binding import machine_of
 from etatmachine.catalogue import default_catalogue, parse_catalogue
 from etatmachine.diagrams import (
     GraphvizError,
@@ -156,6 +157,8 @@ def test_transitions_markup_agrees_with_the_move_table_and_the_drawing() -> None
     ).markup
     from_markup = {(t["source"], t["dest"]) for t in markup["transitions"]}
     assert from_markup == table
+    shared = machine_of(wf)  # the one machine bound objects move through
+    assert {(s, d) for s in shared.states for d in shared.get_triggers(s)} == table
     m = model(CATALOGUE)
     assert m.expanded() == table
     assert len(table) == sum(len(CATALOGUE.moves_from(s.code)) for s in CATALOGUE) + sum(
