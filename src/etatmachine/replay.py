@@ -330,7 +330,6 @@ class _Replayer:
         self.segment = 1
         self.segment_contractor: dict[int, str | None] = {1: None}
         self.segment_accepted: set[int] = set()
-        self.inherited_contractor: str | None = None
         self.pending: list[tuple[datetime, Author | None, Literal["failed", "reached"]]] = []
         self.seen_calls: set[tuple[str, datetime | None]] = set()
         self.entries: list[ReplayEntry] = []
@@ -412,13 +411,12 @@ class _Replayer:
         if accepted:
             self.segment_accepted.add(self.segment)
         self.segment_contractor[self.segment] = name
-        self.inherited_contractor = name
         if self.dossier is not None:
             self.dossier = evolve(self.dossier, {"contractor": name})
 
     def _new_segment(self) -> None:
         self.segment += 1
-        self.segment_contractor[self.segment] = self.inherited_contractor
+        self.segment_contractor[self.segment] = None  # another excerpt: its own contractor
         self.segment_accepted.discard(self.segment)
         self.dossier = None  # the next entry opens the segment mid-flow
         self.step = None  # the step in progress is cut: never measured across segments
