@@ -33,8 +33,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from pydantic import ValidationError
 from transitions import Machine
 
+from etatmachine.arguments import check_label, check_move, check_open, check_texts
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
 from etatmachine.catalogue import (
     Catalogue,
@@ -56,7 +58,7 @@ from etatmachine.dossier import (
     trusted_entry,
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
-from etatmachine.errors import MoveRefused
+from etatmachine.errors import ArgumentValueError, MoveRefused
 from etatmachine.labels import resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.roles import Role
@@ -94,6 +96,8 @@ _INPUT_RULES = frozenset(
 
 _RESOLVED_MAX = 4096
 """How many distinct codes and labels a workflow remembers `resolve`'s answer for."""
+_RESOLVED_LABEL_MAX = 200
+"""The longest label remembered: a 10 MB label is resolved, never kept."""
 _PLANS_MAX = 4096
 """How many allowed_moves plans (state, actor role, file attributes) a workflow keeps."""
 _STATIC_CHECKS: frozenset[Check] = frozenset(
@@ -244,10 +248,10 @@ class Workflow:
 
     def state(self, code_or_label: str) -> StateSpec:
         """The state a code or a label names (see `etatmachine.labels.resolve`)."""
-        state = self._resolved.get(code_or_label)
+        state = self._resolved.get(code_or_label) if type(code_or_label) is str else None
         if state is None:
-            state = resolve(code_or_label, self.catalogue)
-            if len(self._resolved) < _RESOLVED_MAX:  # resolve is a pure function of the label
+            state = resolve(check_label(code_or_label, "label"), self.catalogue)
+            if len(self._resolved) < _RESOLVED_MAX and len(code_or_label) <= _RESOLVED_LABEL_MAX:
                 self._resolved[code_or_label] = state
         return state
 
@@ -261,7 +265,11 @@ class Workflow:
                     config = self.calendar_config
                     if subdivision is not None:
                         config = config.model_copy(update={"subdivision": subdivision})
-                        config = CalendarConfig.model_validate(config.model_dump())
+                        try:
+                            config = CalendarConfig.model_validate(config.model_dump())
+                        except ValidationError as exc:
+                            reason = exc.errors(include_url=False)[0]["msg"]
+                            raise ArgumentValueError("subdivision", subdivision, reason) from None
                     cal = self._calendars[subdivision] = BusinessCalendar(config)
         return cal
 
@@ -456,6 +464,10 @@ class Workflow:
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
         starts in the middle of a file.
         """
+        comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
+        check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if subdivision is not None:  # an unknown one: ArgumentValueError naming it
+            self.calendar(check_texts(subdivision=subdivision)[0])
         require_aware(at, "at")
         if due is not None:
             require_aware(due, "due")
@@ -534,6 +546,7 @@ class Workflow:
 
         ``to`` is a state code or a label. The given dossier is never changed.
         """
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         violations, due_at, refusal_effects = self._judge(
             dossier, target, actor, at, comment, due, values
@@ -557,6 +570,7 @@ class Workflow:
 
         Returns the moved dossier and the rules the move broke, for a replay to report.
         """
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         violations, due_at, _ = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
@@ -614,6 +628,7 @@ class Workflow:
         data: Mapping[str, Any] | None = None,
     ) -> tuple[Violation, ...]:
         """The violations a move would have, without raising or changing anything."""
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         violations, _, _ = self._judge(dossier, target, actor, at, comment, due, values)
         return tuple(violations)
@@ -623,6 +638,7 @@ class Workflow:
 
         Rules on the move's inputs (comment, data) are listed as ``needs``, not refusals.
         """
+        check_move(self._states, dossier, None, actor, at, None, None, None)
         require_aware(at, "at")
         # What does not depend on ``at`` is judged once per kind of file and actor (the plan
         # key); only the time-dependent rules and the time order are judged per call.
@@ -721,6 +737,7 @@ class Workflow:
         comment: str | None = None,
     ) -> Moved:
         """Change the current due date, where the state allows it."""
+        comment = check_move(self._states, dossier, None, actor, at, comment, due, None)
         require_aware(at, "at")
         require_aware(due, "due")
         state = self.catalogue.state(dossier.state)
@@ -781,6 +798,7 @@ class Workflow:
         self, dossier: Dossier, *, actor: Actor, at: datetime, comment: str | None = None
     ) -> Moved:
         """Count one attempt to reach the insured (« Client injoignable » needs 3)."""
+        comment = check_move(self._states, dossier, None, actor, at, comment, None, None)
         require_aware(at, "at")
         last = dossier.last_at
         if last is not None and at < last:
