@@ -28,8 +28,9 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, check_instant
 from etatmachine.dossier import MAX_DATA_INT, Actor, Dossier, text_problem
@@ -156,6 +157,10 @@ def check_dossier(dossier: Any, states: Mapping[str, Any]) -> Dossier:
     return dossier
 
 
+_OFFSET_ZONES = frozenset({ZoneInfo, timezone})
+"""tzinfo types whose datetimes always have an offset (aware for sure)."""
+
+
 def _instant(value: Any, name: str) -> None:
     if (
         type(value) is datetime
@@ -188,15 +193,28 @@ def check_move(
         check_label(to, "to")
     if type(actor) is not Actor:
         check_actor(actor)
-    _instant(at, "at")
-    if due is not None:
-        _instant(due, "due")
+    if not (
+        type(at) is datetime
+        and type(at.tzinfo) in _OFFSET_ZONES
+        and FIRST_YEAR <= at.year <= LAST_YEAR
+    ):
+        check_instant(at, "at")
+    if due is not None and not (
+        type(due) is datetime
+        and type(due.tzinfo) in _OFFSET_ZONES
+        and FIRST_YEAR <= due.year <= LAST_YEAR
+    ):
+        check_instant(due, "due")
     if data is not None:
         check_data(data)
-    if comment is None:
-        return None
-    if type(comment) is str and comment.isascii() and comment.isprintable():
-        return comment if comment.strip() else None
+    if comment is None or (
+        type(comment) is str
+        and comment.isascii()
+        and comment.isprintable()
+        and comment
+        and not comment.isspace()
+    ):
+        return comment  # plain visible text, the common case
     return check_comment(comment)
 
 

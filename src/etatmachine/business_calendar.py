@@ -102,7 +102,7 @@ _EXTRA_ALIASES = {
 
 def require_aware(value: datetime, what: str = "datetime") -> datetime:
     """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous."""
-    if not isinstance(value, datetime):
+    if type(value) is not datetime and not isinstance(value, datetime):
         raise ArgumentTypeError(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(value, what)

@@ -525,10 +525,7 @@ class Workflow:
     def _inputs(
         self, to: str, at: datetime, due: datetime | None, data: Mapping[str, Any] | None
     ) -> tuple[StateSpec, Mapping[str, Any]]:
-        """Check a move's instants and resolve its target: what move, record and explain share."""
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
+        """Resolve a move's target: what move, record and explain share (after check_move)."""
         return self.state(to), data if data is not None else _NO_DATA
 
     def move(
