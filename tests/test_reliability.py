@@ -213,14 +213,14 @@ def _duplicate_code(d: dict[str, Any]) -> None:
     [
         (
             _wrong_type,
-            "state 'start', field 'deadline.amount': Input should be a valid integer, "
-            "unable to parse string as an integer",
+            "state 'start', field 'deadline.amount': Input should be a valid integer",
         ),
         (_missing_field, "state 'middle', field 'label': Field required"),
         (_unknown_target, "state 'middle', field 'moves[1].to': unknown state 'nulle_part'"),
         (
             _cycle_without_exit,
-            "state 'middle', field 'moves': a cycle with no way to a terminal state",
+            "state 'middle', field 'moves': a cycle with no way to a terminal state "
+            "(and 1 more problem)",
         ),
         (_duplicate_code, "state 'middle', field 'code': duplicate state code"),
     ],

@@ -115,6 +115,9 @@ class CatalogueError(EtatmachineError, ValueError):
         self.field = field
         self.reason = message
         self.problems: tuple[CatalogueError, ...] = tuple(problems) or (self,)
+        if len(self.problems) > 1:
+            more = len(self.problems) - 1
+            message = f"{message} (and {more} more problem{'s' if more > 1 else ''})"
         where = ", ".join(
             part
             for part in (
