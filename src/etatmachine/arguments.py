@@ -182,14 +182,14 @@ def check_move(
     due: Any,
     data: Any,
 ) -> str | None:
-    """Check the arguments of ``move``/``record``/``explain`` (``to`` None: the calls that
+    """Check the arguments of ``move``/``record``/``explain`` (``to`` ``""``: the calls that
     take no target); return the comment to store. ``states``: the catalogue's, by code.
 
     Written flat: it runs before every move, and values that pass cost a few tests.
     """
     if type(dossier) is not Dossier or dossier.state not in states:
         check_dossier(dossier, states)
-    if to is not None and type(to) is not str:
+    if type(to) is not str:
         check_label(to, "to")
     if type(actor) is not Actor:
         check_actor(actor)

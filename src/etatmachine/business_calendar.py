@@ -449,17 +449,23 @@ class BusinessCalendar:
 
     def _to_local(self, value: datetime, what: str) -> datetime:
         if value.tzinfo is self._tz and type(value) is datetime:
-            return value
-        try:
-            return require_aware(value, what).astimezone(self._tz)
-        except OverflowError:  # the ends of the datetime range: year 1 or 9999
-            raise _out_of_range(what, value, value.year) from None
+            local = value
+        else:
+            try:
+                local = require_aware(value, what).astimezone(self._tz)
+            except OverflowError:  # the ends of the datetime range: year 1 or 9999
+                raise _out_of_range(what, value, value.year) from None
+        if not FIRST_YEAR <= local.year <= LAST_YEAR:
+            raise _out_of_range(what, value, local.year)
+        return local
 
     def _ordinal(self, d: date, what: str = "date") -> int:
         if isinstance(d, datetime):
             return self._to_local(d, what).toordinal()
         if not isinstance(d, date):
             raise ArgumentTypeError(what, d, "a date or an aware datetime")
+        if not FIRST_YEAR <= d.year <= LAST_YEAR:
+            raise _out_of_range(what, d, d.year)
         return d.toordinal()
 
     def _wall_on(self, local: datetime, o: int, tab: _Table | None = None) -> datetime:

@@ -635,7 +635,7 @@ class Workflow:
 
         Rules on the move's inputs (comment, data) are listed as ``needs``, not refusals.
         """
-        check_move(self._states, dossier, None, actor, at, None, None, None)
+        check_move(self._states, dossier, "", actor, at, None, None, None)
         require_aware(at, "at")
         # What does not depend on ``at`` is judged once per kind of file and actor (the plan
         # key); only the time-dependent rules and the time order are judged per call.
@@ -734,7 +734,7 @@ class Workflow:
         comment: str | None = None,
     ) -> Moved:
         """Change the current due date, where the state allows it."""
-        comment = check_move(self._states, dossier, None, actor, at, comment, due, None)
+        comment = check_move(self._states, dossier, "", actor, at, comment, due, None)
         require_aware(at, "at")
         require_aware(due, "due")
         state = self.catalogue.state(dossier.state)
@@ -795,7 +795,7 @@ class Workflow:
         self, dossier: Dossier, *, actor: Actor, at: datetime, comment: str | None = None
     ) -> Moved:
         """Count one attempt to reach the insured (« Client injoignable » needs 3)."""
-        comment = check_move(self._states, dossier, None, actor, at, comment, None, None)
+        comment = check_move(self._states, dossier, "", actor, at, comment, None, None)
         require_aware(at, "at")
         last = dossier.last_at
         if last is not None and at < last:
