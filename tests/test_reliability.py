@@ -219,8 +219,7 @@ def _duplicate_code(d: dict[str, Any]) -> None:
         (_unknown_target, "state 'middle', field 'moves[1].to': unknown state 'nulle_part'"),
         (
             _cycle_without_exit,
-            "state 'middle', field 'moves': a cycle with no way to a terminal state "
-            "(and 1 more problem)",
+            "state 'middle', field 'moves': a cycle with no way to a terminal state",
         ),
         (_duplicate_code, "state 'middle', field 'code': duplicate state code"),
     ],

@@ -553,7 +553,7 @@ class Catalogue:
                 if s.deadline.kind is not DeadlineKind.NONE:
                     self._problem("a terminal state has no deadline", code, "deadline")
             else:
-                if not self._moves[code]:
+                if not self._moves[code] and not self._broken_moves(code):
                     self._problem("no way out of a non-terminal state", code, "moves")
                 if s.deadline.kind is DeadlineKind.NONE:
                     self._problem("only terminal states may have no deadline", code, "deadline")
@@ -595,6 +595,12 @@ class Catalogue:
         for code in self._states:
             if code not in can_end:
                 self._problem("a cycle with no way to a terminal state", code, "moves")
+
+    def _broken_moves(self, code: str) -> bool:
+        """Whether a problem was reported on ``code``'s moves (no echo of it then)."""
+        return any(
+            p.state == code and (p.field or "").startswith("moves[") for p in self._problems
+        )
 
     def _check_labels(self) -> None:
         """What `etatmachine.labels.resolve` would trip on later, found now: two resolvable

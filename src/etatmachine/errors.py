@@ -97,8 +97,8 @@ class CatalogueError(EtatmachineError, ValueError):
     """A catalogue file or definition is broken.
 
     Names the file, the state and the field at fault, whichever are known. When a file
-    has several problems, ``problems`` lists each as its own `CatalogueError` (the first
-    is this error's own file/state/field); `etatmachine validate` prints them all.
+    has several problems, the message is the first one's and ``problems`` lists each as its
+    own `CatalogueError`; `etatmachine validate` prints them all.
     """
 
     def __init__(
@@ -115,9 +115,6 @@ class CatalogueError(EtatmachineError, ValueError):
         self.field = field
         self.reason = message
         self.problems: tuple[CatalogueError, ...] = tuple(problems) or (self,)
-        if len(self.problems) > 1:
-            more = len(self.problems) - 1
-            message = f"{message} (and {more} more problem{'s' if more > 1 else ''})"
         where = ", ".join(
             part
             for part in (
