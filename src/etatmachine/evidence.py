@@ -53,11 +53,15 @@ def failed_call(text: str) -> bool:
 def insurers_named(text: str) -> set[str]:
     """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
     the catalogue says which insurer each name is."""
+    if _INSURERS.search(text) is None:  # the common case: one scan, no set built
+        return set()
     return {m.group(1).upper() for m in _INSURERS.finditer(text)}
 
 
 def channels_named(text: str) -> set[str]:
     """The channels a text names (``sinapps``, ``darva``)."""
+    if _CHANNELS.search(text) is None:
+        return set()
     return {m.group(1).lower() for m in _CHANNELS.finditer(text)}
 
 
