@@ -42,6 +42,7 @@ __all__ = [
     "Piece",
     "PieceResult",
     "Problem",
+    "cut_lines",
     "history_files",
     "pieces",
     "replay_piece",
@@ -165,7 +166,7 @@ def pieces(sources: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[P
             if b"\0" in head:
                 yield Piece(source, 1, 0, last=True, skipped="binary")
                 continue
-            yield from _cut(source, read_lines(fh), piece_lines)
+            yield from cut_lines(source, read_lines(fh), piece_lines)
         except OSError as exc:
             raise InputError(source, exc.strerror or str(exc)) from None
         finally:
@@ -173,7 +174,10 @@ def pieces(sources: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[P
                 fh.close()
 
 
-def _cut(source: str, lines: Iterable[str], piece_lines: int) -> Iterator[Piece]:
+def cut_lines(
+    source: str, lines: Iterable[str], piece_lines: int = PIECE_LINES
+) -> Iterator[Piece]:
+    """The pieces of one source's lines (see the module notes)."""
     piece = Piece(source, 1, 0)
     dossiers = 0  # dossiers started before the current line
     content = False  # whether a non-blank line was seen (a record before the first opening)

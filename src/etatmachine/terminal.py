@@ -54,7 +54,7 @@ def _wrap(text: str, cols: int) -> list[str]:
 
 
 def _longest_word(text: str) -> int:
-    return max((len(w) for w in text.split()), default=0)
+    return max((len(w) for w in text.replace("\n", " ").split(" ")), default=0)  # NBSP glues
 
 
 def clip(text: str, limit: int) -> str:
