@@ -174,9 +174,7 @@ def pieces(sources: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[P
                 fh.close()
 
 
-def cut_lines(
-    source: str, lines: Iterable[str], piece_lines: int = PIECE_LINES
-) -> Iterator[Piece]:
+def cut_lines(source: str, lines: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[Piece]:
     """The pieces of one source's lines (see the module notes)."""
     piece = Piece(source, 1, 0)
     dossiers = 0  # dossiers started before the current line

@@ -98,8 +98,9 @@ class _Sink:
 
             self.columnar = CsvSink(out)
         elif options.fmt == "parquet":
-            from etatmachine.export.columnar import ParquetSink
+            from etatmachine.export.columnar import ParquetSink, skip_pandas
 
+            skip_pandas()  # before the pool forks: workers inherit it
             assert output is not None
             self.columnar = ParquetSink(output)
         elif fmt == "json":
