@@ -81,7 +81,7 @@ def replay_to_parquet(
         (i, files[k : k + files_per_part])
         for i, k in enumerate(range(0, len(files), files_per_part))
     ]
-    bag = db.from_sequence(groups, npartitions=max(1, len(groups)))
+    bag = db.from_sequence(groups, npartitions=max(1, len(groups)))  # type: ignore[no-untyped-call]
     parts = bag.map(lambda g: write_part(g[0], g[1], str(out), opts))
     if client is not None:
         result: list[Part] = client.compute(parts).result()

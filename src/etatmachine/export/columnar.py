@@ -83,7 +83,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname == "pandas" or fullname.startswith("pandas."):
             raise ImportError(f"{fullname} left out (etatmachine.export.columnar.skip_pandas)")
-        return None
+        return
 
 
 def _pyarrow() -> Any:
