@@ -15,6 +15,7 @@ from pathlib import Path
 
 from etatmachine.legacy import EtatRecord, iter_file
 
+ORDER = 50  # run_all.py runs benchmarks by ORDER, then name
 __all__ = ["main", "run", "write_archive"]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "histories"

@@ -36,6 +36,7 @@ from etatmachine.legacy import EtatRecord, iter_file
 from etatmachine.replay import iter_replays
 from etatmachine.workflow import Workflow
 
+ORDER = 60  # run_all.py runs benchmarks by ORDER, then name
 __all__ = ["main", "profile_summary", "run"]
 
 Row = tuple[str, float, str]

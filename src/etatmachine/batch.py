@@ -45,6 +45,7 @@ __all__ = [
     "cut_lines",
     "history_files",
     "pieces",
+    "prepare",
     "replay_piece",
     "replay_task",
     "tasks",
@@ -229,6 +230,13 @@ def _workflow(options: Options) -> Any:
             wf = Workflow.from_file(options.catalogue_file, calendar=calendar)
         _WORKFLOWS[key] = wf
     return wf
+
+
+def prepare(options: Options) -> None:
+    """Build the workflow and role map of ``options`` now (in a parent process, before a
+    pool forks: the workers inherit them instead of each building its own)."""
+    _workflow(options)
+    _roles(options)
 
 
 def _roles(options: Options) -> RoleMap | None:

@@ -29,6 +29,7 @@ from etatmachine.batch import (
     Problem,
     history_files,
     pieces,
+    prepare,
     replay_task,
     tasks,
 )
@@ -219,6 +220,7 @@ def _run(
             where = f"{p.source}: line {p.line}" if p.line is not None else p.source
             err.write(f"etatmachine: {where}: {p.message}\n")
 
+    prepare(options)  # forked workers inherit the workflow
     results = ordered_map(
         functools.partial(replay_task, options=options), tasks(pieces(sources)), jobs
     )
