@@ -126,3 +126,15 @@ def test_report_bad_input_exits_2(tmp_path: Path) -> None:
     bad.write_text("not parquet", encoding="utf-8")
     code, _, err = run("report", str(bad))
     assert code == 2 and str(bad) in err and "Traceback" not in err
+
+
+def test_the_analysts_page_documents_every_column() -> None:
+    import re
+
+    text = (ROOT / "docs" / "analysts.md").read_text(encoding="utf-8")
+    entries, steps = (
+        re.findall(r"^\| `([a-z_]+)` \|", part.split("\n\n")[1], re.MULTILINE)
+        for part in text.split("### ")[1:3]
+    )
+    assert entries == [c.name for c in ENTRY_COLUMNS]
+    assert steps == [c.name for c in STEP_COLUMNS]
