@@ -317,6 +317,9 @@ def replay(
         )
     except EtatmachineError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C: stop without a traceback
+        click.echo("etatmachine: interrupted", err=True)
+        sys.exit(130)
     sys.exit(code)
 
 
