@@ -146,3 +146,10 @@ def test_stdin_lines_read_like_a_file() -> None:
     assert list(read_lines(io.BytesIO(data))) == list(
         read_lines(EXAMPLES / "b_wakenson_menuiseries.txt")
     )
+
+
+def test_a_source_that_cannot_be_read_is_one_skipped_piece(tmp_path: Path) -> None:
+    (piece,) = pieces([str(tmp_path / "gone.txt")])
+    assert piece.last and piece.skipped is not None and piece.skipped.startswith("unreadable:")
+    result = replay_piece(piece, Options())
+    assert result.skipped == piece.skipped and result.entries == 0

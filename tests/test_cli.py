@@ -378,3 +378,20 @@ def test_catalogue_option_uses_a_users_catalogue(tmp_path: Path) -> None:
     assert run("replay", "--catalogue", str(mine), str(WAKENSON))[0] == 0
     code, _, err = run("replay", "--catalogue", str(tmp_path / "none.toml"), str(WAKENSON))
     assert code == 2 and "cannot read" in err
+
+
+def test_an_unreadable_file_in_a_directory_is_reported_and_exits_2(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "ok.txt").write_bytes(WAKENSON.read_bytes())
+    locked = tmp_path / "locked.txt"
+    locked.write_bytes(WAKENSON.read_bytes())
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything
+            pytest.skip("this user reads files without read permission")
+        code, out, err = run("replay", "--format", "jsonl", str(tmp_path))
+    finally:
+        locked.chmod(0o644)
+    assert code == 2 and "locked.txt: skipped: unreadable" in err
+    assert json.loads(out.splitlines()[-1])["summary"]["entries"] == 10

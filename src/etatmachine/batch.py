@@ -85,7 +85,7 @@ class Piece:
     last: bool = False
     """The source's last piece (a source's end is known from it)."""
     skipped: str | None = None
-    """Why the source is not read at all (a binary file), else None."""
+    """Why the source is not read (``binary``, ``unreadable: ...``), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +155,15 @@ def _open(source: str) -> BinaryIO:
 def pieces(sources: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[Piece]:
     """Cut every source into pieces at opening lines (see the module notes), in order.
 
-    An unreadable source raises `InputError` when its turn comes.
+    A source that cannot be read gives one piece whose ``skipped`` says why
+    (``unreadable: ...``; after the pieces read before the error, if any).
     """
     for source in sources:
         try:
             fh = _open(source)
         except OSError as exc:
-            raise InputError(source, exc.strerror or str(exc)) from None
+            yield Piece(source, 1, 0, last=True, skipped=f"unreadable: {exc.strerror or exc}")
+            continue
         try:
             head = fh.peek(SNIFF)[:SNIFF] if hasattr(fh, "peek") else b""
             if b"\0" in head:
@@ -169,7 +171,7 @@ def pieces(sources: Iterable[str], piece_lines: int = PIECE_LINES) -> Iterator[P
                 continue
             yield from cut_lines(source, read_lines(fh), piece_lines)
         except OSError as exc:
-            raise InputError(source, exc.strerror or str(exc)) from None
+            yield Piece(source, 1, 0, last=True, skipped=f"unreadable: {exc.strerror or exc}")
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()

@@ -10,7 +10,7 @@ of files: ``{"schema_version", "dossiers": [...], "skipped", "problems", "summar
 A source with no ``ETAT:`` entry at all (empty, binary, prose) is reported as one
 ``skipped: not a history`` line on stderr; with ``--strict`` it makes the exit code 2, as
 an unreadable ``ETAT:`` line does. A dossier that cannot be replayed (a due date in year
-9999) is reported with its line and makes the exit code 2.
+9999) is reported with its line and makes the exit code 2, as a file that cannot be read.
 """
 
 from __future__ import annotations
@@ -207,6 +207,7 @@ def _run(
     problems: list[Problem] = []
     breaches = 0
     held: list[PieceResult] = []
+    unreadable = 0
     seen = False  # whether the current source gave an entry (it is a history)
 
     def emit(result: PieceResult) -> None:
@@ -227,8 +228,12 @@ def _run(
     for batch in results:
         for result in batch:
             if result.skipped is not None:
-                skipped.append((result.source, "binary"))
-                err.write(f"etatmachine: {result.source}: skipped: not a history (binary)\n")
+                skipped.append((result.source, result.skipped))
+                why = "not a history (binary)" if result.skipped == "binary" else result.skipped
+                err.write(f"etatmachine: {result.source}: skipped: {why}\n")
+                unreadable += result.skipped != "binary"
+                held.clear()
+                seen = False
                 continue
             if seen or result.entries or result.problems:
                 for h in held:
@@ -252,7 +257,7 @@ def _run(
                     )
                 seen = False
     sink.close(acc.count, len(sources), acc.summary(), skipped, problems)
-    if any(p.kind == "replay" for p in problems):
+    if unreadable or any(p.kind == "replay" for p in problems):
         return 2
     if strict and (skipped or problems):
         return 2
