@@ -63,7 +63,8 @@ def test_parquet_holds_what_json_says(replayed: Path) -> None:
     entries = [e for d in json.loads(out)["dossiers"] for e in d["entries"]]
     table = pq.read_table(replayed).to_pylist()
     assert [row["line"] for row in table] == [e["line"] for e in entries]
-    assert [row["lateness"] for row in table] == [e["lateness"] for e in entries]
+    late = LATENESS_COLUMNS[0]
+    assert [row[late] for row in table] == [e[late] for e in entries]
     assert table[0]["set_at"].isoformat().endswith("+00:00")
 
 
