@@ -24,6 +24,7 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--deep",
