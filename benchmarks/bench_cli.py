@@ -21,6 +21,9 @@ Run: ``python benchmarks/bench_cli.py [--quick]``. Every figure runs the install
 from __future__ import annotations
 
 import argparse
+import io
+import logging
+import os
 import shutil
 import statistics
 import subprocess
@@ -75,6 +78,22 @@ def _jobs(archive: Path, repeat: int) -> tuple[float, float, float]:
     return statistics.median(times[1]), statistics.median(times[2]), speedup
 
 
+def _main_share(archive: Path) -> float:
+    """The share of the CPU time of a ``--jobs 2`` replay spent in the main process (reading,
+    cutting, writing): what cannot run in parallel, whatever the machine's load."""
+    from etatmachine.batch import Options
+    from etatmachine.replay_cli import run as replay_run
+
+    before = os.times()
+    replay_run([str(archive)], Options(fmt="jsonl"), jobs=2, out=io.StringIO(), small_input=0)
+    after = os.times()
+    main = after.user + after.system - before.user - before.system
+    workers = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return main / max(main + workers, 1e-9)
+
+
 def _small_files(folder: Path, count: int, source: Path) -> None:
     folder.mkdir()
     text = source.read_text(encoding="utf-8")
@@ -97,7 +116,11 @@ def _dask_vs_jobs(folder: Path, out: Path, repeat: int) -> tuple[float, float, f
     t0 = time.perf_counter()
     with (
         LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # workers complain when the cluster closes
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -133,6 +156,15 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(("cli replay --jobs 1: entries/s", written / t1, "entries/s"))
         rows.append(("cli replay --jobs 2: entries/s", written / t2, "entries/s"))
         rows.append(("cli --jobs 2 speed-up over --jobs 1", speedup, "x (2 cores: goal near 2)"))
+        share = _main_share(archive)
+        rows.append(("cli --jobs 2: CPU of the main process / all CPU", share * 100, "%"))
+        rows.append(
+            (
+                "cli --jobs 2: speed-up bound on 2 free cores (Amdahl)",
+                1 / (share + (1 - share) / 2),
+                "x",
+            )
+        )
         big = root / "big.txt"
         write_archive(big, 5 * n, openings=True)
         sizes = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,11 @@ def _run_on_cluster(tmp_path: Path, processes: bool) -> list[dict[str, object]]:
     paths = [str(p) for p in sorted(EXAMPLES.glob("*.txt"))]
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=processes, threads_per_worker=1, dashboard_address=None
+            n_workers=2,
+            processes=processes,
+            threads_per_worker=1,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

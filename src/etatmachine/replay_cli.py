@@ -163,14 +163,17 @@ def run(
     fmt: str = "table",
     out: TextIO | None = None,
     err: TextIO | None = None,
+    small_input: int = SMALL_INPUT,
 ) -> int:
-    """Replay ``paths`` and write them per ``options``; return the exit code."""
+    """Replay ``paths`` and write them per ``options``; return the exit code.
+
+    Inputs smaller than ``small_input`` bytes (standard input aside) run in one process."""
     out = out or sys.stdout
     err = err or sys.stderr
     sources = list(history_files(paths))
     if jobs is None:
         jobs = default_jobs()
-    if STDIN not in sources and sum(_size(s) for s in sources) < SMALL_INPUT:
+    if STDIN not in sources and sum(_size(s) for s in sources) < small_input:
         jobs = 1
     if output is None or options.fmt == "parquet":
         return _guarded(sources, options, jobs, strict, fmt, out, err, output)
