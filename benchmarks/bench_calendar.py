@@ -59,6 +59,10 @@ def _cold_first_call() -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+ORDER = 40  # run_all.py runs benchmarks by ORDER, then name
+SIZES = (1_000_000, 1_000)  # run(n) for a full run, for --quick
+
+
 def run(n: int) -> list[Row]:
     """Measure everything; return (name, value, unit or ratio text) rows."""
     import numpy as np

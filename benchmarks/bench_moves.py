@@ -1,18 +1,22 @@
 """Benchmark rule-checked moves and ``allowed_moves`` against bare `transitions` and a floor.
 
-Run: ``python benchmarks/bench_moves.py [--dossiers 10000] [--profile]``. Every ratio is
-between figures measured in the same run, on the same machine.
+Run: ``python benchmarks/bench_moves.py [--dossiers 2000] [--profile]``.
 
-* ours: `Workflow.move` through the public API (every rule of the move evaluated, due
-  date computed on the business calendar, a history entry appended, a new dossier
-  returned), on a realistic cycle of accepted moves including a wait with a comment and
-  a given due date and a resume;
-* bare `transitions`: a ``Machine`` with the same states and moves (explicit and resume)
-  and one trivial guard per move; models attached with ``model_override=True`` (the
-  light way: the model class declares ``trigger``/``may_trigger``), triggered by name;
-* floor: a dict of sets (state -> targets) plus one guard call: what any engine costs.
+The paths are seeded random walks through the catalogue (`random_paths`): at each step a
+move is drawn among those some actor may make, with the inputs it needs (a comment, a due
+date, an appointment, a humidity, a confirmation) and, at random, a comment it does not
+need; waits and resumes come as the walk finds them. Each move is checked against every
+rule of its target, so the benchmark times the rules that real histories exercise, not a
+cycle where nothing is ever checked. The walks are drawn once, outside the timing.
 
-``run(dossiers)`` returns ``(name, value, unit)`` rows for ``benchmarks/run_all.py``.
+Contenders, each over the same paths, interleaved and rotated each repetition (see
+``method.py``); the ratios are medians of per-repetition ratios:
+
+* ours: `Workflow.move` through the public API (rules, due date on the business calendar,
+  a history entry, a new dossier);
+* bare `transitions`: a ``Machine`` with the same states and moves and one trivial guard per
+  move; models attached with ``model_override=True``, triggered by name;
+* floor: a dict of sets (state -> targets) plus one guard call.
 """
 
 from __future__ import annotations
@@ -21,72 +25,115 @@ import argparse
 import cProfile
 import io
 import pstats
-import time
+import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from method import compare
 
 from etatmachine import Actor, Dossier, Role, Workflow
 from etatmachine.business_calendar import PARIS
 
-__all__ = ["CYCLE", "main", "profile_summary", "run"]
+ORDER = 10  # run_all.py runs benchmarks by ORDER, then name
+__all__ = ["HANDLER", "START", "Path", "main", "profile_summary", "random_paths", "run"]
 
 Row = tuple[str, float, str]
 MOVES_PER_DOSSIER = 10
 START = datetime(2024, 3, 4, 9, 0, tzinfo=PARIS)
 HANDLER = Actor(role=Role.CASE_HANDLER, id="1002730")
-# (target, comment, due as an offset from the move, data): every move is accepted.
-CYCLE: tuple[tuple[str, str | None, timedelta | None, dict[str, Any] | None], ...] = (
-    ("devis_demande_info", None, None, None),
-    ("devis_reponse_metreur", None, None, None),
-    ("attente_cie", "accord de la compagnie attendu", timedelta(days=7), None),
-    ("devis_reponse_metreur", None, None, None),  # the resume of the wait
-    ("devis_demande_info", None, None, None),
-    ("etude_devis", None, None, None),
-    ("devis_demande_info", None, None, None),
-    ("devis_reponse_metreur", None, None, None),
-    ("devis_demande_info", None, None, None),
-    ("etude_devis", None, None, None),
-)
-STEP = timedelta(minutes=37)
+ACTORS = tuple(Actor(role=role, id=f"id-{role.value}") for role in Role)
+STARTS = ("etude_devis", "contact_client_devis", "contact_client_rdv_reco_chiffrage")
 
 
-def _best(fn: Callable[[], Any], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+@dataclass(frozen=True)
+class Move:
+    target: str
+    actor: Actor
+    at: datetime
+    comment: str | None
+    due: datetime | None
+    data: dict[str, Any] | None
 
 
-def open_dossiers(wf: Workflow, n: int) -> list[Dossier]:
-    """``n`` files in « Etude de devis », as a replay opens them."""
+@dataclass(frozen=True)
+class Path:
+    """A dossier's start and its accepted moves."""
+
+    start: str
+    at: datetime
+    moves: tuple[Move, ...]
+
+
+def _inputs(
+    rng: random.Random, needs: tuple[str, ...], at: datetime
+) -> tuple[str | None, datetime | None, dict[str, Any] | None]:
+    comment = "relance faite" if "comment" in needs or rng.random() < 0.3 else None
+    due = at + timedelta(days=rng.randint(2, 9)) if "due" in needs else None
+    data: dict[str, Any] = {}
+    for need in needs:
+        if need == "appointment_at":
+            data[need] = at + timedelta(days=rng.randint(1, 6), hours=1)
+        elif need == "humidity":
+            data[need] = rng.randint(20, 90)
+        elif need in ("delivery_at",):
+            data[need] = at + timedelta(days=rng.randint(5, 30))
+        elif need not in ("comment", "due"):
+            data[need] = True
+    return comment, due, data or None
+
+
+def random_paths(wf: Workflow, n: int, seed: int = 20240304) -> list[Path]:
+    """``n`` seeded random walks of up to 10 accepted moves (see the module notes)."""
+    rng = random.Random(seed)
+    paths = []
+    for i in range(n):
+        start = rng.choice(STARTS)
+        at = opened_at = START + timedelta(minutes=rng.randint(0, 60 * 24 * 200))
+        d = wf.open(f"D-{i}", start, actor=HANDLER, at=at, mid_flow=True).dossier
+        moves: list[Move] = []
+        while len(moves) < MOVES_PER_DOSSIER:
+            at += timedelta(minutes=rng.randint(10, 60 * 30))
+            options = [
+                (actor, v)
+                for actor in ACTORS
+                for v in wf.allowed_moves(d, actor=actor, at=at)
+                if v.allowed
+            ]
+            if not options:
+                break
+            actor, verdict = rng.choice(options)
+            comment, due, data = _inputs(rng, verdict.needs, at)
+            moved, violations = wf.record(
+                d, verdict.target, actor=actor, at=at, comment=comment, due=due, data=data
+            )
+            if violations:
+                continue  # an input the walk did not guess: draw again
+            d = moved.dossier
+            moves.append(Move(verdict.target, actor, at, comment, due, data))
+        paths.append(Path(start, opened_at, tuple(moves)))
+    return paths
+
+
+def _openings(wf: Workflow, paths: list[Path]) -> list[Dossier]:
     return [
-        wf.open(f"D-{i}", "etude_devis", actor=HANDLER, at=START, mid_flow=True).dossier
-        for i in range(n)
+        wf.open(f"D-{i}", p.start, actor=HANDLER, at=p.at, mid_flow=True).dossier
+        for i, p in enumerate(paths)
     ]
 
 
-def move_all(wf: Workflow, dossiers: list[Dossier]) -> list[Dossier]:
-    """Every dossier through the 10-move cycle; returns the moved dossiers."""
-    out = []
+def move_all(wf: Workflow, dossiers: list[Dossier], paths: list[Path]) -> int:
+    """Every dossier along its path; returns the moves made."""
     move = wf.move
-    for d in dossiers:
-        at = START
-        for target, comment, due, data in CYCLE:
-            at += STEP
+    n = 0
+    for d, path in zip(dossiers, paths, strict=True):
+        for m in path.moves:
             d = move(
-                d,
-                target,
-                actor=HANDLER,
-                at=at,
-                comment=comment,
-                due=None if due is None else at + due,
-                data=data,
+                d, m.target, actor=m.actor, at=m.at, comment=m.comment, due=m.due, data=m.data
             ).dossier
-        out.append(d)
-    return out
+            n += 1
+    return n
 
 
 def _edges(wf: Workflow) -> list[tuple[str, str]]:
@@ -131,71 +178,79 @@ def bare_transitions(wf: Workflow, *, model_override: bool = True) -> Any:
     return machine
 
 
-def _transitions_moves(wf: Workflow, n: int) -> float:
+def _transitions(wf: Workflow, paths: list[Path]) -> Callable[[], None]:
     machine = bare_transitions(wf)
-    models = [_Model() for _ in range(n)]
+    models = [_Model() for _ in paths]
     machine.add_model(models)
-    targets = [c[0] for c in CYCLE]
+    plans = [(p.start, [m.target for m in p.moves]) for p in paths]
 
     def go() -> None:
-        for m in models:
-            m.state = "etude_devis"
-            trigger = m.trigger
+        for model, (start, targets) in zip(models, plans, strict=True):
+            model.state = start
+            trigger = model.trigger
             for target in targets:
                 if not trigger(target):
                     raise AssertionError(target)
 
-    return _best(go)
+    return go
 
 
-def _floor_moves(wf: Workflow, n: int) -> float:
+def _floor(wf: Workflow, paths: list[Path]) -> Callable[[], None]:
     table: dict[str, set[str]] = {}
     for source, target in _edges(wf):
         table.setdefault(source, set()).add(target)
-    targets = [c[0] for c in CYCLE]
-    states = ["etude_devis"] * n
+    plans = [(p.start, [m.target for m in p.moves]) for p in paths]
 
     def go() -> None:
-        for i in range(n):
-            state = "etude_devis"
+        for start, targets in plans:
+            state = start
             for target in targets:
                 if target in table[state] and _guard(state, target):
                     state = target
                 else:
                     raise AssertionError(target)
-            states[i] = state
 
-    return _best(go)
+    return go
 
 
-def _allowed_moves_us(wf: Workflow, repeat: int) -> tuple[float, float, int]:
-    """µs per ``allowed_moves`` call, and per transitions get_triggers + may_trigger loop."""
+def _allowed_moves(wf: Workflow, repeat: int) -> tuple[Callable[[], None], Callable[[], None], int]:
     d = wf.open(
         "D-A", "contact_client_devis", actor=HANDLER, at=START, mid_flow=True, insurer="MAIF"
     ).dossier
     at = START + timedelta(hours=2)
-    wf.allowed_moves(d, actor=HANDLER, at=at)
-    t_ours = _best(lambda: [wf.allowed_moves(d, actor=HANDLER, at=at) for _ in range(repeat)])
-
     machine = bare_transitions(wf, model_override=False)
     model = _Plain()
     machine.add_model(model, initial="contact_client_devis")
     may = model.may_trigger  # type: ignore[attr-defined]
 
-    def theirs() -> list[tuple[str, bool]]:
-        return [(t, may(t)) for t in machine.get_triggers(model.state)]
+    def ours() -> None:
+        for _ in range(repeat):
+            wf.allowed_moves(d, actor=HANDLER, at=at)
 
-    n_targets = len(theirs())
-    t_theirs = _best(lambda: [theirs() for _ in range(repeat)])
-    return t_ours / repeat * 1e6, t_theirs / repeat * 1e6, n_targets
+    def theirs() -> None:
+        for _ in range(repeat):
+            [(t, may(t)) for t in machine.get_triggers(model.state)]
+
+    return ours, theirs, len(machine.get_triggers(model.state))
 
 
-def profile_summary(wf: Workflow, n: int = 2000, top: int = 12) -> str:
-    """cProfile of ``n`` dossiers x 10 moves: the top functions by own time."""
-    dossiers = open_dossiers(wf, n)
+def rules_per_move(wf: Workflow, paths: list[Path]) -> float:
+    """Rules evaluated per move on these paths (the target's rules and its move's)."""
+    total = moves = 0
+    for p in paths:
+        for m in p.moves:
+            total += len(wf.catalogue.state(m.target).rules)
+            moves += 1
+    return total / max(moves, 1)
+
+
+def profile_summary(wf: Workflow, n: int = 1000, top: int = 12) -> str:
+    """cProfile of the moves of ``n`` random paths: the top functions by own time."""
+    paths = random_paths(wf, n)
+    dossiers = _openings(wf, paths)
     prof = cProfile.Profile()
     prof.enable()
-    move_all(wf, dossiers)
+    move_all(wf, dossiers, paths)
     prof.disable()
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
@@ -204,36 +259,62 @@ def profile_summary(wf: Workflow, n: int = 2000, top: int = 12) -> str:
     return "\n".join(lines[start - 1 : start + top + 1])
 
 
-def run(dossiers: int = 10_000) -> list[Row]:
-    """Measure moves/s (ours, bare transitions, floor) and allowed_moves; return rows."""
+def run(quick: bool = False, dossiers: int | None = None) -> list[Row]:
+    """Moves/s (ours, bare transitions, floor) and allowed_moves, interleaved; rows."""
     wf = Workflow.default()
-    n_moves = dossiers * MOVES_PER_DOSSIER
-    move_all(wf, open_dossiers(wf, 10))  # warm the calendar's tables
-    opened = open_dossiers(wf, dossiers)
-    t_ours = _best(lambda: move_all(wf, opened))
-    t_tr = _transitions_moves(wf, dossiers)
-    t_floor = _floor_moves(wf, dossiers)
-    am_ours, am_theirs, n_targets = _allowed_moves_us(wf, 200 if dossiers >= 10_000 else 50)
+    n = dossiers or (150 if quick else 2000)
+    paths = random_paths(wf, n)
+    n_moves = sum(len(p.moves) for p in paths)
+    opened = _openings(wf, paths)
+    move_all(wf, opened[:20], paths[:20])  # warm the calendar's tables
+    repeat = 3 if quick else 7
+    moves = compare(
+        {
+            "ours": lambda: move_all(wf, opened, paths),
+            "transitions": _transitions(wf, paths),
+            "floor": _floor(wf, paths),
+        },
+        "ours",
+        repeat,
+    )
+    am_ours, am_theirs, n_targets = _allowed_moves(wf, 20 if quick else 200)
+    allowed = compare({"ours": am_ours, "transitions": am_theirs}, "ours", repeat)
+    per_call = 20 if quick else 200
     return [
-        (f"moves: Workflow.move ({dossiers:,} dossiers x 10)", n_moves / t_ours, "moves/s"),
-        ("moves: bare transitions (model_override, 1 guard)", n_moves / t_tr, "moves/s"),
-        ("moves: floor (dict of sets + guard)", n_moves / t_floor, "moves/s"),
-        ("moves: ours / bare transitions", t_tr / t_ours, "x (goal >= 1.0)"),
-        ("moves: ours / floor", t_floor / t_ours, "x"),
-        ("moves: ours, per move", t_ours / n_moves * 1e6, "µs"),
-        (f"allowed_moves: ours ({n_targets} targets)", am_ours, "µs/call (goal < 20)"),
-        ("allowed_moves: transitions get_triggers+may_trigger", am_theirs, "µs/call"),
-        ("allowed_moves: transitions / ours", am_theirs / am_ours, "x faster"),
+        (f"moves: random paths ({n:,} dossiers, {n_moves:,} moves)", n_moves, "moves"),
+        ("moves: rules checked per move", rules_per_move(wf, paths), "rules"),
+        ("moves: Workflow.move", n_moves / moves.seconds["ours"], "moves/s"),
+        (
+            "moves: bare transitions (model_override, 1 guard)",
+            n_moves / moves.seconds["transitions"],
+            "moves/s",
+        ),
+        ("moves: floor (dict of sets + guard)", n_moves / moves.seconds["floor"], "moves/s"),
+        ("moves: ours / bare transitions", moves.ratios["transitions"], "x speed (goal >= 1.0)"),
+        ("moves: ours / floor", moves.ratios["floor"], "x speed"),
+        ("moves: ours, per move", moves.seconds["ours"] / n_moves * 1e6, "µs"),
+        (
+            f"allowed_moves: ours ({n_targets} targets)",
+            allowed.seconds["ours"] / per_call * 1e6,
+            "µs/call (goal < 20)",
+        ),
+        (
+            "allowed_moves: transitions get_triggers+may_trigger",
+            allowed.seconds["transitions"] / per_call * 1e6,
+            "µs/call",
+        ),
+        ("allowed_moves: transitions / ours", allowed.ratios["transitions"], "x faster"),
     ]
 
 
 def main() -> None:
     """Print the figures (and a profile of the moves with ``--profile``)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dossiers", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile summary")
     args = parser.parse_args()
-    for name, value, unit in run(args.dossiers):
+    for name, value, unit in run(args.quick, None if args.quick else args.dossiers):
         print(f"  {name:<56} {value:>14,.2f} {unit}")
     if args.profile:
         print(profile_summary(Workflow.default()))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
 from etatmachine.legacy import EtatRecord, iter_file
 
+ORDER = 50  # run_all.py runs benchmarks by ORDER, then name
 __all__ = ["main", "run", "write_archive"]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "histories"
@@ -124,39 +124,39 @@ def _peak_memory(path: Path) -> int:
         tracemalloc.stop()
 
 
-def run(n_entries: int) -> list[tuple[str, float, str]]:
-    """Time the floor and the parser on an archive of ``n_entries``; rows (name, value, unit)."""
+def run(quick: bool = False, n_entries: int | None = None) -> list[tuple[str, float, str]]:
+    """The floor and the parser on one archive, interleaved; rows (name, value, unit)."""
+    from method import compare
+
+    n = n_entries or (5_000 if quick else 200_000)
     rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "archive.txt"
-        t0 = time.perf_counter()
-        written = write_archive(path, n_entries)
+        written = write_archive(path, n)
         rows.append(("archive ETAT entries", written, "entries"))
         rows.append(("archive size", path.stat().st_size / 1e6, "MB"))
-        rows.append(("archive write", time.perf_counter() - t0, "s"))
-        timings = {}
-        for name, fn in (("floor (regex scan)", _floor), ("iter_records", _parse)):
-            t0 = time.perf_counter()
-            lines, etats = fn(path)
-            elapsed = time.perf_counter() - t0
-            timings[name] = elapsed
-            rows.append((f"{name}: time", elapsed, "s"))
-            rows.append((f"{name}: lines/s", lines / elapsed, "lines/s"))
-            rows.append((f"{name}: ETAT/s", etats / elapsed, "entries/s"))
-        rows.append(
-            ("parser / floor", timings["iter_records"] / timings["floor (regex scan)"], "x")
+        cmp = compare(
+            {"floor": lambda: _floor(path), "parser": lambda: _parse(path)},
+            "floor",
+            3 if quick else 5,
         )
-        for small in (max(1, n_entries // 100), max(1, n_entries // 10)):
-            write_archive(path, small)
-            rows.append((f"peak memory, {small} entries", _peak_memory(path) / 1e6, "MB"))
+        for name, label in (("floor", "floor (regex scan)"), ("parser", "iter_file")):
+            rows.append((f"{label}: entries/s", written / cmp.seconds[name], "entries/s"))
+        rows.append(("parse, per entry", cmp.seconds["parser"] / written * 1e6, "µs"))
+        rows.append(("parser / floor", cmp.ratios["parser"], "x time"))
+        small = max(1, n // 20)
+        write_archive(path, small)
+        rows.append((f"peak memory, {small:,} entries", _peak_memory(path) / 1e6, "MB"))
+        write_archive(path, small * 5)
+        rows.append((f"peak memory, {small * 5:,} entries", _peak_memory(path) / 1e6, "MB"))
     return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     """Print the benchmark table."""
     args = sys.argv[1:] if argv is None else argv
-    n = int(args[0]) if args else 1_000_000
-    for name, value, unit in run(n):
+    n = int(args[0]) if args else 200_000
+    for name, value, unit in run(False, n):
         print(f"{name:<34} {value:>16,.2f} {unit}")
 
 

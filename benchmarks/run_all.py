@@ -1,9 +1,12 @@
 """Run every benchmark and print one table: ``python benchmarks/run_all.py [--quick]``.
 
-``--quick`` is a smoke run (small sizes, one repetition of the cold starts): it checks that
-everything runs, its figures are rough. Benchmarks that another module provides
-(``bench_calendar``, ``bench_parse``, ``bench_replay``) are run when present and importable,
-else listed as skipped. Every ratio compares figures measured in the same run.
+Benchmarks are discovered, not listed: every ``benchmarks/bench_*.py`` module with a
+``run`` function joins (the contract is in benchmarks/README.md), in the order of its
+``ORDER`` attribute (default 50), then by name. ``--quick`` is a smoke run (small sizes,
+few repetitions): it checks that everything runs, its figures are rough. ``--only NAME``
+runs the benchmarks whose module name contains NAME. A module that cannot be imported is
+listed as skipped; one that fails as FAILED (and the command exits 1). Every ratio
+compares figures measured in the same run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import inspect
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +25,22 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-Row = tuple[str, float, str]
-
-# (module, argument of run() for a full run, for a quick run)
-BENCHMARKS: tuple[tuple[str, int, int], ...] = (
-    ("bench_moves", 10_000, 300),
-    ("bench_memory", 2_000, 100),
-    ("bench_startup", 5, 1),
-    ("bench_calendar", 1_000_000, 1_000),
-    ("bench_parse", 1_000_000, 2_000),
-    ("bench_replay", 1_000_000, 500),
-)
-# Keyword arguments of run() for a quick run, passed only where run() accepts them.
-QUICK_KWARGS: dict[str, dict[str, Any]] = {"bench_replay": {"memory_sizes": (200, 500)}}
+Line = tuple[str, str, float | None, str]  # benchmark, figure, value, unit / goal
 
 
-def _load(name: str) -> Callable[[int], list[Row]] | str:
+def discover() -> list[str]:
+    """The benchmark modules beside this script, in run order."""
+    names = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    order: dict[str, float] = {}
+    for name in names:
+        try:
+            order[name] = float(getattr(importlib.import_module(name), "ORDER", 50))
+        except Exception:  # listed as skipped by collect()
+            order[name] = 50
+    return sorted(names, key=lambda n: (order[n], n))
+
+
+def _load(name: str) -> Callable[..., Any] | str:
     """The module's ``run`` function, or why it is skipped."""
     try:
         module = importlib.import_module(name)
@@ -51,57 +54,61 @@ def _load(name: str) -> Callable[[int], list[Row]] | str:
     return run  # type: ignore[no-any-return]
 
 
-def collect(quick: bool) -> list[tuple[str, str, float | None, str]]:
+def _call(run: Callable[..., Any], module: Any, quick: bool) -> Sequence[Sequence[Any]]:
+    """``run(quick=...)`` when it takes ``quick``; else ``run(SIZES[quick])``; else ``run()``."""
+    params = inspect.signature(run).parameters
+    if "quick" in params:
+        return run(quick=quick)  # type: ignore[no-any-return]
+    sizes = getattr(module, "SIZES", None)
+    if sizes is not None:
+        return run(sizes[1] if quick else sizes[0])  # type: ignore[no-any-return]
+    return run()  # type: ignore[no-any-return]
+
+
+def collect(quick: bool, only: str | None = None) -> list[Line]:
     """(benchmark, figure, value, unit) for every benchmark; value None when skipped."""
-    table: list[tuple[str, str, float | None, str]] = []
-    for name, full, small in BENCHMARKS:
+    table: list[Line] = []
+    for name in discover():
+        if only and only not in name:
+            continue
         run = _load(name)
         if isinstance(run, str):
             table.append((name, "skipped", None, run))
             continue
         t0 = time.perf_counter()
         try:
-            kwargs = QUICK_KWARGS.get(name, {}) if quick else {}
-            accepted = inspect.signature(run).parameters
-            kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-            rows: list[Any] = run(small if quick else full, **kwargs)
+            rows = _call(run, sys.modules[name], quick)
         except Exception as exc:
             traceback.print_exc()
             table.append((name, "FAILED", None, f"{type(exc).__name__}: {exc}"))
             continue
-        for figure, value, unit in rows:
-            table.append((name, figure, float(value), unit))
+        for row in rows:
+            figure, value, *rest = row
+            table.append((name, str(figure), float(value), " ".join(str(r) for r in rest)))
         table.append((name, "(benchmark wall time)", time.perf_counter() - t0, "s"))
     return table
 
 
-def _print(table: list[tuple[str, str, float | None, str]], quick: bool) -> None:
+def _print(table: list[Line], quick: bool) -> None:
     title = "etatmachine benchmarks" + (" (--quick: smoke run, rough figures)" if quick else "")
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # pragma: no cover - rich is a runtime dependency
-        print(title)
-        for bench, figure, value, unit in table:
-            shown = "" if value is None else f"{value:,.2f}"
-            print(f"{bench:<15} {figure:<58} {shown:>16} {unit}")
-        return
-    out = Table(title=title)
-    out.add_column("benchmark")
-    out.add_column("figure")
-    out.add_column("value", justify="right")
-    out.add_column("unit / goal")
+    print(title)
+    width = max((len(f) for _, f, _, _ in table), default=40)
+    current = None
     for bench, figure, value, unit in table:
-        out.add_row(bench, figure, "" if value is None else f"{value:,.2f}", unit)
-    Console(width=160).print(out)
+        if bench != current:
+            print(f"\n[{bench}]")
+            current = bench
+        shown = "" if value is None else f"{value:,.2f}"
+        print(f"  {figure:<{width}}  {shown:>16}  {unit}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run, print, and exit non-zero only if a benchmark failed (never on a figure)."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
+    parser.add_argument("--only", default=None, help="run the benchmarks whose name has this")
     args = parser.parse_args(argv)
-    table = collect(args.quick)
+    table = collect(args.quick, args.only)
     _print(table, args.quick)
     return 1 if any(figure == "FAILED" for _, figure, _, _ in table) else 0
 

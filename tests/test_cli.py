@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,27 +18,41 @@ EXAMPLES = ROOT / "examples" / "histories"
 WAKENSON = EXAMPLES / "b_wakenson_menuiseries.txt"
 
 
+def _entries(out: str) -> list[dict[str, Any]]:
+    (dossier,) = json.loads(out)["dossiers"]
+    entries: list[dict[str, Any]] = dossier["entries"]
+    return entries
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_replay_table_shows_every_entry_and_the_breaches() -> None:
-    code, out, _ = run("replay", str(WAKENSON))
+    code, out, _ = run("replay", "--width", "120", str(WAKENSON))
     assert code == 0
     for state in ("contact_client_rdv_reco_chiffrage", "premiere_visite", "date_debut_travaux"):
         assert state in out
     assert "line 26: appointment_too_far" in out
     assert "WAKENSON MENUISERIES" in out
-    assert "1 history, 10 entries: 9 accepted, 1 with breaches" in out
+    assert "1 dossier, 10 entries: 9 accepted, 1 with breaches" in out
 
 
-def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:
+def _json(out: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+def test_replay_json_has_one_shape_for_one_file_and_for_many() -> None:
     code, out, _ = run("replay", "--format", "json", str(WAKENSON))
     assert code == 0
-    data = json.loads(out)
-    assert data["schema_version"] == "2" and len(data["entries"]) == 10
-    entry = data["entries"][0]
+    data = _json(out)
+    assert set(data) == {"schema_version", "dossiers", "skipped", "problems", "summary"}
+    assert data["schema_version"] == "2" and len(data["dossiers"]) == 1
+    (dossier,) = data["dossiers"]
+    assert dossier["dossier_id"] == f"{WAKENSON}#1" and len(dossier["entries"]) == 10
+    entry = dossier["entries"][0]
     for key in (
         "line",
         "label",
@@ -56,11 +71,46 @@ def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:
         "lateness_last_agreed_business_seconds",
     ):
         assert key in entry
+    assert data["summary"]["entries"] == 10 and data["summary"]["files"] == 1
     code, out, _ = run("replay", "--format", "json", str(EXAMPLES))
     assert code == 0
-    assert [Path(r["source"]).name for r in json.loads(out)] == sorted(
+    many = _json(out)
+    assert set(many) == set(data)
+    assert [Path(r["source"]).name for r in many["dossiers"]] == sorted(
         p.name for p in EXAMPLES.glob("*.txt")
     )
+
+
+def test_replay_jsonl_is_one_dossier_a_line_then_the_summary() -> None:
+    code, out, _ = run("replay", "--format", "jsonl", str(EXAMPLES))
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 7 and all("entries" in d for d in lines[:-1])
+    assert lines[-1]["summary"]["dossiers"] == 6 and lines[-1]["summary"]["entries"] == 17
+
+
+def test_an_archive_is_many_dossiers(tmp_path: Path) -> None:
+    archive = tmp_path / "archive.txt"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.txt"))]
+    opening = "OUVERTURE: -02.01.2023-08:00-(1000001) OUVERTURE SYNTHETIQUE\n"
+    archive.write_text(
+        "".join(("" if t.lstrip().startswith("OUVERTURE") else opening) + t + "\n" for t in texts),
+        encoding="utf-8",
+    )
+    code, out, _ = run("replay", "--format", "json", str(archive))
+    assert code == 0
+    dossiers = _json(out)["dossiers"]
+    assert [d["dossier_id"] for d in dossiers] == [f"{archive}#{i}" for i in range(1, 7)]
+    assert sum(len(d["entries"]) for d in dossiers) == 17
+
+
+def test_summary_prints_only_the_combined_summary() -> None:
+    code, out, _ = run("replay", "--summary", "--width", "100", str(EXAMPLES))
+    assert code == 0
+    assert out.startswith("6 dossiers, 17 entries")
+    assert "line " not in out and "lateness by owner" in out
+    code, out, _ = run("replay", "--summary", "--format", "json", str(EXAMPLES))
+    assert _json(out)["summary"]["entries"] == 17 and _json(out)["dossiers"] == []
 
 
 def test_strict_exits_1_on_breaches_only() -> None:
@@ -90,8 +140,89 @@ def test_unknown_insurer_or_channel_exits_2_listing_the_valid_ones(
 def test_replay_directory_prints_a_combined_lateness_report() -> None:
     code, out, _ = run("replay", str(EXAMPLES))
     assert code == 0
-    assert "6 histories, 17 entries" in out
+    assert "6 dossiers, 17 entries" in out
     assert "lateness by owner" in out and "lateness by contractor" in out
+
+
+def test_standard_input_is_dash() -> None:
+    result = CliRunner().invoke(
+        main, ["replay", "--format", "json", "-"], input=WAKENSON.read_bytes()
+    )
+    assert result.exit_code == 0
+    (dossier,) = _json(result.stdout)["dossiers"]
+    assert dossier["source"] == "-" and len(dossier["entries"]) == 10
+
+
+def test_a_file_without_history_is_skipped_and_fails_strict(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    prose = tmp_path / "hostname.txt"
+    prose.write_text("myhost\n", encoding="utf-8")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(bytes(range(256)) * 50)
+    code, out, err = run("replay", "--format", "json", str(tmp_path))
+    assert code == 0
+    assert err.count("skipped: not a history") == 3
+    assert len(err) < 500  # one line each, never the bytes
+    data = _json(out)
+    assert data["dossiers"] == [] and {s["reason"] for s in data["skipped"]} == {
+        "binary",
+        "no ETAT entry",
+    }
+    for path in (empty, prose, binary):
+        code, _, err = run("replay", "--strict", str(path))
+        assert code == 2 and str(path) in err
+
+
+def test_an_unreadable_etat_line_fails_strict(tmp_path: Path) -> None:
+    history = tmp_path / "h.txt"
+    history.write_text(
+        WAKENSON.read_text(encoding="utf-8") + "ETAT: Etude de devis sans date\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("replay", str(history))
+    assert code == 0 and "without a due date" in out + err
+    code, _, err = run("replay", "--strict", "--insurer", "BPCE", str(history))
+    assert code == 2 and "without a due date" in err
+
+
+def test_a_year_9999_is_bad_input_not_a_traceback(tmp_path: Path) -> None:
+    history = tmp_path / "y.txt"
+    history.write_text(
+        "ETAT: Etude de devis 31/12/9999 23:59 (30/12/9999-N°1)\n"
+        "30.12.9999-10:00-(3995) X .\n"
+        "ETAT: Contact client pour devis 31/12/9999 23:59 (31/12/9999-N°2)\n"
+        "31.12.9999-23:00-(3995) X .\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("replay", str(history))
+    assert code == 2 and "cannot be replayed" in err and "Traceback" not in err
+
+
+def test_a_catalogue_with_duplicate_labels_is_bad_input(tmp_path: Path) -> None:
+    from etatmachine.catalogue import default_catalogue
+
+    data = default_catalogue().to_dict()
+    data["states"][1]["label"] = data["states"][0]["label"]
+    bad = tmp_path / "dup.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = run("replay", "--catalogue", str(bad), str(WAKENSON))
+    assert code == 2 and "resolves to both" in err and "Traceback" not in err
+
+
+def test_a_10_mb_unrecognised_line_prints_cut(tmp_path: Path) -> None:
+    history = tmp_path / "long.txt"
+    history.write_text(
+        WAKENSON.read_text(encoding="utf-8") + "ETAT: " + "x" * 10_000_000 + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("replay", "--width", "80", str(history))
+    assert code == 0 and "more characters" in out and len(out) < 20_000
+
+
+def test_parquet_needs_an_output() -> None:
+    code, _, err = run("replay", "--format", "parquet", str(WAKENSON))
+    assert code == 2 and "-o" in err
 
 
 def test_bad_input_exits_2_with_the_file_named() -> None:
@@ -108,11 +239,13 @@ def test_bad_input_exits_2_with_the_file_named() -> None:
     assert "'99'" in err
 
 
-def test_replay_schema_is_a_json_schema() -> None:
+def test_replay_schema_is_a_json_schema_with_descriptions() -> None:
     code, out, _ = run("replay", "--schema")
     schema = json.loads(out)
-    assert code == 0 and schema["title"] == "ReplayReport"
-    assert "entries" in schema["properties"]
+    assert code == 0 and schema["title"] == "ReplayOutput"
+    assert {"dossiers", "summary"} <= set(schema["properties"])
+    assert "ReplayReport" in schema["$defs"]
+    assert schema["properties"]["dossiers"]["description"]
 
 
 def test_due_prints_iso_8601_with_offset() -> None:
@@ -204,7 +337,7 @@ def test_replay_with_a_role_map(tmp_path: Path) -> None:
     roles.write_text('[roles]\n1002688 = "surveyor"\n', encoding="utf-8")
     code, out, _ = run("replay", "--format", "json", "--roles", str(roles), str(WAKENSON))
     assert code == 0
-    by_author = {e["author"]: e["role"] for e in json.loads(out)["entries"]}
+    by_author = {e["author"]: e["role"] for e in json.loads(out)["dossiers"][0]["entries"]}
     assert by_author["TANGUY TELLIER"] == "surveyor"
     roles.write_text('[roles]\n1002688 = "wizard"\n', encoding="utf-8")
     code, _, err = run("replay", "--roles", str(roles), str(WAKENSON))
@@ -221,7 +354,7 @@ def test_replay_channel_and_flag_options_reach_the_rules(tmp_path: Path) -> None
         encoding="utf-8",
     )
     code, out, _ = run("replay", "--format", "json", str(history))
-    rules = [[v["rule"] for v in e["violations"]] for e in json.loads(out)["entries"]]
+    rules = [[v["rule"] for v in e["violations"]] for e in _entries(out)]
     assert code == 0
     assert rules == [
         ["insurer_restricted", "flag_required"],
@@ -239,7 +372,7 @@ def test_replay_channel_and_flag_options_reach_the_rules(tmp_path: Path) -> None
         "sinapps",
         str(history),
     )
-    rules = [[v["rule"] for v in e["violations"]] for e in json.loads(out)["entries"]]
+    rules = [[v["rule"] for v in e["violations"]] for e in _entries(out)]
     assert rules == [[], ["move_not_allowed"]]
 
 
@@ -262,3 +395,20 @@ def test_catalogue_option_uses_a_users_catalogue(tmp_path: Path) -> None:
     assert run("replay", "--catalogue", str(mine), str(WAKENSON))[0] == 0
     code, _, err = run("replay", "--catalogue", str(tmp_path / "none.toml"), str(WAKENSON))
     assert code == 2 and "cannot read" in err
+
+
+def test_an_unreadable_file_in_a_directory_is_reported_and_exits_2(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "ok.txt").write_bytes(WAKENSON.read_bytes())
+    locked = tmp_path / "locked.txt"
+    locked.write_bytes(WAKENSON.read_bytes())
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything
+            pytest.skip("this user reads files without read permission")
+        code, out, err = run("replay", "--format", "jsonl", str(tmp_path))
+    finally:
+        locked.chmod(0o644)
+    assert code == 2 and "locked.txt: skipped: unreadable" in err
+    assert json.loads(out.splitlines()[-1])["summary"]["entries"] == 10

@@ -63,7 +63,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, BinaryIO, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -95,10 +95,12 @@ __all__ = [
     "RoleMapError",
     "SubAssignmentRecord",
     "UnrecognisedRecord",
+    "is_opening_line",
     "iter_file",
     "iter_records",
     "parse_file",
     "parse_text",
+    "read_lines",
     "split_lines",
 ]
 
@@ -580,6 +582,15 @@ _MAX_CONT = {  # continuation lines a record may take: wrapped text, never a who
 }
 
 
+def _clean(raw: str) -> str:
+    """The line as matching reads it: stripped, U+00A0, U+202F and tabs read as spaces."""
+    if raw.isascii():
+        return (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+    if "\xa0" in raw or "\u202f" in raw or "\t" in raw:
+        return raw.translate(_SPACES).strip()
+    return raw.strip()
+
+
 def _classify(s: str) -> int:
     c = s[0]
     if "0" <= c <= "9":
@@ -739,21 +750,20 @@ class _Parser:
         return self._stamp(m, text)
 
     # -- main loop ---------------------------------------------------------------------------
-    def run(self, lines: Iterable[str]) -> Iterator[Record]:
-        """Read physical lines (no line breaks left in them) into records, in order."""
+    def run(self, lines: Iterable[str], first_line: int = 1) -> Iterator[Record]:
+        """Read physical lines (no line breaks left in them) into records, in order; the
+        first line is numbered ``first_line``."""
         cur: _Builder | None = None
         leading: list[str] = []
         held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
-        lineno = 0
+        lineno = first_line - 1
         authors = self.authors
         for raw in lines:
             lineno += 1
             if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
                 s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-            elif "\xa0" in raw or "\u202f" in raw or "\t" in raw:
-                s = raw.translate(_SPACES).strip()
             else:
-                s = raw.strip()
+                s = _clean(raw)
             if held is not None:
                 h_no, h_raw, h_author = held
                 held = None
@@ -842,7 +852,12 @@ class _Parser:
         if cur is not None:
             yield self.build(cur)
         elif leading:
-            yield NoteRecord(first_line=1, last_line=len(leading), raw="\n".join(leading), text="")
+            yield NoteRecord(
+                first_line=first_line,
+                last_line=first_line + len(leading) - 1,
+                raw="\n".join(leading),
+                text="",
+            )
 
     def takes(self, b: _Builder, cls: int, s: str) -> bool:
         """Whether the open record ``b`` continues with this line (the wrapping rules)."""
@@ -1096,18 +1111,44 @@ def _action(text: str) -> dict[str, Any]:
 # Public entry points
 
 
-def iter_records(lines: Iterable[str], *, roles: RoleMap | None = None) -> Iterator[Record]:
+def iter_records(
+    lines: Iterable[str], *, roles: RoleMap | None = None, first_line: int = 1
+) -> Iterator[Record]:
     """Stream records from lines (each item one line, line break optional); memory stays flat.
 
     Problems arrive as :class:`UnrecognisedRecord` (``.problem``); nothing raises on bad input.
+    ``first_line`` numbers the first line: a slice of an archive cut at `is_opening_line`
+    (see `read_lines`) parses to the records the whole archive gives for those lines.
     """
-    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_physical(lines))
+    parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
+    return parser.run(_physical(lines), first_line)
+
+
+def is_opening_line(line: str) -> bool:
+    """Whether ``line`` (one physical line) starts an ``OUVERTURE:`` record.
+
+    Such a line always starts a new record and nothing before it waits for a later line, so
+    an archive cut before such lines parses, piece by piece, to the same records (given each
+    piece's ``first_line``) as a whole, except that blank lines at the very start of a
+    piece belong to the record before them: cut only before a line that is not blank, and
+    keep a leading piece of blank lines with the next one.
+    """
+    if "OUVERTURE" not in line:
+        return False
+    s = _clean(line)
+    return bool(s) and s[0] == "O" and _classify(s) == _OPENING
 
 
 _BLOCK = 1 << 16  # bytes read at a time: lines are decoded a block of whole lines at once
 
 
-def _file_lines(path: str | Path) -> Iterator[str]:
+def read_lines(source: str | Path | BinaryIO) -> Iterator[str]:
+    """The physical lines of a file or a binary stream, decoded and numbered as `iter_file`
+    reads them (no line breaks left in them)."""
+    return _file_lines(source)
+
+
+def _file_lines(path: str | Path | BinaryIO) -> Iterator[str]:
     """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only).
 
     Reads blocks of whole lines: a block that is valid UTF-8 as a whole is valid line by line
@@ -1115,30 +1156,38 @@ def _file_lines(path: str | Path) -> Iterator[str]:
     block is decoded line by line with the fallbacks. A last line without a line break reads
     as if it had one. Memory: one block, or one line when a line is longer.
     """
-    with open(path, "rb") as fh:
-        first = True
-        parts: list[bytes] = []  # the start of a line longer than a block
-        while True:
-            block = fh.read(_BLOCK)
-            if not block:
-                if parts:
-                    parts.append(b"\n")
-                    yield from _block_lines(b"".join(parts), first)
-                return
-            end = block.rfind(b"\n") + 1
-            if end == 0:
-                parts.append(block)
-                continue
+    if isinstance(path, str | Path):
+        with open(path, "rb") as fh:
+            yield from _stream_lines(fh)
+    else:
+        yield from _stream_lines(path)
+
+
+def _stream_lines(fh: BinaryIO) -> Iterator[str]:
+    """`_file_lines` on an open binary stream."""
+    first = True
+    parts: list[bytes] = []  # the start of a line longer than a block
+    while True:
+        block = fh.read(_BLOCK)
+        if not block:
             if parts:
-                parts.append(block[:end])
-                data = b"".join(parts)
-                parts = []
-            else:
-                data = block if end == len(block) else block[:end]
-            if end < len(block):
-                parts.append(block[end:])
-            yield from _block_lines(data, first)
-            first = False
+                parts.append(b"\n")
+                yield from _block_lines(b"".join(parts), first)
+            return
+        end = block.rfind(b"\n") + 1
+        if end == 0:
+            parts.append(block)
+            continue
+        if parts:
+            parts.append(block[:end])
+            data = b"".join(parts)
+            parts = []
+        else:
+            data = block if end == len(block) else block[:end]
+        if end < len(block):
+            parts.append(block[end:])
+        yield from _block_lines(data, first)
+        first = False
 
 
 def _block_lines(data: bytes, first: bool) -> list[str]:
