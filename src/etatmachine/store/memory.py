@@ -104,7 +104,8 @@ class MemoryStore:
         return dossier.history
 
     def applied(self, idempotency_key: str) -> Applied | None:
-        return self._keys.get(idempotency_key)
+        hit = self._keys.get(idempotency_key)
+        return None if hit is None else replace(hit, replayed=True)
 
     def __len__(self) -> int:
         return len(self._dossiers)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -85,6 +86,8 @@ DEFAULT_URL = "sqlite:///etatmachine.db"
 
 _D, _T, _O, _K, _M = schema.dossier, schema.trail, schema.outbox, schema.idempotency, schema.meta
 _READ = "etm_read"
+_SERIAL: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_SERIAL_LOCK = threading.Lock()
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -193,8 +196,12 @@ class SqlStore:
         self.engine = engine or make_engine(url)
         self.dialect = self.engine.dialect.name
         memory = self.dialect == "sqlite" and make_url(url).database in (None, "", ":memory:")
-        # one shared connection for an in-memory SQLite: transactions take turns
-        self._serial: threading.RLock | None = threading.RLock() if memory else None
+        # one shared connection for an in-memory SQLite: transactions take turns (one lock
+        # per engine, so stores sharing the engine share it)
+        self._serial: threading.RLock | None = None
+        if memory:
+            with _SERIAL_LOCK:
+                self._serial = _SERIAL.setdefault(self.engine, threading.RLock())
         self._insert: Callable[[Any], Any] = (
             postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         )
@@ -479,8 +486,9 @@ class SqlStore:
                     attempts=0,
                 )
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(_O.c.id)
             )
-            new += int(result.rowcount)
+            new += len(result.all())
         return new
 
     def record_effects(self, effects: Iterable[Effect]) -> int:
