@@ -398,5 +398,10 @@ def replay(
         sys.exit(EXIT_BREACHES)
 
 
+from etatmachine.cli_db import db, diff  # noqa: E402  (the store's commands)
+
+main.add_command(db)
+main.add_command(diff)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

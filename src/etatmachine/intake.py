@@ -152,6 +152,7 @@ def adopt(
                 due_at=due_at,
             ),
         )
+    interrupted, attempts = _check_history(workflow, dossier_id, history)
     last = history[-1]
     if last.target != spec.code:
         raise IntakeError(
@@ -171,7 +172,6 @@ def adopt(
         )
     if at is not None and at < last.at:
         raise IntakeError(dossier_id, "at", at, "earlier than the trail's last entry")
-    interrupted, attempts = _check_history(workflow, dossier_id, history)
     try:
         return Dossier(
             id=dossier_id,
