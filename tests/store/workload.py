@@ -5,6 +5,7 @@ final trails tell which requests were applied, and how often."""
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -64,6 +65,7 @@ def run(store: Store, worker: int, ops: int, ids: list[str], seed: int) -> Tally
             actor = Actor(role=Role.CASE_HANDLER, id=f"raw:{tag}")
             read = store.get(dossier_id)
             moved = _step(store, read, actor, _when(read))
+            time.sleep(0)  # let the other writers run between our read and our write
             try:
                 result = store.apply(moved.dossier, read.version, moved.effects)
             except VersionConflict as conflict:
