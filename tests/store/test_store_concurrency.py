@@ -28,6 +28,9 @@ from etatmachine.store import Store
 DEEP = bool(os.environ.get("ETATMACHINE_DEEP"))
 THREADS, PROCESSES = 8, 4
 DOSSIERS = 4
+DEEP_DOSSIERS = 40
+"""The deep profile spreads its 10,000 requests over more dossiers: a trail of ~150
+entries each, as long as the longest real files, rather than thousands."""
 
 
 def _ops(total_default: int, workers: int, request: pytest.FixtureRequest) -> int:
@@ -35,8 +38,9 @@ def _ops(total_default: int, workers: int, request: pytest.FixtureRequest) -> in
     return (10_000 if deep else total_default) // workers
 
 
-def _seed(store: Store) -> list[str]:
-    ids = [f"C-{i}" for i in range(DOSSIERS)]
+def _seed(store: Store, request: pytest.FixtureRequest) -> list[str]:
+    deep = request.config.getoption("--deep") or DEEP
+    ids = [f"C-{i}" for i in range(DEEP_DOSSIERS if deep else DOSSIERS)]
     start = datetime.now(UTC) - timedelta(minutes=1)
     system = Actor(role=Role.SYSTEM, id="seed")
     cal = store.workflow.calendar(None)
@@ -93,7 +97,7 @@ def _threads(store: Store, ids: list[str], ops: int) -> workload.Tally:
 def test_eight_threads_on_the_same_dossiers(
     store: Store, request: pytest.FixtureRequest, capsys: Any
 ) -> None:
-    ids = _seed(store)
+    ids = _seed(store, request)
     ops = _ops(240, THREADS, request)
     counts = _check(store, ids, _threads(store, ids, ops))
     assert counts["applied"] > 0 and counts["effects"] > 0
@@ -106,7 +110,7 @@ def test_eight_threads_on_the_same_dossiers(
 def test_four_processes_on_the_same_dossiers(
     store: Store, store_url: str, request: pytest.FixtureRequest, capsys: Any
 ) -> None:
-    ids = _seed(store)
+    ids = _seed(store, request)
     ops = _ops(80, PROCESSES, request)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(PROCESSES) as pool:

@@ -467,3 +467,12 @@ def test_writes_from_any_reads_keep_the_trail_a_prefix_chain(
         stored = store.get("D-1")
         assert stored.history[: len(fresh.history)] == fresh.history
         assert stored.version == len(stored.history) - 1
+
+
+@backends
+def test_add_many_stores_a_batch_and_refuses_a_taken_id(store: Store) -> None:
+    assert store.add_many([opened(f"B-{i}") for i in range(5)], batch=2) == 5
+    assert len(store) == 5 and store.get("B-3") == opened("B-3")
+    with pytest.raises(VersionConflict) as caught:
+        store.add_many([opened("B-9"), opened("B-1")])
+    assert caught.value.dossier_id == "B-1" and caught.value.expected == -1

@@ -135,6 +135,15 @@ class MemoryStore:
                 raise VersionConflict(dossier.id, -1, current.version)
             return self._write(dossier, columns, effects, idempotency_key)
 
+    def add_many(self, dossiers: Iterable[Dossier], *, batch: int = 1000) -> int:
+        """Store many new dossiers (an import); returns how many. `VersionConflict` if an
+        id is already stored (the ones before it stay)."""
+        count = 0
+        for dossier in dossiers:
+            self.add(dossier)
+            count += 1
+        return count
+
     def put(self, dossier: Dossier, expected_version: int) -> None:
         """Store ``dossier`` if the stored one still has ``expected_version`` and
         ``dossier`` descends from it; `VersionConflict` / `NotDescendant` otherwise."""

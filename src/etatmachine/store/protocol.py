@@ -190,6 +190,10 @@ class Store(Protocol):
         """Store a new dossier, its trail and its effects; `VersionConflict` if the id exists."""
         ...
 
+    def add_many(self, dossiers: Iterable[Dossier], *, batch: int = 1000) -> int:
+        """Store many new dossiers without effects (an import); returns how many."""
+        ...
+
     def put(self, dossier: Dossier, expected_version: int) -> None:
         """Compare-and-set ``dossier`` over the stored ``expected_version`` (no effects)."""
         ...

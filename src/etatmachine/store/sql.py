@@ -40,6 +40,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -86,6 +87,19 @@ DEFAULT_URL = "sqlite:///etatmachine.db"
 
 _D, _T, _O, _K, _M = schema.dossier, schema.trail, schema.outbox, schema.idempotency, schema.meta
 _READ = "etm_read"
+_CAS = update(_D).where(
+    and_(
+        _D.c.id == bindparam("w_id"),
+        _D.c.version == bindparam("w_version"),
+        _D.c.trail_len == bindparam("w_trail_len"),
+        _D.c.trail_digest == bindparam("w_trail_digest"),
+    )
+)
+"""The compare-and-set: the SET clause comes from the parameters (every extracted column)."""
+_BODY = select(_D.c.body, _D.c.catalogue_name, _D.c.catalogue_version).where(
+    _D.c.id == bindparam("id")
+)
+_ENTRIES = select(_T.c.entry).where(_T.c.dossier_id == bindparam("id")).order_by(_T.c.seq)
 _SERIAL: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _SERIAL_LOCK = threading.Lock()
 
@@ -205,6 +219,9 @@ class SqlStore:
         self._insert: Callable[[Any], Any] = (
             postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         )
+        self._queue_stmt = (
+            self._insert(_O).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(_O.c.id)
+        )
         if create:
             self.init()
         else:
@@ -256,16 +273,10 @@ class SqlStore:
     # -- reads ------------------------------------------------------------------------
 
     def _load(self, conn: Connection, dossier_id: str) -> Dossier:
-        row = conn.execute(
-            select(_D.c.body, _D.c.catalogue_name, _D.c.catalogue_version).where(
-                _D.c.id == dossier_id
-            )
-        ).first()
+        row = conn.execute(_BODY, {"id": dossier_id}).first()
         if row is None:
             raise UnknownDossier(dossier_id)
-        texts = conn.execute(
-            select(_T.c.entry).where(_T.c.dossier_id == dossier_id).order_by(_T.c.seq)
-        ).scalars()
+        texts = conn.execute(_ENTRIES, {"id": dossier_id}).scalars()
         entries = list(texts)
         body: str = row.body
         dossier = Dossier.from_json(f'{body[:-1]},"history":[{",".join(entries)}]}}')
@@ -340,11 +351,53 @@ class SqlStore:
                 found = conn.execute(select(_D.c.version).where(_D.c.id == dossier.id)).first()
                 if found is not None:
                     raise VersionConflict(dossier.id, -1, found.version)
-                conn.execute(insert(_D).values(values))
+                conn.execute(insert(_D), values)
                 self._after_update(conn, dossier, 0, effects, idempotency_key, now)
         except IntegrityError:
             return self._lost_race(dossier, -1, idempotency_key)
         return Applied(dossier, effects)
+
+    def add_many(self, dossiers: Iterable[Dossier], *, batch: int = 1000) -> int:
+        """Store many new dossiers (an import), ``batch`` per transaction; returns how many.
+
+        `VersionConflict` (expected -1) if an id is already stored: that batch is rolled
+        back, the batches before it stay.
+        """
+        count = 0
+        rows: list[dict[str, Any]] = []
+        trails: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if not rows:
+                return
+            try:
+                with self._tx() as conn:
+                    conn.execute(insert(_D), rows)
+                    conn.execute(insert(_T), trails)
+            except IntegrityError:
+                ids = [r["id"] for r in rows]
+                with self._read() as conn:
+                    taken = conn.execute(select(_D.c.id, _D.c.version).where(_D.c.id.in_(ids)))
+                    first = taken.first()
+                if first is None:
+                    raise
+                raise VersionConflict(first.id, -1, first.version) from None
+            rows.clear()
+            trails.clear()
+
+        now = _now()
+        for dossier in dossiers:
+            values = _extract_values(dossier, extract(dossier, self.workflow))
+            values.update(
+                id=dossier.id, trail_digest=chain(dossier.history), created_at=now, updated_at=now
+            )
+            rows.append(values)
+            trails += _trail_rows(dossier.id, 0, dossier.history)
+            count += 1
+            if len(rows) >= batch:
+                flush()
+        flush()
+        return count
 
     def put(self, dossier: Dossier, expected_version: int) -> None:
         self.apply(dossier, expected_version)
@@ -401,19 +454,14 @@ class SqlStore:
         stored_len: int,
         values: dict[str, Any],
     ) -> int:
-        result = conn.execute(
-            update(_D)
-            .where(
-                and_(
-                    _D.c.id == dossier.id,
-                    _D.c.version == expected,
-                    _D.c.trail_len == stored_len,
-                    _D.c.trail_digest == chain(dossier.history, stored_len),
-                )
-            )
-            .values(values)
-        )
-        return int(result.rowcount)
+        params = {
+            **values,
+            "w_id": dossier.id,
+            "w_version": expected,
+            "w_trail_len": stored_len,
+            "w_trail_digest": chain(dossier.history, stored_len),
+        }
+        return int(conn.execute(_CAS, params).rowcount)
 
     def _diagnose(self, conn: Connection, dossier: Dossier, expected: int) -> int:
         """Why the compare-and-set matched no row: raise, or return the stored trail length
@@ -476,17 +524,15 @@ class SqlStore:
         new = 0
         for dedup_key, effect in keyed:
             result = conn.execute(
-                self._insert(_O)
-                .values(
-                    dedup_key=dedup_key,
-                    dossier_id=effect.dossier_id,
-                    kind=effect.kind,
-                    payload=effect.model_dump_json(),
-                    created_at=now,
-                    attempts=0,
-                )
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(_O.c.id)
+                self._queue_stmt,
+                {
+                    "dedup_key": dedup_key,
+                    "dossier_id": effect.dossier_id,
+                    "kind": effect.kind,
+                    "payload": effect.model_dump_json(),
+                    "created_at": now,
+                    "attempts": 0,
+                },
             )
             new += len(result.all())
         return new
