@@ -28,10 +28,11 @@ PostgreSQL outbox claims take ``FOR UPDATE SKIP LOCKED``, so relays share the wo
 from __future__ import annotations
 
 import json
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from etatmachine.dossier import Dossier, HistoryEntry
 from etatmachine.effects import Effect
@@ -113,6 +114,7 @@ def make_engine(url: str, **options: Any) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 50)  # a connection held per thread
         options.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **options)
     if backend != "sqlite":
@@ -121,8 +123,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     connect_args = options.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", 60)
-    if memory:
-        options.setdefault("poolclass", StaticPool)
+    # one shared connection for :memory:; else one per thread, held by the store
+    options.setdefault("poolclass", StaticPool if memory else NullPool)
     engine = create_engine(parsed, connect_args=connect_args, **options)
 
     @event.listens_for(engine, "connect")
@@ -194,6 +196,25 @@ def _trail_rows(
     ]
 
 
+class _Held:
+    """A thread's held connection, closed when the thread's storage goes (not after a
+    fork: the child must not touch its parent's connections)."""
+
+    __slots__ = ("__weakref__", "conn", "pid")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        if self.pid == os.getpid() and not self.conn.closed:
+            with suppress(Exception):  # closing at exit or in a finaliser: nothing to report
+                self.conn.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class SqlStore:
     """The `Store` protocol on a SQL database (SQLAlchemy 2 Core)."""
 
@@ -209,6 +230,8 @@ class SqlStore:
         self.workflow = workflow or Workflow.default()
         self.engine = engine or make_engine(url)
         self.dialect = self.engine.dialect.name
+        self._local = threading.local()
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         memory = self.dialect == "sqlite" and make_url(url).database in (None, "", ":memory:")
         # one shared connection for an in-memory SQLite: transactions take turns (one lock
         # per engine, so stores sharing the engine share it)
@@ -248,27 +271,41 @@ class SqlStore:
             raise SchemaVersionError(str(found), schema.SCHEMA_VERSION, self.url)
 
     def close(self) -> None:
+        """Close the connections this store holds (every thread's) and the engine's pool."""
+        for held in list(self._held):
+            held.close()
         self.engine.dispose()
 
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        if self._serial is None:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self._serial, self.engine.begin() as conn:
-            yield conn
+    def _connection(self) -> Connection:
+        """This thread's connection: held between transactions (a pool checkout per write
+        costs more than the write), opened again in a forked child."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid() or held.conn.closed:
+            held = _Held(self.engine.connect())
+            self._local.held = held
+            self._held.add(held)
+        return held.conn
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        if self._serial is None:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{_READ: True})
-                yield conn
-            return
-        with self._serial, self.engine.connect() as conn:
-            conn.execution_options(**{_READ: True})
-            yield conn
+    def _transaction(self, read: bool) -> Iterator[Connection]:
+        with self._serial or nullcontext():
+            conn = self._connection()
+            conn.execution_options(**{_READ: read})
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                if conn.in_transaction():  # a failed BEGIN leaves one to roll back
+                    conn.rollback()
+                raise
+
+    def _tx(self) -> AbstractContextManager[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        return self._transaction(False)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A read transaction: one snapshot for the statements in it."""
+        return self._transaction(True)
 
     # -- reads ------------------------------------------------------------------------
 
