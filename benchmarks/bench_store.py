@@ -84,7 +84,9 @@ class _Bare:
             self.conn = psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://"))
             self.mark = "%s"
         m = self.mark
-        self.update = f"UPDATE bare_dossier SET body = {m}, version = {m} WHERE id = {m} AND version = {m}"
+        self.update = (
+            f"UPDATE bare_dossier SET body = {m}, version = {m} WHERE id = {m} AND version = {m}"
+        )
         self.insert = f"INSERT INTO bare_trail (dossier_id, seq, entry) VALUES ({m}, {m}, {m})"
         self._script(
             "DROP TABLE IF EXISTS bare_trail",
@@ -146,7 +148,11 @@ def _moves(kind: str, url: str, bare_target: str, moves: int, reps: int) -> list
     bare = _Bare(kind, bare_target)
     start = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
     n = 50
-    pools = {"store": _open("S", n, start), "bare": _open("B", n, start), "none": _open("N", n, start)}
+    pools = {
+        "store": _open("S", n, start),
+        "bare": _open("B", n, start),
+        "none": _open("N", n, start),
+    }
     store.add_many(pools["store"])
     bare.add(pools["bare"])
 
@@ -192,7 +198,14 @@ def _moves(kind: str, url: str, bare_target: str, moves: int, reps: int) -> list
     ]
 
 
-_STATES = ("etude_devis", "devis_demande_info", "contact_client_devis", "attente_cie", "attente_gestion_ma", "rapport_attente_traitement")
+_STATES = (
+    "etude_devis",
+    "devis_demande_info",
+    "contact_client_devis",
+    "attente_cie",
+    "attente_gestion_ma",
+    "rapport_attente_traitement",
+)
 
 
 def _office(n: int, now: datetime) -> list[Dossier]:
@@ -205,7 +218,9 @@ def _office(n: int, now: datetime) -> list[Dossier]:
         start = now - timedelta(hours=rng.uniform(0, 24 * 12))
         due = start + timedelta(hours=rng.uniform(12, 24 * 18))
         actor = Actor(role=owner, id=f"{owner.value}-{rng.randrange(200)}")
-        out.append(adopt(WF, f"W-{i}", state, due_at=due, at=start, actor=actor, contractor=f"C{i % 300}"))
+        out.append(
+            adopt(WF, f"W-{i}", state, due_at=due, at=start, actor=actor, contractor=f"C{i % 300}")
+        )
     return out
 
 
@@ -227,21 +242,36 @@ def _office_figures(kind: str, url: str, dossiers: int, repeat: int) -> list[Row
     rows: list[Row] = [(f"{kind} load {dossiers:,} dossiers (add_many)", load, "s")]
     for label, query in (
         ("a desk (role surveyor)", {"role": "surveyor"}),
-        ("one assignee", {"assignee": "contractor-17"}),
+        ("one assignee", {"assignee": "surveyor-17"}),
         ("one contractor", {"contractor": "C7"}),
         ("the whole office", {}),
         ("the whole office, first 100", {"limit": 100}),
     ):
         seconds, items = _time(lambda q=query: store.worklist(at=now, **q), repeat)  # type: ignore[misc]
-        rows.append((f"{kind} worklist over {dossiers:,}: {label} ({len(items)} items)", seconds * 1000, "ms"))
+        rows.append(
+            (
+                f"{kind} worklist over {dossiers:,}: {label} ({len(items)} items)",
+                seconds * 1000,
+                "ms",
+            )
+        )
     seconds, report = _time(lambda: store.sweep(now), 1)
     rows.append(
-        (f"{kind} sweep over {dossiers:,}: first ({len(report.breaches)} breaches, {report.recorded} complaints)", seconds * 1000, "ms")
+        (
+            f"{kind} sweep over {dossiers:,}: first "
+            f"({len(report.breaches)} breaches, {report.recorded} complaints)",
+            seconds * 1000,
+            "ms",
+        )
     )
     seconds, report = _time(lambda: store.sweep(now + timedelta(hours=1)), 1)
-    rows.append((f"{kind} sweep: the next hour ({len(report.breaches)} breaches)", seconds * 1000, "ms"))
+    rows.append(
+        (f"{kind} sweep: the next hour ({len(report.breaches)} breaches)", seconds * 1000, "ms")
+    )
     seconds, report = _time(lambda: store.sweep(now + timedelta(hours=1)), 3)
-    rows.append((f"{kind} sweep: again, nothing new ({report.recorded} recorded)", seconds * 1000, "ms"))
+    rows.append(
+        (f"{kind} sweep: again, nothing new ({report.recorded} recorded)", seconds * 1000, "ms")
+    )
     store.close()
     return rows
 
@@ -255,12 +285,16 @@ def _drop(url: str) -> None:
     engine.dispose()
 
 
-def run(dossiers: int, *, postgres: str | None = None, moves: int = 2000, reps: int = 7) -> list[Row]:
+def run(
+    dossiers: int, *, postgres: str | None = None, moves: int = 2000, reps: int = 7
+) -> list[Row]:
     """The figures, SQLite always, PostgreSQL when a URL is given (its tables are dropped)."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        rows += _moves("sqlite", f"sqlite:///{base / 'store.db'}", str(base / "bare.db"), moves, reps)
+        rows += _moves(
+            "sqlite", f"sqlite:///{base / 'store.db'}", str(base / "bare.db"), moves, reps
+        )
         rows += _office_figures("sqlite", f"sqlite:///{base / 'office.db'}", dossiers, 9)
     if postgres:
         _drop(postgres)
@@ -274,11 +308,15 @@ def run(dossiers: int, *, postgres: str | None = None, moves: int = 2000, reps: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=100_000)
-    parser.add_argument("--moves", type=int, default=2000, help="moves per contender per repetition")
+    parser.add_argument(
+        "--moves", type=int, default=2000, help="moves per contender per repetition"
+    )
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--postgres", default=os.environ.get("ETATMACHINE_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    for name, value, unit in run(args.dossiers, postgres=args.postgres, moves=args.moves, reps=args.reps):
+    for name, value, unit in run(
+        args.dossiers, postgres=args.postgres, moves=args.moves, reps=args.reps
+    ):
         print(f"{name:72} {value:12,.2f} {unit}")
 
 

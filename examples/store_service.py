@@ -90,7 +90,9 @@ def demo(url: str = "sqlite://") -> list[str]:
         lines.append(service.request(request_id, "SIN-1", to, actor=actor, at=at, **extra))
     # SIN-2 reaches the surveyor, who lets the 48 business hours run out: a chase is late
     service.request("s1", "SIN-2", "Première visite", actor=contractor, at=monday, data=visit)
-    service.request("s2", "SIN-2", "Etude de devis", actor=contractor, at=monday + timedelta(days=1))
+    service.request(
+        "s2", "SIN-2", "Etude de devis", actor=contractor, at=monday + timedelta(days=1)
+    )
     late = monday + timedelta(days=7)
     lines.append(service.request("s3", "SIN-2", "demande_traitement_devis", actor=insurer, at=late))
     lines.append(f"relais : {service.relay()} effets")

@@ -66,7 +66,17 @@ class _Cluster:
     def start(self) -> str:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         options = f"-k {self.root} -c listen_addresses='' -F -c max_connections=100"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
         return f"postgresql+psycopg://postgres@/postgres?host={self.root}"
 
     def stop(self) -> None:
@@ -135,7 +145,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("!", "POSTGRESQL STORE TESTS SKIPPED", red=True, bold=True)
         terminalreporter.write_line(f"WARNING: {_SKIPPED[0]}", red=True)
     elif _RAN:
-        terminalreporter.write_line(f"store: {len(_RAN)} PostgreSQL tests ran against a real server")
+        terminalreporter.write_line(
+            f"store: {len(_RAN)} PostgreSQL tests ran against a real server"
+        )
 
 
 def _drop_all(url: str) -> None:

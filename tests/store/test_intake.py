@@ -18,6 +18,9 @@ T0 = datetime(2024, 3, 4, 9, 0, tzinfo=PARIS)
 DUE = datetime(2024, 3, 6, 9, 0, tzinfo=PARIS)
 
 
+OPEN = "open", None, "etude_devis"
+
+
 def entry(kind: str, source: str | None, target: str, minutes: int, due: Any = DUE) -> HistoryEntry:
     return HistoryEntry(
         kind=kind,  # type: ignore[arg-type]
@@ -79,13 +82,21 @@ def test_adopt_refuses_bad_input_naming_the_field(
     ("history", "index", "message"),
     [
         ([entry("move", "etude_devis", "etude_devis", 0)], 0, "starts with 'open'"),
-        ([entry("open", None, "etude_devis", 0), entry("open", None, "etude_devis", 1)], 1, "only the first"),
-        ([entry("open", None, "etude_devis", 5), entry("move", "etude_devis", "devis_demande_info", 1)], 1, "earlier than"),
-        ([entry("open", None, "etude_devis", 0), entry("move", "devis_reponse_metreur", "devis_demande_info", 1)], 1, "left the file in 'etude_devis'"),
+        ([entry(*OPEN, 0), entry(*OPEN, 1)], 1, "only the first"),
+        ([entry(*OPEN, 5), entry("move", "etude_devis", "devis_demande_info", 1)], 1, "earlier"),
+        (
+            [entry(*OPEN, 0), entry("move", "devis_reponse_metreur", "devis_demande_info", 1)],
+            1,
+            "left the file in 'etude_devis'",
+        ),
         ([entry("open", None, "nowhere", 0)], 0, "not a state code"),
         ([entry("open", None, "devis_demande_info", 0)], 0, "must end in 'etude_devis'"),
         ([entry("open", None, "etude_devis", 0, due=T0)], 0, "must set the due date"),
-        ([entry("open", None, "etude_devis", 0), entry("reschedule", "etude_devis", "devis_demande_info", 1)], 1, "keeps the state"),
+        (
+            [entry(*OPEN, 0), entry("reschedule", "etude_devis", "devis_demande_info", 1)],
+            1,
+            "keeps the state",
+        ),
     ],
 )  # fmt: skip
 def test_adopt_refuses_an_inconsistent_trail_naming_the_entry(

@@ -46,7 +46,9 @@ def _seed(store: Store, request: pytest.FixtureRequest) -> list[str]:
     cal = store.workflow.calendar(None)
     for dossier_id in ids:
         due = cal.add_business_hours(start, 48.0)
-        store.add(adopt(store.workflow, dossier_id, "etude_devis", due_at=due, at=start, actor=system))
+        store.add(
+            adopt(store.workflow, dossier_id, "etude_devis", due_at=due, at=start, actor=system)
+        )
     return ids
 
 

@@ -202,12 +202,48 @@ def _adopt(
 
 def _desk(store: Store) -> None:
     d = datetime
-    _adopt(store, "late-27h", "etude_devis", d(2024, 3, 6, 9, tzinfo=PARIS), d(2024, 3, 8, 9, tzinfo=PARIS))
-    _adopt(store, "late-3h", "etude_devis", d(2024, 3, 7, 9, tzinfo=PARIS), d(2024, 3, 11, 9, tzinfo=PARIS))
-    _adopt(store, "soon", "etude_devis", d(2024, 3, 11, 9, tzinfo=PARIS), d(2024, 3, 12, 10, tzinfo=PARIS))
-    _adopt(store, "at-78", "etude_devis", d(2024, 2, 20, 12, tzinfo=PARIS), d(2024, 3, 15, 12, tzinfo=PARIS))
-    _adopt(store, "at-51", "etude_devis", d(2024, 3, 4, 9, tzinfo=PARIS), d(2024, 3, 18, 12, tzinfo=PARIS))
-    _adopt(store, "quiet", "etude_devis", d(2024, 3, 11, 9, tzinfo=PARIS), d(2024, 3, 25, 9, tzinfo=PARIS))
+    _adopt(
+        store,
+        "late-27h",
+        "etude_devis",
+        d(2024, 3, 6, 9, tzinfo=PARIS),
+        d(2024, 3, 8, 9, tzinfo=PARIS),
+    )
+    _adopt(
+        store,
+        "late-3h",
+        "etude_devis",
+        d(2024, 3, 7, 9, tzinfo=PARIS),
+        d(2024, 3, 11, 9, tzinfo=PARIS),
+    )
+    _adopt(
+        store,
+        "soon",
+        "etude_devis",
+        d(2024, 3, 11, 9, tzinfo=PARIS),
+        d(2024, 3, 12, 10, tzinfo=PARIS),
+    )
+    _adopt(
+        store,
+        "at-78",
+        "etude_devis",
+        d(2024, 2, 20, 12, tzinfo=PARIS),
+        d(2024, 3, 15, 12, tzinfo=PARIS),
+    )
+    _adopt(
+        store,
+        "at-51",
+        "etude_devis",
+        d(2024, 3, 4, 9, tzinfo=PARIS),
+        d(2024, 3, 18, 12, tzinfo=PARIS),
+    )
+    _adopt(
+        store,
+        "quiet",
+        "etude_devis",
+        d(2024, 3, 11, 9, tzinfo=PARIS),
+        d(2024, 3, 25, 9, tzinfo=PARIS),
+    )
     _adopt(store, "closed", "dossier_annule", d(2024, 3, 1, 9, tzinfo=PARIS), None)
     _adopt(
         store, "contractor", "devis_demande_info", d(2024, 3, 6, 9, tzinfo=PARIS),
@@ -245,7 +281,10 @@ def test_worklist_filters_by_role_assignee_contractor_and_within(store: Store) -
     assert store.worklist(at=NOW, assignee="nobody") == []
     wide = store.worklist(at=NOW, role="surveyor", within=timedelta(hours=100))
     assert {i.dossier_id: i.urgency for i in wide}["at-78"] == Urgency.DUE_SOON
-    assert [i.dossier_id for i in store.worklist(at=NOW, limit=2)] == ["contractor", "late-27h"]  # tie: by id
+    assert [i.dossier_id for i in store.worklist(at=NOW, limit=2)] == [
+        "contractor",
+        "late-27h",
+    ]  # tie: by id
 
 
 @backends
@@ -307,7 +346,9 @@ def test_retry_rejudges_on_the_winners_dossier_and_clamps_at(store: Store) -> No
         retry.move(store, "D-1", "devis_demande_info", actor=HANDLER, at=at(9), at_policy="strict")
     assert strict.value.rules == ("out_of_order",)
     with pytest.raises(MoveRefused) as stale:  # an hour behind the winner: a stale request
-        retry.move(store, "D-1", "devis_demande_info", actor=HANDLER, at=at(10) - timedelta(hours=1))
+        retry.move(
+            store, "D-1", "devis_demande_info", actor=HANDLER, at=at(10) - timedelta(hours=1)
+        )
     assert stale.value.rules == ("out_of_order",)
 
 
@@ -355,7 +396,7 @@ def test_a_dossier_is_pinned_to_its_catalogue_version(store: Store, make_store: 
     other = make_store(workflow=v2) if not isinstance(store, MemoryStore) else store
     if isinstance(store, MemoryStore):
         store.workflow = v2
-    with pytest.raises(CatalogueMismatch, match="ma-deroulement-dossier 2023.1") as caught:
+    with pytest.raises(CatalogueMismatch, match=r"ma-deroulement-dossier 2023\.1") as caught:
         other.get("D-1")
     assert isinstance(caught.value, ValueError)
     assert caught.value.stored == ("ma-deroulement-dossier", "2023.1")
@@ -424,7 +465,9 @@ def test_a_database_of_another_schema_version_is_refused(store: SqlStore) -> Non
     from etatmachine.store import SchemaVersionError, schema
 
     with store.engine.begin() as conn:
-        conn.execute(update(schema.meta).where(schema.meta.c.key == "schema_version").values(value="0"))
+        conn.execute(
+            update(schema.meta).where(schema.meta.c.key == "schema_version").values(value="0")
+        )
     with pytest.raises(SchemaVersionError, match="schema version 0"):
         store.check_schema()
 
@@ -449,13 +492,13 @@ def test_writes_from_any_reads_keep_the_trail_a_prefix_chain(
     store: Store = MemoryStore() if kind == "memory" else SqlStore("sqlite://")
     store.add(opened())
     reads: list[Dossier] = [store.get("D-1")] * 3
-    minute = 0
-    for reader, reread in plan:
+    for minute, (reader, reread) in enumerate(plan, start=1):
         if reread:
             reads[reader] = store.get("D-1")
-        minute += 1
         base = reads[reader]
-        moved = WF.record_contact_attempt(base, actor=HANDLER, at=max(at(minute), base.last_at or T0))
+        moved = WF.record_contact_attempt(
+            base, actor=HANDLER, at=max(at(minute), base.last_at or T0)
+        )
         fresh = store.get("D-1")
         try:
             store.put(moved.dossier, base.version)
@@ -476,3 +519,29 @@ def test_add_many_stores_a_batch_and_refuses_a_taken_id(store: Store) -> None:
     with pytest.raises(VersionConflict) as caught:
         store.add_many([opened("B-9"), opened("B-1")])
     assert caught.value.dossier_id == "B-1" and caught.value.expected == -1
+
+
+@backends
+def test_a_limited_worklist_is_the_first_page_of_the_whole_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read by small pages in due-date order, across subdivisions: the same items, in
+    the same order, as the whole list cut at the limit."""
+    from etatmachine.store import worklist as worklist_module
+
+    monkeypatch.setattr(worklist_module, "PAGE_MIN", 3)
+    rng = __import__("random").Random(7)
+    subdivisions = [None, "57", "971"]
+    batch = []
+    for i in range(60):
+        start = NOW - timedelta(hours=rng.uniform(0, 24 * 20))
+        due = start + timedelta(hours=rng.uniform(1, 24 * 25))
+        batch.append(
+            adopt(WF, f"P-{i:02}", "etude_devis", due_at=due, at=start, actor=SURVEYOR,
+                  subdivision=subdivisions[i % 3])
+        )  # fmt: skip
+    store.add_many(batch)
+    whole = store.worklist(at=NOW)
+    assert len(whole) > 20
+    for limit in (1, 2, 5, 13, 40, 100):
+        assert store.worklist(at=NOW, limit=limit) == whole[:limit]

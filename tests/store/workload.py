@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from etatmachine import Actor, Dossier, Role, VersionConflict
-from etatmachine.store import Store, open_store, retry
+from etatmachine.store import Applied, Store, open_store, retry
 from etatmachine.store.derive import effect_key
 from etatmachine.workflow import Moved
 
@@ -52,6 +52,21 @@ def _step(store: Store, d: Dossier, actor: Actor, when: datetime) -> Moved:
     return store.workflow.move(d, NEXT[d.state], actor=actor, at=when)
 
 
+def _send_attempt(store: Store, dossier_id: str, actor: Actor, key: str) -> Applied:
+    return retry.contact_attempt(
+        store, dossier_id, actor=actor, at=datetime.now(UTC), idempotency_key=key
+    )
+
+
+def _send_move(store: Store, dossier_id: str, actor: Actor, key: str) -> Applied:
+    def change(d: Dossier, when: datetime) -> Moved:
+        return _step(store, d, actor, max(when, _when(d)))
+
+    return retry.apply_with_retry(
+        store, dossier_id, change, at=datetime.now(UTC), idempotency_key=key
+    )
+
+
 def run(store: Store, worker: int, ops: int, ids: list[str], seed: int) -> Tally:
     """``ops`` requests by one worker: raw compare-and-set moves (a conflict is reported,
     not retried), and keyed contact attempts and moves through `retry`, each sent twice."""
@@ -71,33 +86,16 @@ def run(store: Store, worker: int, ops: int, ids: list[str], seed: int) -> Tally
             except VersionConflict as conflict:
                 tally.stale += 1
                 named = f"expected version {read.version}, store has {conflict.actual}"
-                if conflict.expected != read.version or conflict.actual <= read.version:
-                    tally.bad_conflicts.append(str(conflict))
-                elif named not in str(conflict):
+                wrong = conflict.expected != read.version or conflict.actual <= read.version
+                if wrong or named not in str(conflict):
                     tally.bad_conflicts.append(str(conflict))
                 continue
         else:
             key = f"key:{tag}"
             actor = Actor(role=Role.CASE_HANDLER, id=key)
-            if roll < 0.75:
-
-                def send() -> retry.Applied:
-                    return retry.contact_attempt(
-                        store, dossier_id, actor=actor, at=datetime.now(UTC), idempotency_key=key
-                    )
-            else:
-
-                def send() -> retry.Applied:
-                    return retry.apply_with_retry(
-                        store,
-                        dossier_id,
-                        lambda d, when: _step(store, d, actor, max(when, _when(d))),
-                        at=datetime.now(UTC),
-                        idempotency_key=key,
-                    )
-
-            result = send()
-            again = send()  # the client retries: applied once, the first result back
+            send = _send_attempt if roll < 0.75 else _send_move
+            result = send(store, dossier_id, actor, key)
+            again = send(store, dossier_id, actor, key)  # a client retry: applied once
             tally.replays += 1
             if not again.replayed or again.dossier != result.dossier:
                 tally.bad_replays.append(key)

@@ -276,6 +276,8 @@ class MemoryStore:
         role: str | None = None,
         assignee: str | None = None,
         contractor: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> Sequence[Candidate]:
         due_before, attention_before = due_before.astimezone(UTC), attention_before.astimezone(UTC)
 
@@ -291,7 +293,11 @@ class MemoryStore:
                 c.attention_at is not None and c.attention_at <= attention_before
             )
 
-        return self._candidates(keep)
+        found = self._candidates(keep)
+        if after is not None:
+            mark = (after[0].astimezone(UTC), after[1])
+            found = [c for c in found if (c.due_at, c.dossier_id) > mark]
+        return found if limit is None else found[:limit]
 
     def due_between(self, after: datetime | None, until: datetime) -> Sequence[Candidate]:
         lo, hi = utc(after), until.astimezone(UTC)

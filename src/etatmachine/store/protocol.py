@@ -245,9 +245,12 @@ class Store(Protocol):
         role: str | None = None,
         assignee: str | None = None,
         contractor: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> Sequence[Candidate]:
         """Open dossiers due by ``due_before`` or past their first threshold by
-        ``attention_before`` (the worklist's prefilter on indexed instants)."""
+        ``attention_before`` (the worklist's prefilter on indexed instants), ordered by
+        ``(due_at, dossier_id)``, from after ``after`` (keyset paging), at most ``limit``."""
         ...
 
     def due_between(self, after: datetime | None, until: datetime) -> Sequence[Candidate]:

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    String,
     and_,
     bindparam,
     create_engine,
@@ -48,6 +49,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -144,6 +146,14 @@ def make_engine(url: str, **options: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _same(value: datetime) -> datetime:
+    return value
 
 
 def _now() -> datetime:
@@ -645,34 +655,42 @@ class SqlStore:
 
     # -- worklists and sweeps ---------------------------------------------------------
 
-    _CANDIDATE_COLUMNS = (
-        _D.c.id,
-        _D.c.state,
-        _D.c.owner_role,
-        _D.c.assignee,
-        _D.c.contractor,
-        _D.c.subdivision,
-        _D.c.step_started_at,
-        _D.c.due_at,
-        _D.c.step_seq,
-        _D.c.catalogue_version,
-    )
-
-    def _candidates(self, where: Any) -> list[Candidate]:
-        query = select(*self._CANDIDATE_COLUMNS).where(where).order_by(_D.c.due_at, _D.c.id)
+    def _candidates(self, where: Any, limit: int | None = None) -> list[Candidate]:
+        instants: tuple[Any, ...] = (_D.c.step_started_at, _D.c.due_at)
+        raw = self.dialect == "sqlite"
+        if raw:  # read SQLite's UTC text as is: parsing it ourselves is 10x faster
+            instants = tuple(type_coerce(c, String) for c in instants)
+        query = (
+            select(
+                _D.c.id,
+                _D.c.state,
+                _D.c.owner_role,
+                _D.c.assignee,
+                _D.c.contractor,
+                _D.c.subdivision,
+                *instants,
+                _D.c.step_seq,
+                _D.c.catalogue_version,
+            )
+            .where(where)
+            .order_by(_D.c.due_at, _D.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        parse = _utc_text if raw else _same
         with self._read() as conn:
             return [
                 Candidate(
-                    dossier_id=r.id,
-                    state=r.state,
-                    owner_role=r.owner_role,
-                    assignee=r.assignee,
-                    contractor=r.contractor,
-                    subdivision=r.subdivision,
-                    step_started_at=r.step_started_at,
-                    due_at=r.due_at,
-                    step_seq=int(r.step_seq),
-                    catalogue_version=r.catalogue_version,
+                    dossier_id=r[0],
+                    state=r[1],
+                    owner_role=r[2],
+                    assignee=r[3],
+                    contractor=r[4],
+                    subdivision=r[5],
+                    step_started_at=None if r[6] is None else parse(r[6]),
+                    due_at=parse(r[7]),
+                    step_seq=int(r[8]),
+                    catalogue_version=r[9],
                 )
                 for r in conn.execute(query)
             ]
@@ -685,6 +703,8 @@ class SqlStore:
         role: str | None = None,
         assignee: str | None = None,
         contractor: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> Sequence[Candidate]:
         filters = []
         if role is not None:
@@ -693,8 +713,11 @@ class SqlStore:
             filters.append(_D.c.assignee == assignee)
         if contractor is not None:
             filters.append(_D.c.contractor == contractor)
+        if after is not None:  # keyset paging on (due_at, id)
+            mark, key = after
+            filters.append(or_(_D.c.due_at > mark, and_(_D.c.due_at == mark, _D.c.id > key)))
         due = or_(_D.c.due_at <= due_before, _D.c.attention_at <= attention_before)
-        return self._candidates(and_(due, *filters))
+        return self._candidates(and_(due, *filters), limit)
 
     def due_between(self, after: datetime | None, until: datetime) -> Sequence[Candidate]:
         window = _D.c.due_at <= until

@@ -10,7 +10,11 @@ only, on the calendar of each dossier's subdivision:
 - ``75%`` / ``50%``: that share of the step's business time (from the step's start to its
   due date) has run.
 
-Items come sorted by business lateness: the latest first, then the least time left.
+Items come sorted by business lateness: the latest first, then the least time left. With
+a ``limit``, candidates are read by pages in due-date order and the reading stops once the
+page is full and the next due dates are `PAGE_EXTRA_HOLIDAYS` business days past the last
+item's: within one calendar due-date order is lateness order, so a desk's first page costs
+the page, not the desk's whole backlog.
 """
 
 from __future__ import annotations
@@ -28,13 +32,21 @@ if TYPE_CHECKING:
     from etatmachine.store.protocol import Store
     from etatmachine.workflow import Workflow
 
-__all__ = ["HORIZON_SLACK", "Urgency", "WorkItem", "state_of", "worklist"]
+__all__ = ["HORIZON_SLACK", "PAGE_EXTRA_HOLIDAYS", "Urgency", "WorkItem", "state_of", "worklist"]
 
 HORIZON_SLACK = timedelta(days=4)
 """Added to the national calendar's horizon in the SQL prefilter: a subdivision's extra
 holidays (Alsace-Moselle, overseas) push its horizon later, never by more than this."""
 
 _ALERT = 0.75
+_ZERO = timedelta()
+PAGE_EXTRA_HOLIDAYS = 2
+"""With a ``limit``, the reading goes on this many business days (24 business hours each)
+past the last item's due date: an item of a subdivision with at most this many extra
+holidays in between cannot rank before it."""
+PAGE_MIN = 256
+"""The fewest candidates a page of a limited worklist reads at once."""
+_PAGE_MARGIN = timedelta(hours=24 * PAGE_EXTRA_HOLIDAYS)
 
 
 class Urgency(StrEnum):
@@ -91,52 +103,81 @@ def worklist(
     """The open files of a desk (owner role, assignee, contractor) that need action at ``at``."""
     require_aware(at, "at")
     wf = store.workflow
-    horizon = wf.calendar(None).add_business_hours(at, within) + HORIZON_SLACK
-    found = store.candidates(
-        due_before=horizon,
-        attention_before=at,
-        role=role,
-        assignee=assignee,
-        contractor=contractor,
-    )
+    national = wf.calendar(None)
+    horizon = national.add_business_hours(at, within) + HORIZON_SLACK
     at = at.astimezone(UTC)
-    zero = timedelta()
+    page = None if limit is None else max(2 * limit, PAGE_MIN)
+    after: tuple[datetime, str] | None = None
+    cutoff: datetime | None = None
     items: list[WorkItem] = []
-    for c in found:
-        cal = wf.calendar(c.subdivision)
-        due = c.due_at
-        if due <= at:
-            lateness = cal.business_time_between(due, at)
-            urgency = Urgency.OVERDUE
-            elapsed = 1.0
-        else:
-            left = cal.business_time_between(at, due)
-            lateness = -left
-            start = c.step_started_at
-            span = cal.business_time_between(start, due) if start is not None else zero
-            elapsed = 1.0 if span <= zero else 1.0 - left / span
-            if left <= within:
-                urgency = Urgency.DUE_SOON
-            elif elapsed >= _ALERT:
-                urgency = Urgency.ALERT
-            elif elapsed >= ATTENTION_FRACTION:
-                urgency = Urgency.ATTENTION
-            else:
-                continue
-        code = state_of(c, wf)
-        items.append(
-            WorkItem(
-                dossier_id=c.dossier_id,
-                state=code,
-                label=wf.catalogue.state(code).label,
-                owner_role=c.owner_role,
-                assignee=c.assignee,
-                contractor=c.contractor,
-                due_at=due,
-                urgency=urgency,
-                elapsed=elapsed,
-                lateness=lateness,
-            )
+    while True:
+        found = store.candidates(
+            due_before=horizon,
+            attention_before=at,
+            role=role,
+            assignee=assignee,
+            contractor=contractor,
+            after=after,
+            limit=page,
         )
-    items.sort(key=lambda i: (-i.lateness, i.due_at, i.dossier_id))
+        for c in found:
+            if cutoff is not None and c.due_at > cutoff:
+                break
+            item = _judge(c, wf, at, within)
+            if item is None:
+                continue
+            items.append(item)
+            if limit is not None and cutoff is None and len(items) >= limit:
+                # candidates come by due date: within one calendar, that is business
+                # lateness order; across calendars a later due date ranks before only
+                # by a subdivision's extra holidays
+                items.sort(key=_rank)
+                cutoff = national.add_business_hours(items[limit - 1].due_at, _PAGE_MARGIN)
+        else:
+            if page is not None and len(found) == page:
+                after = (found[-1].due_at, found[-1].dossier_id)
+                continue
+        break
+    items.sort(key=_rank)
     return items if limit is None else items[:limit]
+
+
+def _rank(item: WorkItem) -> tuple[timedelta, datetime, str]:
+    return (-item.lateness, item.due_at, item.dossier_id)
+
+
+def _judge(c: Candidate, wf: Workflow, at: datetime, within: timedelta) -> WorkItem | None:
+    """The candidate's urgency at ``at`` on its calendar, or None if it needs nothing yet."""
+    cal = wf.calendar(c.subdivision)
+    due = c.due_at
+    if due <= at:
+        lateness = cal.business_time_between(due, at)
+        urgency = Urgency.OVERDUE
+        elapsed = 1.0
+    else:
+        left = cal.business_time_between(at, due)
+        lateness = -left
+        start = c.step_started_at
+        span = cal.business_time_between(start, due) if start is not None else _ZERO
+        elapsed = 1.0 if span <= _ZERO else 1.0 - left / span
+        if left <= within:
+            urgency = Urgency.DUE_SOON
+        elif elapsed >= _ALERT:
+            urgency = Urgency.ALERT
+        elif elapsed >= ATTENTION_FRACTION:
+            urgency = Urgency.ATTENTION
+        else:
+            return None
+    code = state_of(c, wf)
+    return WorkItem(
+        dossier_id=c.dossier_id,
+        state=code,
+        label=wf.catalogue.state(code).label,
+        owner_role=c.owner_role,
+        assignee=c.assignee,
+        contractor=c.contractor,
+        due_at=due,
+        urgency=urgency,
+        elapsed=elapsed,
+        lateness=lateness,
+    )
