@@ -126,3 +126,35 @@ def test_four_processes_on_the_same_dossiers(
     assert counts["applied"] > 0
     with capsys.disabled():
         print(f"\n  processes x{PROCESSES}, {PROCESSES * ops} requests: {counts}")
+
+
+@pytest.mark.parametrize("store_url", ["sqlite-file", "postgresql"], indirect=True)
+def test_relays_in_parallel_share_the_outbox_without_delivering_twice(
+    store: Store, make_store: Any
+) -> None:
+    """4 relays, each with its own store (its own connections), claim in parallel: with
+    leases longer than the run, every message is delivered by exactly one relay."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from etatmachine.effects import SinappsAnomaly
+
+    now = datetime.now(UTC)
+    effects = [
+        SinappsAnomaly(dossier_id=f"R-{i}", state="attente_cie", at=now, comment=None)
+        for i in range(120)
+    ]
+    assert store.record_effects(effects) == 120
+    relays = [make_store() for _ in range(4)]
+
+    def relay(i: int) -> list[int]:
+        got: list[int] = []
+        while batch := relays[i].claim(f"relay-{i}", limit=7, lease=timedelta(minutes=10)):
+            got += [m.id for m in batch]
+            relays[i].ack(m.id for m in batch)
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        delivered = [m for got in pool.map(relay, range(4)) for m in got]
+    assert sorted(delivered) == sorted(m.id for m in store.outbox())
+    assert len(set(delivered)) == len(delivered) == 120
+    assert store.outbox(include_done=False) == []
