@@ -58,8 +58,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    """The conversion depends on nothing but the dialect: statements may be cached."""
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """An aware instant in UTC (naive for SQLite, which keeps no offset)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -68,6 +70,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored instant, aware, in UTC."""
         if value is None:
             return None
         when = datetime.fromisoformat(value) if isinstance(value, str) else value
