@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -429,30 +430,52 @@ def test_a_migration_to_an_unknown_state_is_a_catalogue_error() -> None:
 # -- SQL only: crash safety, schema version ---------------------------------------------
 
 
+def _crash_on_insert(store: SqlStore, table: str) -> Callable[[], None]:
+    """Make the database fail any insert into ``table`` (a trigger): the failure comes
+    after the dossier's update in the same transaction, whatever code path wrote it."""
+    from sqlalchemy import text
+
+    if store.dialect == "sqlite":  # a missing table fails when the trigger runs
+        create = [
+            f"CREATE TRIGGER etm_test_crash BEFORE INSERT ON {table} "
+            "BEGIN INSERT INTO etm_injected_crash VALUES (1); END"
+        ]
+        drop = ["DROP TRIGGER etm_test_crash"]
+    else:
+        create = [
+            "CREATE FUNCTION etm_test_crash() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'etm_injected_crash'; END $$",
+            f"CREATE TRIGGER etm_test_crash BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION etm_test_crash()",
+        ]
+        drop = [f"DROP TRIGGER etm_test_crash ON {table}", "DROP FUNCTION etm_test_crash()"]
+    with store.engine.begin() as conn:
+        for statement in create:
+            conn.execute(text(statement))
+
+    def undo() -> None:
+        with store.engine.begin() as conn:
+            for statement in drop:
+                conn.execute(text(statement))
+
+    return undo
+
+
 @sql_backends
 @pytest.mark.parametrize("table", ["etm_trail", "etm_outbox", "etm_idempotency"])
 def test_a_crash_between_the_update_and_the_inserts_leaves_nothing_half_written(
     store: SqlStore, table: str
 ) -> None:
-    from sqlalchemy import event
-
     store.add(opened())
     before = (store.get("D-1"), store.trail("D-1"), store.outbox())
     moved, effects = WF.move(store.get("D-1"), "demande_traitement_devis", actor=HANDLER, at=at(5))
-    seen: list[str] = []
-
-    def crash(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.split()[:2]))
-        if statement.startswith("INSERT INTO " + table):
-            raise RuntimeError("injected crash")
-
-    event.listen(store.engine, "before_cursor_execute", crash)
+    undo = _crash_on_insert(store, table)
     try:
-        with pytest.raises(RuntimeError, match="injected crash"):
+        with pytest.raises(Exception, match="etm_injected_crash") as caught:
             store.apply(moved, 0, effects, idempotency_key="k-1")
+        assert not isinstance(caught.value, VersionConflict)
     finally:
-        event.remove(store.engine, "before_cursor_execute", crash)
-    assert "UPDATE etm_dossier" in seen  # the failure came after the dossier's update
+        undo()
     assert (store.get("D-1"), store.trail("D-1"), store.outbox()) == before
     assert store.applied("k-1") is None
     assert store.apply(moved, 0, effects).dossier == moved  # and the write can be made again

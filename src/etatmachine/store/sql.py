@@ -71,6 +71,7 @@ from etatmachine.store.derive import (
     remember,
     utc,
 )
+from etatmachine.store.fastwrite import FastWriter
 from etatmachine.store.protocol import (
     Applied,
     Candidate,
@@ -206,13 +207,37 @@ def _trail_rows(
     ]
 
 
+def _outbox_row(dedup_key: str, effect: Effect, now: datetime) -> dict[str, Any]:
+    return {
+        "dedup_key": dedup_key,
+        "dossier_id": effect.dossier_id,
+        "kind": effect.kind,
+        "payload": effect.model_dump_json(),
+        "created_at": now,
+        "attempts": 0,
+    }
+
+
+def _key_row(
+    key: str, dossier: Dossier, effects: Sequence[Effect], now: datetime
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "dossier_id": dossier.id,
+        "version": dossier.version,
+        "body": dossier.to_json(),
+        "effects": json.dumps([e.model_dump(mode="json") for e in effects]),
+        "created_at": now,
+    }
+
+
 class _Held:
     """A thread's held connection, closed when the thread's storage goes (not after a
     fork: the child must not touch its parent's connections)."""
 
     __slots__ = ("__weakref__", "conn", "pid")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.pid = os.getpid()
 
@@ -223,6 +248,17 @@ class _Held:
 
     def __del__(self) -> None:
         self.close()
+
+
+class _HeldRaw(_Held):
+    """A thread's driver connection (a pool proxy), given back when the thread goes."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        if self.pid == os.getpid():
+            with suppress(Exception):
+                self.conn.close()
 
 
 class SqlStore:
@@ -242,6 +278,10 @@ class SqlStore:
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
         self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._fast = FastWriter(self.dialect)
+        dbapi = self.engine.dialect.dbapi
+        assert dbapi is not None
+        self._integrity: type[Exception] = dbapi.IntegrityError
         memory = self.dialect == "sqlite" and make_url(url).database in (None, "", ":memory:")
         # one shared connection for an in-memory SQLite: transactions take turns (one lock
         # per engine, so stores sharing the engine share it)
@@ -294,7 +334,8 @@ class SqlStore:
             held = _Held(self.engine.connect())
             self._local.held = held
             self._held.add(held)
-        return held.conn
+        conn: Connection = held.conn
+        return conn
 
     @contextmanager
     def _transaction(self, read: bool) -> Iterator[Connection]:
@@ -458,36 +499,94 @@ class SqlStore:
         idempotency_key: str | None = None,
     ) -> Applied:
         effects = tuple(effects)
-        if idempotency_key is not None:
-            hit = self.applied(idempotency_key)
+        key = idempotency_key
+        if key is not None:
+            hit = self.applied(key)
             if hit is not None:
                 return hit
         history = dossier.history
         # the stored trail's length, if every version since added one entry (the workflow's
         # changes do); a miss is diagnosed in the transaction
         stored_len = len(history) - (dossier.version - expected_version)
-        columns = extract(dossier, self.workflow)
         now = _now()
-        values = _extract_values(dossier, columns)
+        values = _extract_values(dossier, extract(dossier, self.workflow))
         values.update(trail_digest=chain(history), updated_at=now)
-        try:
-            with self._tx() as conn:
-                if dossier.version <= expected_version:
-                    raise VersionConflict(
-                        dossier.id, expected_version, self._version(conn, dossier)
-                    )
+        fast = self._fast
+        with self._serial or nullcontext():
+            raw = self._raw()
+            cursor = raw.cursor()
+            try:
+                fast.begin(cursor)
                 updated = 0
-                if 0 <= stored_len <= len(history):
-                    updated = self._cas(conn, dossier, expected_version, stored_len, values)
+                if dossier.version > expected_version and 0 <= stored_len <= len(history):
+                    params = fast.cas_params(
+                        values, dossier.id, expected_version, stored_len, chain(history, stored_len)
+                    )
+                    cursor.execute(fast.cas, params)
+                    updated = cursor.rowcount
                 if updated != 1:
-                    stored_len = self._diagnose(conn, dossier, expected_version)
-                    updated = self._cas(conn, dossier, expected_version, stored_len, values)
-                    if updated != 1:  # pragma: no cover - the row is locked by this transaction
-                        raise VersionConflict(dossier.id, expected_version, -1)
-                self._after_update(conn, dossier, stored_len, effects, idempotency_key, now)
-        except IntegrityError:
-            return self._lost_race(dossier, expected_version, idempotency_key)
+                    stored_len = self._fast_diagnose(cursor, dossier, expected_version)
+                    params = fast.cas_params(
+                        values, dossier.id, expected_version, stored_len, chain(history, stored_len)
+                    )
+                    cursor.execute(fast.cas, params)
+                new = history[stored_len:]
+                if new:
+                    rows = fast.trail_params(_trail_rows(dossier.id, stored_len, new))
+                    cursor.executemany(fast.trail, rows) if len(rows) > 1 else cursor.execute(
+                        fast.trail, rows[0]
+                    )
+                seq = len(history) - 1
+                for i, effect in enumerate(effects):
+                    cursor.execute(
+                        fast.outbox,
+                        fast.outbox_params(
+                            _outbox_row(effect_key(dossier.id, seq, effect, i), effect, now)
+                        ),
+                    )
+                    cursor.fetchall()
+                if key is not None:
+                    cursor.execute(fast.key, fast.key_params(_key_row(key, dossier, effects, now)))
+                raw.commit() if not fast.sqlite else cursor.execute("COMMIT")
+            except self._integrity:
+                self._rollback(raw, cursor)
+                return self._lost_race(dossier, expected_version, key)
+            except BaseException:
+                self._rollback(raw, cursor)
+                raise
+            finally:
+                cursor.close()
         return Applied(dossier, effects)
+
+    def _rollback(self, raw: Any, cursor: Any) -> None:
+        with suppress(Exception):  # the error that brought us here is the one to report
+            if self._fast.sqlite:
+                cursor.execute("ROLLBACK")
+            else:
+                raw.rollback()
+
+    def _fast_diagnose(self, cursor: Any, dossier: Dossier, expected: int) -> int:
+        """Why the compare-and-set matched no row: raise, or return the stored trail length
+        when the dossier does descend (it added other than one entry per version)."""
+        cursor.execute(self._fast.diagnose, (dossier.id,))
+        row = cursor.fetchone()
+        if row is None:
+            raise VersionConflict(dossier.id, expected, -1)
+        version, n, digest = int(row[0]), int(row[1]), row[2]
+        if version != expected or dossier.version <= expected:
+            raise VersionConflict(dossier.id, expected, version)
+        if n > len(dossier.history) or chain(dossier.history, n) != digest:
+            raise NotDescendant(dossier.id, expected, version, n)
+        return n
+
+    def _raw(self) -> Any:
+        """This thread's driver connection for the write hot path (held, like `_connection`)."""
+        held: _HeldRaw | None = getattr(self._local, "raw", None)
+        if held is None or held.pid != os.getpid():
+            held = _HeldRaw(self.engine.raw_connection())
+            self._local.raw = held
+            self._held.add(held)
+        return held.conn
 
     def _version(self, conn: Connection, dossier: Dossier) -> int:
         found = conn.execute(select(_D.c.version).where(_D.c.id == dossier.id)).scalar()
