@@ -19,12 +19,15 @@ from etatmachine.store.protocol import (
     Store,
     UnknownDossier,
 )
+from etatmachine.store.sweep import Breach, SweepReport
+from etatmachine.store.worklist import Urgency, WorkItem
 
 if TYPE_CHECKING:
     from etatmachine.store.sql import SqlStore
 
 __all__ = [
     "Applied",
+    "Breach",
     "Candidate",
     "CatalogueMismatch",
     "DossierStore",
@@ -34,7 +37,10 @@ __all__ = [
     "SchemaVersionError",
     "SqlStore",
     "Store",
+    "SweepReport",
     "UnknownDossier",
+    "Urgency",
+    "WorkItem",
     "open_store",
 ]
 

@@ -110,6 +110,8 @@ def worklist(
     after: tuple[datetime, str] | None = None
     cutoff: datetime | None = None
     items: list[WorkItem] = []
+    local: set[str] = set()  # items on a subdivision's calendar
+    plain = wf.calendar_config.subdivision is None  # None: the national calendar
     while True:
         found = store.candidates(
             due_before=horizon,
@@ -127,12 +129,21 @@ def worklist(
             if item is None:
                 continue
             items.append(item)
+            if c.subdivision is not None:
+                local.add(c.dossier_id)
             if limit is not None and cutoff is None and len(items) >= limit:
                 # candidates come by due date: within one calendar, that is business
                 # lateness order; across calendars a later due date ranks before only
-                # by a subdivision's extra holidays
+                # by a subdivision's extra holidays. Overdue files on the national
+                # calendar (the fewest holidays) rank before every later due date.
                 items.sort(key=_rank)
-                cutoff = national.add_business_hours(items[limit - 1].due_at, _PAGE_MARGIN)
+                top = items[:limit]
+                last = top[-1]
+                exact = plain and last.lateness > _ZERO
+                if exact and not any(i.dossier_id in local for i in top):
+                    cutoff = last.due_at
+                else:
+                    cutoff = national.add_business_hours(last.due_at, _PAGE_MARGIN)
         else:
             if page is not None and len(found) == page:
                 after = (found[-1].due_at, found[-1].dossier_id)
