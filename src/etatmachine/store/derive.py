@@ -9,6 +9,7 @@ in the JSON body without a change here.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,6 +167,12 @@ def remember(entry: HistoryEntry, text: str) -> None:
     _entry_digest(entry, text)
 
 
+_CHAINS: dict[int, tuple[tuple[HistoryEntry, ...], str]] = {}
+_CHAINS_MAX = 4096
+"""The digests of recent histories, by their last entry (held, so its id is not reused):
+moving a dossier that was chained re-checks its entries by identity, not by hashing."""
+
+
 def chain(history: Sequence[HistoryEntry], upto: int | None = None) -> str:
     """The digest of the first ``upto`` entries (all by default), chained entry by entry.
 
@@ -173,9 +180,18 @@ def chain(history: Sequence[HistoryEntry], upto: int | None = None) -> str:
     same order: a store keeps the digest of its trail, and a write whose history does not
     start with exactly that trail does not descend from the stored dossier.
     """
+    n = len(history) if upto is None else upto
+    if n == 0:
+        return _GENESIS.hex()
+    hit = _CHAINS.get(id(history[n - 1]))
+    if hit is not None and len(hit[0]) == n and all(map(operator.is_, hit[0], history)):
+        return hit[1]  # the same entry objects as a history already chained: its digest
     digest = _GENESIS
-    for entry in history[: len(history) if upto is None else upto]:
+    for entry in history[:n]:
         digest = hashlib.blake2b(digest + _entry_digest(entry), digest_size=16).digest()
+    if len(_CHAINS) >= _CHAINS_MAX:
+        _CHAINS.clear()
+    _CHAINS[id(history[n - 1])] = (tuple(history[:n]), digest.hex())
     return digest.hex()
 
 

@@ -13,13 +13,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from etatmachine.dossier import HistoryEntry
 from etatmachine.store import schema
+from etatmachine.store.derive import entry_json
 
 __all__ = ["SET_COLUMNS", "TRAIL_COLUMNS", "FastWriter"]
 
 SET_COLUMNS = tuple(c.name for c in schema.dossier.columns if c.name not in ("id", "created_at"))
 """The columns a compare-and-set writes, in statement order."""
 TRAIL_COLUMNS = tuple(c.name for c in schema.trail.columns)
+assert TRAIL_COLUMNS == (
+    "dossier_id", "seq", "kind", "source", "target", "at", "actor_role", "actor_id", "due_at",
+    "entry",
+), TRAIL_COLUMNS  # fmt: skip
 _OUTBOX_COLUMNS = ("dedup_key", "dossier_id", "kind", "payload", "created_at", "attempts")
 _KEY_COLUMNS = tuple(c.name for c in schema.idempotency.columns)
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"
@@ -76,10 +82,25 @@ class FastWriter:
                 out[i] = self.instant(value)
         return [*out, dossier_id, expected, stored_len, digest]
 
-    def trail_params(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    def trail_tuples(
+        self, dossier_id: str, start: int, entries: Sequence[HistoryEntry]
+    ) -> list[tuple[Any, ...]]:
+        """Trail rows for ``entries`` from seq ``start``, in `TRAIL_COLUMNS` order."""
+        instant = self.instant
         return [
-            tuple(self.instant(r[c]) if c in ("at", "due_at") else r[c] for c in TRAIL_COLUMNS)
-            for r in rows
+            (
+                dossier_id,
+                start + i,
+                e.kind,
+                e.source,
+                e.target,
+                instant(e.at),
+                e.actor.role.value,
+                e.actor.id,
+                instant(e.due_at),
+                entry_json(e),
+            )
+            for i, e in enumerate(entries)
         ]
 
     def outbox_params(self, row: dict[str, Any]) -> tuple[Any, ...]:

@@ -251,9 +251,14 @@ class _Held:
 
 
 class _HeldRaw(_Held):
-    """A thread's driver connection (a pool proxy), given back when the thread goes."""
+    """A thread's driver connection (a pool proxy) and its cursor, given back when the
+    thread goes."""
 
-    __slots__ = ()
+    __slots__ = ("cursor",)
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self.cursor = conn.cursor()
 
     def close(self) -> None:
         if self.pid == os.getpid():
@@ -513,8 +518,7 @@ class SqlStore:
         values.update(trail_digest=chain(history), updated_at=now)
         fast = self._fast
         with self._serial or nullcontext():
-            raw = self._raw()
-            cursor = raw.cursor()
+            raw, cursor = self._raw()
             try:
                 fast.begin(cursor)
                 updated = 0
@@ -532,7 +536,7 @@ class SqlStore:
                     cursor.execute(fast.cas, params)
                 new = history[stored_len:]
                 if new:
-                    rows = fast.trail_params(_trail_rows(dossier.id, stored_len, new))
+                    rows = fast.trail_tuples(dossier.id, stored_len, new)
                     cursor.executemany(fast.trail, rows) if len(rows) > 1 else cursor.execute(
                         fast.trail, rows[0]
                     )
@@ -554,8 +558,6 @@ class SqlStore:
             except BaseException:
                 self._rollback(raw, cursor)
                 raise
-            finally:
-                cursor.close()
         return Applied(dossier, effects)
 
     def _rollback(self, raw: Any, cursor: Any) -> None:
@@ -579,14 +581,15 @@ class SqlStore:
             raise NotDescendant(dossier.id, expected, version, n)
         return n
 
-    def _raw(self) -> Any:
-        """This thread's driver connection for the write hot path (held, like `_connection`)."""
+    def _raw(self) -> tuple[Any, Any]:
+        """This thread's driver connection and cursor for the write hot path (held, like
+        `_connection`)."""
         held: _HeldRaw | None = getattr(self._local, "raw", None)
         if held is None or held.pid != os.getpid():
             held = _HeldRaw(self.engine.raw_connection())
             self._local.raw = held
             self._held.add(held)
-        return held.conn
+        return held.conn, held.cursor
 
     def _version(self, conn: Connection, dossier: Dossier) -> int:
         found = conn.execute(select(_D.c.version).where(_D.c.id == dossier.id)).scalar()
