@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import workload
 
 from etatmachine import Actor, Role
 from etatmachine.intake import adopt
 from etatmachine.store import Store
+from store import workload
 
 DEEP = bool(os.environ.get("ETATMACHINE_DEEP"))
 THREADS, PROCESSES = 8, 4
