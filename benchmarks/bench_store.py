@@ -366,10 +366,11 @@ def _drop(url: str) -> None:
     engine.dispose()
 
 
-def run(
-    dossiers: int, *, postgres: str | None = None, moves: int = 2000, reps: int = 7
-) -> list[Row]:
-    """The figures, SQLite always, PostgreSQL when a URL is given (its tables are dropped)."""
+def run(dossiers: int, *, postgres: str | None = "", moves: int = 2000, reps: int = 7) -> list[Row]:
+    """The figures, SQLite always, PostgreSQL when a URL is given (its tables are dropped;
+    by default ``$ETATMACHINE_TEST_POSTGRES_URL``, None: leave PostgreSQL out)."""
+    if postgres == "":
+        postgres = os.environ.get("ETATMACHINE_TEST_POSTGRES_URL")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)

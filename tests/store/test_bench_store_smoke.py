@@ -14,7 +14,7 @@ def test_bench_store_runs_and_reports_every_figure() -> None:
         import bench_store
     finally:
         sys.path.remove(str(BENCHMARKS))
-    rows = bench_store.run(300, moves=20, reps=1)
+    rows = bench_store.run(300, postgres=None, moves=20, reps=1)
     names = [name for name, _, _ in rows]
     assert any("store / bare (goal >= 0.7)" in n for n in names)
     assert any("worklist over 300: a desk" in n for n in names)
