@@ -569,3 +569,18 @@ def test_a_limited_worklist_is_the_first_page_of_the_whole_one(
     assert len(whole) > 20
     for limit in (1, 2, 5, 13, 40, 100):
         assert store.worklist(at=NOW, limit=limit) == whole[:limit]
+
+
+@sql_backends
+@pytest.mark.parametrize(
+    "statement", ["UPDATE etm_trail SET kind = 'move'", "DELETE FROM etm_trail"]
+)
+def test_the_database_refuses_to_change_the_trail(store: SqlStore, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    store.add(opened())
+    with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert store.trail("D-1") == opened().history
+    store.init()  # creating the triggers again is harmless

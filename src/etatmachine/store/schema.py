@@ -7,7 +7,8 @@
     of its trail (descent check) and its JSON body without history.
 ``etm_trail``
     Append-only, primary key ``(dossier_id, seq)``: every history entry as the dossier
-    holds it (open, moves, reschedules, contact attempts), ``seq`` from 0.
+    holds it (open, moves, reschedules, contact attempts), ``seq`` from 0. Triggers make
+    the database refuse an UPDATE or DELETE of it (`append_only_ddl`).
 ``etm_outbox``
     The effects accepted writes owe, written in their transaction; ``dedup_key`` is
     unique; a relay claims messages with a lease and marks them done.
@@ -41,6 +42,7 @@ from sqlalchemy import (
 __all__ = [
     "SCHEMA_VERSION",
     "UtcDateTime",
+    "append_only_ddl",
     "dossier",
     "idempotency",
     "meta",
@@ -156,6 +158,25 @@ idempotency = Table(
     Column("effects", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """Triggers that make the database itself refuse an UPDATE or DELETE of the trail
+    (the library never issues one; a purge must drop them knowingly)."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS etm_trail_append_only_{op.lower()} "
+            f"BEFORE {op} ON etm_trail "
+            "BEGIN SELECT RAISE(ABORT, 'etm_trail is append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION etm_trail_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'etm_trail is append-only'; END $$",
+        "CREATE OR REPLACE TRIGGER etm_trail_append_only BEFORE UPDATE OR DELETE ON etm_trail "
+        "FOR EACH ROW EXECUTE FUNCTION etm_trail_append_only()",
+    ]
+
 
 meta = Table(
     "etm_meta",

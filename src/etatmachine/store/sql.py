@@ -311,6 +311,8 @@ class SqlStore:
         """Create the tables if missing and record the schema version (idempotent)."""
         with self._tx() as conn:
             schema.metadata.create_all(conn)
+            for statement in schema.append_only_ddl(self.dialect):
+                conn.exec_driver_sql(statement)
             conn.execute(
                 self._insert(_M)
                 .values(key="schema_version", value=schema.SCHEMA_VERSION)
