@@ -91,6 +91,7 @@ DEFAULT_URL = "sqlite:///etatmachine.db"
 
 _D, _T, _O, _K, _M = schema.dossier, schema.trail, schema.outbox, schema.idempotency, schema.meta
 _READ = "etm_read"
+_INIT_LOCK = 0x45544D31  # "ETM1": the advisory lock PostgreSQL stores take to create tables
 _CAS = update(_D).where(
     and_(
         _D.c.id == bindparam("w_id"),
@@ -310,6 +311,8 @@ class SqlStore:
     def init(self) -> None:
         """Create the tables if missing and record the schema version (idempotent)."""
         with self._tx() as conn:
+            if self.dialect == "postgresql":  # stores starting together create it once
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_INIT_LOCK})")
             schema.metadata.create_all(conn)
             for statement in schema.append_only_ddl(self.dialect):
                 conn.exec_driver_sql(statement)
