@@ -463,6 +463,9 @@ class RawCatalogue(_Frozen):
     delegations: tuple[Delegation, ...] = ()
     insurers: tuple[Insurer, ...] = ()
     channels: tuple[Channel, ...] = ()
+    migrations: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """By older catalogue version: how its state codes map to this one's (old -> new).
+    A store loads a dossier pinned to such a version through it; unmapped codes stay."""
 
 
 class Catalogue:
@@ -911,6 +914,23 @@ class Catalogue:
     def group_moves(self) -> tuple[GroupMove, ...]:
         """The moves declared once for groups of states, with their reasons."""
         return self._raw.group_moves
+
+    def migration(self, from_version: str) -> Mapping[str, str] | None:
+        """How the states of catalogue ``from_version`` map to this one (None: undeclared).
+
+        A code the mapping does not name maps to itself; a target must be a state here.
+        """
+        mapping = self._raw.migrations.get(from_version)
+        if mapping is None:
+            return None
+        for old, new in mapping.items():
+            if new not in self._states:
+                raise CatalogueError(
+                    f"migration from {from_version}: {old!r} maps to unknown state {new!r}",
+                    file=self.file,
+                    field="migrations",
+                )
+        return mapping
 
     def to_dict(self) -> dict[str, Any]:
         """An export that `parse_catalogue` reads back to an equal catalogue (groups expanded)."""

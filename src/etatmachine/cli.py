@@ -406,5 +406,10 @@ def report(
         _fail(str(exc))
 
 
+from etatmachine.cli_db import db, diff  # noqa: E402  (the store's commands)
+
+main.add_command(db)
+main.add_command(diff)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,1 @@
+"""The store suite: one contract on every backend (see conftest.py)."""
