@@ -317,8 +317,10 @@ def _startup(repeat: int) -> list[Row]:
     ]
 
 
-def run(dossiers: int = 2_000, repeat: int = 7) -> list[Row]:
-    """Every figure of this benchmark, as rows."""
+def run(dossiers: int = 2_000, repeat: int = 7, *, quick: bool = False) -> list[Row]:
+    """Every figure of this benchmark, as rows (``quick``: 200 dossiers, one repetition)."""
+    if quick:
+        dossiers, repeat = 200, 1
     wf = Workflow.default()
     times = _moves(wf, dossiers, repeat)
     n_moves = dossiers * MOVES_PER_DOSSIER

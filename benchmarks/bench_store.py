@@ -366,9 +366,19 @@ def _drop(url: str) -> None:
     engine.dispose()
 
 
-def run(dossiers: int, *, postgres: str | None = "", moves: int = 2000, reps: int = 7) -> list[Row]:
+def run(
+    dossiers: int = 100_000,
+    *,
+    quick: bool = False,
+    postgres: str | None = "",
+    moves: int = 2000,
+    reps: int = 7,
+) -> list[Row]:
     """The figures, SQLite always, PostgreSQL when a URL is given (its tables are dropped;
-    by default ``$ETATMACHINE_TEST_POSTGRES_URL``, None: leave PostgreSQL out)."""
+    by default ``$ETATMACHINE_TEST_POSTGRES_URL``, None: leave PostgreSQL out). ``quick``:
+    the smoke run of `run_all.py --quick` (2,000 dossiers, 100 moves, one repetition)."""
+    if quick:
+        dossiers, moves, reps = 2_000, 100, 1
     if postgres == "":
         postgres = os.environ.get("ETATMACHINE_TEST_POSTGRES_URL")
     rows: list[Row] = []

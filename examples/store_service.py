@@ -76,6 +76,7 @@ def demo(url: str = "sqlite://") -> list[str]:
     service = ClaimsService(open_store(url))
     contractor = Actor(role=Role.CONTRACTOR, id="995", name="INTERNET")
     insurer = Actor(role=Role.INSURER, id="MAIF")
+    surveyor = Actor(role=Role.SURVEYOR, id="1002688", name="TANGUY TELLIER")
     monday = datetime(2023, 3, 6, 9, 30, tzinfo=PARIS)
     lines = [service.open("SIN-1", at=monday, insurer="MAIF")]
     service.open("SIN-2", at=monday, insurer="MAIF")
@@ -85,7 +86,7 @@ def demo(url: str = "sqlite://") -> list[str]:
         ("r2", "Etude de devis", contractor, monday + timedelta(days=3), {}),
         ("r3", "Demande traitement Devis par Cie/Ass", insurer, monday + timedelta(days=4), {}),
         ("r3", "Demande traitement Devis par Cie/Ass", insurer, monday + timedelta(days=4), {}),
-        ("r4", "devis_demande_info", contractor, monday + timedelta(days=4, hours=1), {}),
+        ("r4", "devis_demande_info", surveyor, monday + timedelta(days=4, hours=1), {}),
     ):
         lines.append(service.request(request_id, "SIN-1", to, actor=actor, at=at, **extra))
     # SIN-2 reaches the surveyor, who lets the 48 business hours run out: a chase is late

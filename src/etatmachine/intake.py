@@ -99,8 +99,8 @@ def _check_history(
                     interrupted = entry.source
             else:
                 interrupted, attempts = None, 0
-        elif entry.kind == "contact_attempt":
-            attempts += 1
+        elif entry.kind == "contact_attempt":  # a contact made starts the count again
+            attempts = 0 if entry.data.get("outcome") == "reached" else attempts + 1
         previous = entry
     return interrupted, attempts
 
@@ -153,6 +153,10 @@ def adopt(
             ),
         )
     interrupted, attempts = _check_history(workflow, dossier_id, history)
+    for name, spell in (("insurer", workflow.insurer_code), ("channel", workflow.channel_code)):
+        value = file_attributes.get(name)
+        if isinstance(value, str):  # as the catalogue spells it: AZ is ALLIANZ
+            file_attributes[name] = spell(value)
     last = history[-1]
     if last.target != spec.code:
         raise IntakeError(

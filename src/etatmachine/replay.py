@@ -28,9 +28,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, HistoryEntry, evolve
+from etatmachine.dossier import Actor, Dossier, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.intake import adopt
 from etatmachine.lateness import LatenessReport, Step, lateness_report, measure_step
 from etatmachine.legacy import (
     ActionRecord,
@@ -654,26 +655,15 @@ class _Replayer:
             ).dossier
         except MoveRefused as exc:  # the history opened it anyway, with the due it recorded
             violations = list(exc.violations)
-            reference = due if due is not None else record.due_at
-            entry = HistoryEntry(
-                kind="open",
-                source=None,
-                target=spec.code,
+            dossier = adopt(
+                self.wf,
+                self.dossier_id,
+                spec.code,
+                due_at=None if spec.terminal else due if due is not None else record.due_at,
                 at=at,
                 actor=actor,
                 comment=record.comment,
-                due_at=reference,
-            )
-            dossier = Dossier(
-                id=self.dossier_id,
-                state=spec.code,
-                due_at=reference,
-                history=(entry,),
-                **{
-                    **attributes,
-                    "insurer": self.wf.insurer_code(attributes.get("insurer")),
-                    "channel": self.wf.channel_code(attributes.get("channel")),
-                },
+                **attributes,
             )
         self.dossier = dossier
         self.step = _Step(spec, at, dossier.due_at)

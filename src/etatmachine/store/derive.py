@@ -13,6 +13,7 @@ import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from etatmachine.dossier import Dossier, HistoryEntry, evolve
 from etatmachine.effects import Effect
@@ -212,8 +213,8 @@ def pinned(dossier: Dossier, name: str, version: str, workflow: Workflow) -> Dos
     """``dossier`` as stored under catalogue ``name`` ``version``, loaded under ``workflow``.
 
     The same catalogue: unchanged. Another version whose migration the workflow's catalogue
-    declares: the current state (and the step a wait interrupted) mapped; the history stays
-    as it was written. Otherwise `CatalogueMismatch`.
+    declares: the current state, the step a wait interrupted and the trail's codes mapped
+    (the stored trail rows stay as they were written). Otherwise `CatalogueMismatch`.
     """
     catalogue = workflow.catalogue
     if (name, version) == (catalogue.name, catalogue.version):
@@ -222,7 +223,7 @@ def pinned(dossier: Dossier, name: str, version: str, workflow: Workflow) -> Dos
     mapping = catalogue.migration(version) if name == catalogue.name else None
     if mapping is None:
         raise CatalogueMismatch(dossier.id, (name, version), current)
-    updates: dict[str, str | None] = {}
+    updates: dict[str, Any] = {}
     for field in ("state", "interrupted"):
         code = getattr(dossier, field)
         if code is None:
@@ -232,4 +233,20 @@ def pinned(dossier: Dossier, name: str, version: str, workflow: Workflow) -> Dos
             raise CatalogueMismatch(dossier.id, (name, version), current, state=code)
         if new != code:
             updates[field] = new
+    # the trail in the new catalogue's codes too, so the dossier reads as one of its files
+    # (the stored trail rows stay as they were written)
+    history = tuple(
+        evolve(
+            entry,
+            {
+                "source": None if entry.source is None else mapping.get(entry.source, entry.source),
+                "target": mapping.get(entry.target, entry.target),
+            },
+        )
+        if entry.target in mapping or entry.source in mapping
+        else entry
+        for entry in dossier.history
+    )
+    if history != dossier.history:
+        updates["history"] = history
     return evolve(dossier, updates) if updates else dossier
