@@ -302,8 +302,8 @@ def test_compact_drawing_of_a_small_catalogue() -> None:
     chart = mermaid(cat)
     assert "[*] --> a" in chart
     assert "done --> [*]" in chart and "gone --> [*]" in chart
-    assert 'state "A #gt; B<br/>24h 🔒" as a' in chart
-    assert 'state "W<br/>date donnée ✎ ↩" as w' in chart
+    assert 'state "A #gt; B<br/>24 h ouvrées 🔒" as a' in chart
+    assert 'state "W<br/>date saisie ✎ ↩" as w' in chart
     assert "G1 --> w" in chart and "G2 --> gone" in chart
     assert "a --> w" not in chart  # the group move is not expanded
     assert "phase_one --> reprise : reprise (↩)" in chart
@@ -397,7 +397,7 @@ def test_svg() -> None:
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_graphviz_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagrams, "dot", lambda catalogue, phase=None: "digraph {")
+    monkeypatch.setattr(diagrams, "dot", lambda catalogue, phase=None, links=None: "digraph {")
     with pytest.raises(GraphvizError, match="exited with"):
         svg(CATALOGUE)
 

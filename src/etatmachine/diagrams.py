@@ -17,33 +17,48 @@ Output is deterministic (ids are state codes, edges sorted) so golden files can 
 >>> text = mermaid(default_catalogue(), phase="devis")
 >>> text.splitlines()[0]
 'stateDiagram-v2'
->>> 'state "Etude de devis<br/>48h" as etude_devis' in text
+>>> 'state "Etude de devis<br/>48 h ouvrées" as etude_devis' in text
 True
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from etatmachine.catalogue import Catalogue, DeadlineKind, StateKind, StateSpec
+from etatmachine.catalogue import Catalogue, StateKind, StateSpec
 from etatmachine.errors import EtatmachineError
+from etatmachine.tables import deadline_words
 
 __all__ = [
+    "MAIN_PATH",
+    "MAIN_SIDE",
     "DiagramModel",
     "GraphvizError",
     "GraphvizNotFound",
     "GroupEdge",
+    "Links",
+    "Neighbourhood",
+    "PathError",
+    "PhaseView",
     "TargetGroup",
     "UnknownPhaseError",
+    "View",
     "dot",
+    "dot_to_svg",
+    "life_dot",
     "mermaid",
     "model",
+    "neighbourhood",
+    "neighbourhood_mermaid",
+    "phase_dot",
+    "phase_view",
     "render",
     "svg",
 ]
@@ -181,6 +196,20 @@ class DiagramModel:
         return frozenset(edges)
 
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where diagram nodes link to: a state's page, a phase's page (URLs relative to the page
+    that shows the diagram). The docs pass them; without them a diagram has no links."""
+
+    state: Callable[[str], str]
+    phase: Callable[[str], str]
+
+
+def _link(links: Links | None, code: str) -> dict[str, str]:
+    """A DOT node's link to a state's page (``target=_top``: out of an embedding frame)."""
+    return {} if links is None else {"URL": links.state(code), "target": "_top"}
+
+
 # --- the model ----------------------------------------------------------------------------
 
 
@@ -263,15 +292,8 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
 
 
 def _deadline_text(state: StateSpec) -> str:
-    """The deadline line of a node: the procedure's figure, else what the kind means."""
-    deadline = state.deadline
-    if deadline.figure:
-        return deadline.figure
-    return {
-        DeadlineKind.GIVEN: "date donnée",
-        DeadlineKind.INHERIT: "échéance conservée",
-        DeadlineKind.NONE: "fin",
-    }.get(deadline.kind, deadline.kind.value)
+    """The deadline line of a node, with its unit (« 24 h ouvrées », « 21 jours calendaires »)."""
+    return deadline_words(state.deadline)
 
 
 def _reserved(state: StateSpec) -> str | None:
@@ -363,8 +385,9 @@ _LEGEND = (
 )
 
 
-def dot(catalogue: Catalogue, phase: str | None = None) -> str:
-    """Graphviz DOT of the whole catalogue or of one phase (pipe it to ``dot -Tsvg``)."""
+def dot(catalogue: Catalogue, phase: str | None = None, *, links: Links | None = None) -> str:
+    """Graphviz DOT of the whole catalogue or of one phase (pipe it to ``dot -Tsvg``);
+    with ``links``, each state's box links to its page."""
     m = model(catalogue, phase)
     colours = _colours(catalogue)
     title = catalogue.phase(phase).label if phase else f"{catalogue.name} {catalogue.version}"
@@ -442,6 +465,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
                 style = ["filled"]
                 attrs["peripheries"] = 2
             attrs["style"] = ",".join(style)
+            attrs.update(_link(links, state.code))
             out.append(f"    {_q(state.code)} {_attrs(**attrs)}")
         out.extend(f"    {node}" for node in decisions.get(phase_code, []))
         out.append("  }")
@@ -459,6 +483,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
                 fontcolor="#555555",
                 fontsize=8,
                 tooltip=f"{code} ({state.phase})",
+                **_link(links, code),
             )
         )
     initial = [c for c in m.states if catalogue.state(c).initial]
@@ -663,12 +688,496 @@ def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+# --- views for learners: the life of a dossier, a phase, a state's neighbourhood ----------
+#
+# The compact drawings above stand for every move; these stand for what a person reads
+# first. Each returns its text and the number of nodes it draws, which the docs' browser
+# check compares with what the page rendered.
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A diagram's source (DOT or Mermaid) and how many nodes it draws."""
+
+    source: str
+    nodes: int
+
+
+MAIN_PATH: tuple[str, ...] = (
+    "contact_client_devis",
+    "premiere_visite",
+    "etude_devis",
+    "devis_demande_info",
+    "devis_reponse_metreur",
+    "contact_client_travaux",
+    "date_debut_travaux",
+    "travaux_en_cours",
+    "travaux_termines",
+)
+"""The bundled procedure's main path, from the first call to the closed file: each step is
+a move of the catalogue (`life_dot` checks it)."""
+
+MAIN_SIDE: Mapping[str, str] = {
+    "premiere_visite_grille": "premiere_visite",
+    "premiere_visite_plus_7j": "premiere_visite",
+    "attente_controle_devis": "devis_reponse_metreur",
+    "devis_attente_accord_expert": "devis_reponse_metreur",
+    "devis_attente_accord_cie": "devis_reponse_metreur",
+}
+"""The common detours drawn in « Life of a dossier », each beside (on the rank of) a step of
+the main path."""
+
+
+class PathError(EtatmachineError, ValueError):
+    """A step of a main path that the catalogue does not allow (or an unknown state)."""
+
+    def __init__(self, source: str, target: str) -> None:
+        self.source = source
+        self.target = target
+        super().__init__(f"the main path goes {source!r} -> {target!r}: no such move")
+
+
+_MAIN_COLOUR = "#1f4e8c"
+_VIEW_WRAP = 26
+
+
+def _view_label(state: StateSpec, wrap: int = _VIEW_WRAP) -> str:
+    lines = textwrap.wrap(state.label, wrap) or [state.code]
+    detail = " ".join([deadline_words(state.deadline), *_marks(state, emoji=False)])
+    return "\n".join([*lines, detail])
+
+
+def _view_header(name: str, rankdir: str, title: str) -> list[str]:
+    return [
+        f"digraph {_q(name)} {{",
+        "  graph "
+        + _attrs(
+            rankdir=rankdir,
+            newrank="true",
+            fontname="DejaVu Sans",
+            fontsize=15,
+            labelloc="t",
+            label=title,
+            nodesep=0.25,
+            ranksep=0.3,
+            pad=0.15,
+            tooltip=title,
+        ),
+        "  node "
+        + _attrs(
+            shape="box",
+            style="rounded,filled",
+            fillcolor="white",
+            fontname="DejaVu Sans",
+            fontsize=12,
+            margin="0.12,0.06",
+        ),
+        "  edge " + _attrs(fontname="DejaVu Sans", fontsize=10, color="#666666", arrowsize=0.8),
+    ]
+
+
+def _state_node(
+    catalogue: Catalogue, state: StateSpec, links: Links | None, **extra: str | float
+) -> str:
+    _, stroke = _colours(catalogue)[state.phase]
+    attrs: dict[str, str | float] = {
+        "label": _view_label(state),
+        "color": stroke,
+        "tooltip": f"{state.code}: {state.meaning_en}",
+    }
+    style = ["rounded", "filled"]
+    if state.kind is StateKind.WAIT:
+        style.append("dashed")
+    if state.rule("due_date_locked") is not None:
+        attrs["penwidth"] = 2.2
+    if _reserved(state) is not None:
+        attrs["color"] = _RESERVED
+        attrs["fontcolor"] = _RESERVED
+    if state.terminal:
+        style = ["filled"]
+        attrs["peripheries"] = 2
+    attrs["style"] = ",".join(style)
+    attrs.update(extra)
+    attrs.update(_link(links, state.code))
+    return f"{_q(state.code)} {_attrs(**attrs)}"
+
+
+def life_dot(
+    catalogue: Catalogue,
+    *,
+    path: tuple[str, ...] = MAIN_PATH,
+    side: Mapping[str, str] = MAIN_SIDE,
+    links: Links | None = None,
+) -> View:
+    """« Life of a dossier »: the main path drawn bold, top to bottom, in its phases, with the
+    common detours beside it and every move of the catalogue between the states shown."""
+    for code in (*path, *side, *side.values()):
+        if code not in catalogue:
+            raise PathError(code, code)
+    for source, target in itertools.pairwise(path):
+        if target not in catalogue.moves_from(source):
+            raise PathError(source, target)
+    shown = list(dict.fromkeys((*path, *side)))
+    main = set(itertools.pairwise(path))
+    colours = _colours(catalogue)
+    out = _view_header("life", "TB", "")
+    nodes = 0
+    for p in catalogue.phases:
+        members = [c for c in shown if catalogue.state(c).phase == p.code]
+        if not members:
+            continue
+        fill, stroke = colours[p.code]
+        out.append(f"  subgraph {_q('cluster_' + p.code)} {{")
+        out.append(
+            "    graph "
+            + _attrs(
+                label=p.label,
+                style="rounded,filled",
+                fillcolor=fill,
+                color=stroke,
+                fontcolor=stroke,
+                fontsize=13,
+                labeljust="l",
+                URL=links.phase(p.code) if links else "",
+                target="_top",
+            )
+        )
+        for code in members:
+            state = catalogue.state(code)
+            if code in path:
+                out.append("    " + _state_node(catalogue, state, links, fontsize=13))
+            else:
+                out.append(
+                    "    " + _state_node(catalogue, state, links, fontsize=11, fontcolor="#444444")
+                )
+            nodes += 1
+        out.append("  }")
+    rows: dict[str, list[str]] = {}
+    for code, beside in side.items():
+        rows.setdefault(beside, [beside]).append(code)
+    out.extend(f"  {{rank=same; {'; '.join(_q(c) for c in row)}}}" for row in rows.values())
+    out.append("  __start__ " + _attrs(shape="point", width=0.18, label="", tooltip="start"))
+    out.append(f"  __start__ -> {_q(path[0])} " + _attrs(color=_MAIN_COLOUR, penwidth=2.5))
+    nodes += 1
+    for source in shown:
+        for target in catalogue.moves_from(source):
+            if target not in shown or target == source:
+                continue
+            if (source, target) in main:
+                attrs: dict[str, str | float] = {
+                    "color": _MAIN_COLOUR,
+                    "penwidth": 3,
+                    "weight": 20,
+                }
+            else:
+                attrs = {"color": "#9a9a9a", "weight": 1}
+            out.append(f"  {_q(source)} -> {_q(target)} {_attrs(**attrs)}")
+    out.append("}")
+    return View("\n".join(out) + "\n", nodes)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseView:
+    """What a phase page draws: its own states and moves; moves to and from other phases only
+    summarised (one box per phase); group moves and resumes are left to words."""
+
+    phase: str
+    states: tuple[str, ...]
+    inner: tuple[tuple[str, str], ...]
+    """Explicit moves between the phase's own states (self-moves included), sorted."""
+    decisions: tuple[TargetGroup, ...]
+    """Moves to a ``@group`` drawn through one node (where it saves arrows)."""
+    outgoing: tuple[tuple[str, str], ...]
+    """Explicit moves from the phase's states to other phases' states, sorted."""
+    incoming: tuple[tuple[str, str], ...]
+    """Explicit moves from other phases' states into the phase, sorted."""
+    group_moves: tuple[int, ...]
+    """Positions (1-based, ``Gn``) of the group moves with a source or a target here."""
+
+
+def _explicit_pairs(catalogue: Catalogue) -> list[tuple[str, str, str | None]]:
+    """Every state's own moves ``(source, target, group)``, groups expanded."""
+    out: list[tuple[str, str, str | None]] = []
+    for state in catalogue:
+        for move in state.moves:
+            if move.to.startswith("@"):
+                members = dict.fromkeys(_expand((move.to,), catalogue.groups))
+                out.extend((state.code, t, move.to[1:]) for t in members)
+            else:
+                out.append((state.code, move.to, None))
+    return out
+
+
+def phase_view(catalogue: Catalogue, phase: str) -> PhaseView:
+    """The phase page's drawing, before it is written as DOT."""
+    _check_phase(catalogue, phase)
+    own = tuple(s.code for s in catalogue if s.phase == phase)
+    here = set(own)
+    inner: set[tuple[str, str]] = set()
+    outgoing: set[tuple[str, str]] = set()
+    incoming: set[tuple[str, str]] = set()
+    by_group: dict[str, dict[str, None]] = {}
+    for source, target, group in _explicit_pairs(catalogue):
+        if source in here and target in here:
+            if group is not None:
+                by_group.setdefault(group, {})[source] = None
+            inner.add((source, target))
+        elif source in here:
+            outgoing.add((source, target))
+        elif target in here:
+            incoming.add((source, target))
+    decisions = []
+    for group, sources in by_group.items():
+        members = tuple(dict.fromkeys(_expand((f"@{group}",), catalogue.groups)))
+        drawn = [t for t in members if t in here]
+        pairs = {(s, t) for s in sources for t in drawn}
+        if len(sources) + len(drawn) < len(pairs):
+            decisions.append(TargetGroup(group, tuple((s, ()) for s in sources), members))
+            inner -= pairs
+    group_moves = []
+    for i, gm in enumerate(catalogue.group_moves, start=1):
+        ends = set(_expand(gm.from_, catalogue.groups)) | set(_expand(gm.to, catalogue.groups))
+        if ends & here:
+            group_moves.append(i)
+    return PhaseView(
+        phase=phase,
+        states=own,
+        inner=tuple(sorted(inner)),
+        decisions=tuple(decisions),
+        outgoing=tuple(sorted(outgoing)),
+        incoming=tuple(sorted(incoming)),
+        group_moves=tuple(group_moves),
+    )
+
+
+def _phase_box(
+    catalogue: Catalogue,
+    node: str,
+    phase: str,
+    codes: Iterable[str],
+    head: str,
+    links: Links | None,
+) -> str:
+    fill, stroke = _colours(catalogue)[phase]
+    names = [
+        "<br/>".join(_html(x) for x in textwrap.wrap(catalogue.state(c).label, _VIEW_WRAP))
+        for c in dict.fromkeys(codes)
+    ]
+    rows = "".join(f"<tr><td align='left' balign='left'>{n}</td></tr>" for n in names)
+    label = (
+        "<<table border='0' cellborder='0' cellspacing='0' cellpadding='1'>"
+        f"<tr><td align='left'><b>{_html(head)}</b></td></tr>"
+        f"<tr><td align='left'><i>{_html(catalogue.phase(phase).label)}</i></td></tr>"
+        f"{rows}</table>>"
+    )
+    attrs: dict[str, str | float] = {
+        "shape": "box",
+        "style": "rounded,filled,dashed",
+        "fillcolor": fill,
+        "color": stroke,
+        "fontcolor": "#333333",
+        "fontsize": 9,
+        "label": label,
+        "tooltip": f"{head} {phase}",
+    }
+    if links is not None:
+        attrs.update({"URL": links.phase(phase), "target": "_top"})
+    return f"  {_q(node)} {_attrs(**attrs)}"
+
+
+def phase_dot(
+    catalogue: Catalogue, phase: str, *, links: Links | None = None, rankdir: str = "TB"
+) -> View:
+    """A phase page's diagram: its own states large, each move between them an arrow, one
+    summary box per other phase a move comes from (« from … ») or goes to (« to … »)."""
+    v = phase_view(catalogue, phase)
+    out = _view_header(phase, rankdir, "")
+    nodes = 0
+    for code in v.states:
+        out.append("  " + _state_node(catalogue, catalogue.state(code), links))
+        nodes += 1
+    initial = [c for c in v.states if catalogue.state(c).initial]
+    if initial:
+        out.append("  __start__ " + _attrs(shape="point", width=0.15, label="", tooltip="start"))
+        out.extend(f"  __start__ -> {_q(c)}" for c in initial)
+        nodes += 1
+    for source, target in v.inner:
+        out.append(f"  {_q(source)} -> {_q(target)}")
+    leaving: dict[tuple[str, str], list[str]] = {}
+    for tg in v.decisions:
+        drawn = [t for t in tg.members if t in v.states]
+        rows = "".join(
+            f"<tr><td align='left'>→ {_html(catalogue.state(t).label)}</td></tr>" for t in drawn
+        )
+        others = [t for t in tg.members if t not in v.states]
+        more = f"<tr><td align='left'><i>or {len(others)} of other phases</i></td></tr>"
+        out.append(
+            f"  {_q(tg.id)} "
+            + _attrs(
+                shape="box",
+                style="rounded,dashed",
+                color="#888888",
+                fontsize=10,
+                fontcolor="#333333",
+                tooltip=f"{tg.id}: any one of the group",
+                label="<<table border='0' cellborder='0' cellspacing='0' cellpadding='1'>"
+                f"<tr><td align='left'><b>any one of {_html(tg.id)}</b></td></tr>{rows}"
+                f"{more if others else ''}</table>>",
+            )
+        )
+        nodes += 1
+        for source, _ in tg.sources:
+            out.append(f"  {_q(source)} -> {_q(tg.id)} " + _attrs(arrowhead="empty"))
+        out.extend(
+            f"  {_q(tg.id)} -> {_q(t)} " + _attrs(style="dashed", color="#888888") for t in drawn
+        )
+        for t in others:
+            leaving.setdefault((tg.id, catalogue.state(t).phase), []).append(t)
+    decided = {(s, t) for tg in v.decisions for s, _ in tg.sources for t in tg.members}
+    for source, target in v.outgoing:
+        if (source, target) not in decided:
+            leaving.setdefault((source, catalogue.state(target).phase), []).append(target)
+    arriving: dict[tuple[str, str], list[str]] = {}
+    for source, target in v.incoming:
+        arriving.setdefault((catalogue.state(source).phase, target), []).append(source)
+    to_phase: dict[str, list[str]] = {}
+    for (_, other), targets in leaving.items():
+        to_phase.setdefault(other, []).extend(targets)
+    from_phase: dict[str, list[str]] = {}
+    for (other, _), sources in arriving.items():
+        from_phase.setdefault(other, []).extend(sources)
+    for p in catalogue.phases:
+        if p.code in from_phase:
+            node = f"from_{p.code}"
+            out.append(_phase_box(catalogue, node, p.code, from_phase[p.code], "from", links))
+            nodes += 1
+        if p.code in to_phase:
+            node = f"to_{p.code}"
+            out.append(_phase_box(catalogue, node, p.code, to_phase[p.code], "to", links))
+            nodes += 1
+    if from_phase:
+        out.append(f"  {{rank=min; {'; '.join(_q('from_' + p) for p in from_phase)}}}")
+    if to_phase:
+        out.append(f"  {{rank=max; {'; '.join(_q('to_' + p) for p in to_phase)}}}")
+    summary = _attrs(color="#777777", style="dashed")
+    for source, other in leaving:
+        out.append(f"  {_q(source)} -> {_q('to_' + other)} {summary}")
+    for other, target in arriving:
+        out.append(f"  {_q('from_' + other)} -> {_q(target)} {summary}")
+    out.append("}")
+    return View("\n".join(out) + "\n", nodes)
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbourhood:
+    """A state's moves one step away: where a file comes from, where it may go."""
+
+    code: str
+    incoming: tuple[str, ...]
+    """States with a move to this one (group moves included), in catalogue order."""
+    outgoing: tuple[str, ...]
+    """States this one may move to (group moves included), in catalogue order."""
+    resumes: bool
+    """A wait that may go back to the step it interrupted."""
+
+
+def neighbourhood(catalogue: Catalogue, code: str) -> Neighbourhood:
+    """The one-step neighbourhood of ``code`` (self-moves left out)."""
+    catalogue.state(code)
+    incoming = tuple(
+        s.code for s in catalogue if s.code != code and code in catalogue.moves_from(s.code)
+    )
+    targets = catalogue.moves_from(code)
+    outgoing = tuple(s.code for s in catalogue if s.code != code and s.code in targets)
+    return Neighbourhood(code, incoming, outgoing, catalogue.state(code).resume)
+
+
+_COLLAPSE = 3
+
+
+def _mermaid_side(
+    catalogue: Catalogue, codes: tuple[str, ...], side: str
+) -> list[tuple[str, str, str | None]]:
+    """A side's nodes ``(id, label, state code or None for a phase box)``: states one by one,
+    or one box per phase when a phase brings more than a few."""
+    by_phase: dict[str, list[str]] = {}
+    for c in codes:
+        by_phase.setdefault(catalogue.state(c).phase, []).append(c)
+    out: list[tuple[str, str, str | None]] = []
+    for phase, members in by_phase.items():
+        if len(members) > _COLLAPSE:
+            label = f"{len(members)} action dates of<br/>{_m(catalogue.phase(phase).label)}"
+            out.append((f"{side}_phase_{phase}", label, None))
+        else:
+            for c in members:
+                state = catalogue.state(c)
+                text = "<br/>".join(_m(x) for x in textwrap.wrap(state.label, _VIEW_WRAP))
+                out.append((f"{side}_{c}", text, c))
+    return out
+
+
+def neighbourhood_mermaid(catalogue: Catalogue, code: str, *, links: Links | None = None) -> View:
+    """A state page's Mermaid flowchart: where a file comes from, the state, where it may go;
+    phases that bring many states are one box (with ``links``, nodes are clickable)."""
+    n = neighbourhood(catalogue, code)
+    state = catalogue.state(code)
+    fill, stroke = _colours(catalogue)[state.phase]
+    here = "<br/>".join(
+        [*(_m(x) for x in textwrap.wrap(state.label, _VIEW_WRAP)), _m(_deadline_text(state))]
+    )
+    out = [
+        "flowchart LR",
+        f"    classDef here fill:{fill},stroke:{stroke},stroke-width:3px,color:#111",
+        "    classDef near fill:#ffffff,stroke:#888888,color:#333",
+        "    classDef many fill:#f4f4f4,stroke:#aaaaaa,color:#444,stroke-dasharray:4 3",
+        f'    here_{code}["{here}"]',
+        f"    class here_{code} here",
+    ]
+    nodes = 1
+    clicks: list[str] = []
+    sides = (("in", n.incoming), ("out", n.outgoing))
+    for side, codes in sides:
+        for node, label, target in _mermaid_side(catalogue, codes, side):
+            out.append(f'    {node}["{label}"]')
+            out.append(f"    class {node} {'near' if target else 'many'}")
+            nodes += 1
+            if side == "in":
+                out.append(f"    {node} --> here_{code}")
+            else:
+                out.append(f"    here_{code} --> {node}")
+            if links is not None:
+                url = links.state(target) if target else links.phase(node.split("_phase_")[1])
+                clicks.append(f'    click {node} href "{url}" "open" _top')
+    if n.resumes:
+        out.append('    resume(["↩ back to the step<br/>the wait interrupted"])')
+        out.append(f"    here_{code} -.-> resume")
+        out.append("    class resume many")
+        nodes += 1
+    if state.terminal:
+        out.append('    closed(["the file is closed"])')
+        out.append(f"    here_{code} --> closed")
+        out.append("    class closed many")
+        nodes += 1
+    out.extend(clicks)
+    return View("\n".join(out) + "\n", nodes)
+
+
 # --- SVG and the CLI's entry point --------------------------------------------------------
 
 
-def svg(catalogue: Catalogue, phase: str | None = None, *, timeout: float = 60.0) -> str:
+def svg(
+    catalogue: Catalogue,
+    phase: str | None = None,
+    *,
+    links: Links | None = None,
+    timeout: float = 60.0,
+) -> str:
     """The DOT diagram laid out by Graphviz as SVG text (needs the ``dot`` binary)."""
-    source = dot(catalogue, phase)
+    return dot_to_svg(dot(catalogue, phase, links=links), timeout=timeout)
+
+
+def dot_to_svg(source: str, *, timeout: float = 60.0) -> str:
+    """Any DOT text laid out by Graphviz as SVG (`GraphvizNotFound` without ``dot``)."""
     exe = shutil.which("dot")
     if exe is None:
         raise GraphvizNotFound()
