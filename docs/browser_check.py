@@ -68,7 +68,8 @@ for (const box of document.querySelectorAll(".em-diagram")) {
       item.natural = svg.viewBox.baseVal.width;
     }
     item.links = svg.querySelectorAll("a").length;
-    const text = svg.textContent || "";
+    const text = Array.from(svg.querySelectorAll("text, .error-text"))
+      .map((t) => t.textContent).join(" ");
     if (/Syntax error|Parse error|error in text/i.test(text) || svg.querySelector(".error-icon")) {
       item.error = text.slice(0, 200);
     }

@@ -1,7 +1,14 @@
-"""Hypothesis profiles: ``ci`` (bounded, reproducible) when ``CI`` is set, else ``dev``.
+"""Test profiles: the README's fast default, CI's bounded one, and the opt-in deep one.
 
-``HYPOTHESIS_PROFILE`` picks one explicitly. Both drop the per-example deadline: walks over
-the workflow build pydantic models, and a shared 2-core runner makes timings noisy.
+Hypothesis profiles: ``ci`` (30 examples, reproducible) when ``CI`` is set, ``dev`` (100)
+otherwise, ``deep`` (1000) with ``pytest --deep`` or ``ETATMACHINE_DEEP=1``, which also runs
+the tests marked ``deep`` (1M-entry replays, big concurrency runs). ``HYPOTHESIS_PROFILE``
+picks a profile explicitly. None has a per-example deadline: walks over the workflow build
+pydantic models, and a shared 2-core runner makes timings noisy.
+
+The suite runs on every core (pytest-xdist, ``-n auto --dist loadfile`` in pyproject: a
+file's tests stay on one worker, so module fixtures such as the docs build run once);
+``pytest -n 0`` runs it in one process.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.register_profile(
+    "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=bool(os.environ.get("ETATMACHINE_DEEP")),
         help="run the slow depth tests (marked deep): also ETATMACHINE_DEEP=1",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the Hypothesis profile once the options are known (on each xdist worker too)."""
+    default = "deep" if config.getoption("--deep") else "ci" if os.environ.get("CI") else "dev"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

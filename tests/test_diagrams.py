@@ -527,7 +527,8 @@ def test_neighbourhood_is_one_step_of_the_move_table(code: str) -> None:
     extra = int(n.resumes) + int(CATALOGUE.state(code).terminal)
     assert view.nodes == len(ids) + extra
     assert len(re.findall(r"^    click ", view.source, re.M)) == len(ids) - 1
-    assert view.nodes <= 2 + 2 * len(CATALOGUE.phases) + 2 * 3 * len(CATALOGUE.phases)
+    for side in ("in_", "out_"):  # a crowded side is one box per phase
+        assert sum(i.startswith(side) for i in ids) <= max(6, len(CATALOGUE.phases))
 
 
 def test_a_phase_bringing_many_states_is_one_box_in_the_neighbourhood() -> None:

@@ -112,7 +112,7 @@ window.addEventListener("DOMContentLoaded", function () {
   window.mermaid.run({ querySelector: "pre.mermaid" }).then(function () {
     document.body.setAttribute("data-mermaid", "done");
   }, function (error) {
-    document.body.setAttribute("data-mermaid", "error: " + error);
+    document.body.setAttribute("data-mermaid", "error: " + ((error && error.message) || error));
   });
 });
 """

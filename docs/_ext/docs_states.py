@@ -204,7 +204,7 @@ def state_page(catalogue: Catalogue, state: StateSpec, examples: list[Example], 
         clock = CLOCK[state.clock]
         why = f" — {md(state.clock_why)}" if state.clock_why else ""
         rows.append(("Contractor's clock", md(clock) + why))
-    out += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+    out += [*(f"- **{k}**: {v}" for k, v in rows), ""]
     out += ["## Rules", ""]
     lines = []
     for rule in state.rules:

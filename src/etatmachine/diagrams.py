@@ -1093,19 +1093,22 @@ def neighbourhood(catalogue: Catalogue, code: str) -> Neighbourhood:
 
 
 _COLLAPSE = 3
+_CROWDED = 6
 
 
 def _mermaid_side(
     catalogue: Catalogue, codes: tuple[str, ...], side: str
 ) -> list[tuple[str, str, str | None]]:
     """A side's nodes ``(id, label, state code or None for a phase box)``: states one by one,
-    or one box per phase when a phase brings more than a few."""
+    or one box per phase when a phase brings more than a few (more than one on a crowded
+    side), so that a state page's diagram stays a few boxes high."""
     by_phase: dict[str, list[str]] = {}
     for c in codes:
         by_phase.setdefault(catalogue.state(c).phase, []).append(c)
+    most = 1 if len(codes) > _CROWDED else _COLLAPSE
     out: list[tuple[str, str, str | None]] = []
     for phase, members in by_phase.items():
-        if len(members) > _COLLAPSE:
+        if len(members) > most:
             label = f"{len(members)} action dates of<br/>{_m(catalogue.phase(phase).label)}"
             out.append((f"{side}_phase_{phase}", label, None))
         else:
