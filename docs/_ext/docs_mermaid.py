@@ -107,7 +107,8 @@ window.addEventListener("DOMContentLoaded", function () {
     securityLevel: "loose",
     theme: "neutral",
     fontFamily: "DejaVu Sans, Verdana, sans-serif",
-    flowchart: { htmlLabels: true, useMaxWidth: true }
+    themeVariables: { fontSize: "14px" },
+    flowchart: { htmlLabels: true, useMaxWidth: true, nodeSpacing: 18, rankSpacing: 70 }
   });
   window.mermaid.run({ querySelector: "pre.mermaid" }).then(function () {
     document.body.setAttribute("data-mermaid", "done");

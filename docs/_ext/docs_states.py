@@ -254,9 +254,13 @@ def _neighbours(catalogue: Catalogue, state: StateSpec, md: Md) -> list[str]:
     moves = catalogue.moves_from(state.code)
     if n.outgoing or state.code in moves:
         out += ["It may go to:", ""]
+        # targets that share a reason (a group move) are one item
+        by_why: dict[str, list[str]] = {}
         for code in (*([state.code] if state.code in moves else []), *n.outgoing):
-            why = moves[code].why
-            out.append(f"- {_state_link(catalogue, code, md)}" + (f": {md(why)}" if why else ""))
+            by_why.setdefault(moves[code].why or f"\0{code}", []).append(code)
+        for why, codes in by_why.items():
+            links = ", ".join(_state_link(catalogue, c, md) for c in codes)
+            out.append(f"- {links}" + ("" if why.startswith("\0") else f": {md(why)}"))
         out.append("")
     if n.resumes:
         out += ["As a wait, it may also go back to the step it interrupted (« reprise »).", ""]

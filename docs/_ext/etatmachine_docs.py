@@ -393,6 +393,21 @@ def rule_scope(catalogue: Catalogue) -> dict[str, list[str]]:
     return scope
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _scope_count(items: list[str]) -> str:
+    """« 12 action dates », « 1 move »… for the summary table."""
+    if not items or items[0].startswith("every move"):
+        return "every move"
+    moves = sum(item.startswith("the move") for item in items)
+    parts = [_plural(len(items) - moves, "action date")] if len(items) > moves else []
+    if moves:
+        parts.append(_plural(moves, "move"))
+    return ", ".join(parts)
+
+
 def _rules(catalogue: Catalogue, root: Path) -> None:
     wf = Workflow.default()
     scope = rule_scope(catalogue)
@@ -407,18 +422,8 @@ def _rules(catalogue: Catalogue, root: Path) -> None:
         "|---|---|---|",
     ]
     for c, r in RULES.items():
-        items = scope.get(c, [])
-        count = (
-            "every move"
-            if items and items[0].startswith("every move")
-            else (
-                f"{len(items)} action date{'s' if len(items) != 1 else ''} or moves"
-                if items
-                else "judged by the engine"
-            )
-        )
-        if c == "due_not_overridable":
-            count = "computed deadlines"
+        out_count = _scope_count(scope.get(c, []))
+        count = "computed deadlines" if c == "due_not_overridable" else out_count
         out.append(f"| [`{c}`](#rule-{c.replace('_', '-')}) | {_md(r.summary_en)} | {count} |")
     out.append("")
     for code, info in RULES.items():
