@@ -6,7 +6,8 @@ Usage (after ``python -m sphinx -b html docs docs/_build/html``)::
 
 Debian's headless Chromium, driven by Selenium through Debian's ``/usr/bin/chromedriver``
 (nothing is downloaded; ``SE_OFFLINE`` keeps Selenium Manager off the network), loads every
-page with a diagram from a local HTTP server in a 1400 × 1000 window. For each
+page with a diagram (and the rules, API and index pages) from a local HTTP server in a
+1400 × 1000 window. No table or code block may stick out of the page body. For each
 ``.em-diagram`` the generator wrote (``data-nodes`` says how many nodes it draws) it checks
 that an SVG rendered with exactly that many nodes, that no Mermaid error shows, that the
 diagram fits the page body and that the page does not scroll sideways. It writes full-page
@@ -37,7 +38,10 @@ SCREENSHOTS = {
     "life-of-a-dossier.html": "life-of-a-dossier.png",
     "_generated/procedure/devis.html": "phase-devis.png",
     "_generated/states/etude_devis.html": "state-etude_devis.png",
+    "_generated/rules.html": "rules.png",
 }
+# Pages without a diagram whose tables must fit too (the rules reference used to overflow).
+ALSO = ("_generated/rules.html", "_generated/procedure/index.html", "api.html", "index.html")
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -78,7 +82,15 @@ for (const box of document.querySelectorAll(".em-diagram")) {
   }
   out.push(item);
 }
+const bodyRight = body.getBoundingClientRect().right;
+// a table or code block sticking out of the body, or scrolling sideways inside itself
+const wide = Array.from(document.querySelectorAll("table, pre"))
+  .filter((el) => !el.closest(".em-diagram, .em-mermaid"))
+  .filter((el) => el.getBoundingClientRect().right > bodyRight + 1
+    || el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.tagName + " " + (el.textContent || "").trim().slice(0, 60));
 return {
+  wide: wide,
   diagrams: out,
   scrollWidth: document.documentElement.scrollWidth,
   innerWidth: window.innerWidth,
@@ -155,6 +167,8 @@ def _problems(page: str, result: dict[str, Any]) -> list[str]:
         out.append(
             f"{page}: scrolls sideways ({result['scrollWidth']} > {result['innerWidth']} px)"
         )
+    for what in result["wide"]:
+        out.append(f"{page}: overflows the page body: {what}")
     for d in result["diagrams"]:
         where = f"{page} [{d['name']}]"
         if not d["svg"]:
@@ -187,9 +201,12 @@ def main(argv: list[str]) -> int:
         )
         return 2
     pages = sorted(
-        p.relative_to(site).as_posix()
-        for p in site.rglob("*.html")
-        if "em-diagram" in p.read_text(encoding="utf-8")
+        {
+            p.relative_to(site).as_posix()
+            for p in site.rglob("*.html")
+            if "em-diagram" in p.read_text(encoding="utf-8")
+        }
+        | {page for page in ALSO if (site / page).is_file()}
     )
     shots = site.parent / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
