@@ -57,20 +57,23 @@ class Authority:
     """Who may set a state and who may leave it, with the reason (the procedure's words)."""
 
     enter: tuple[str, ...] | None
-    """Roles, or None for anyone."""
+    """Roles; None for any side, () for no one."""
     leave: tuple[str, ...] | None
     why: str | None
 
 
+def _roles(found: Any) -> tuple[str, ...] | None:
+    values = tuple(sorted(str(getattr(r, "value", r)) for r in found))
+    return None if set(values) >= {r.value for r in Role} else values
+
+
 def authority(catalogue: Catalogue, state: StateSpec) -> Authority:
-    """The catalogue's authority when it has one (``Catalogue.authority``), else what the
-    ``role_reserved`` rule says."""
+    """The catalogue's effective authority when it has one (``Catalogue.authority``, desk
+    delegations included), else what the ``role_reserved`` rule says."""
     found: Any = getattr(catalogue, "authority", None)
     if callable(found):
         auth = found(state.code)
-        enter = tuple(sorted(str(getattr(r, "value", r)) for r in auth.enter)) or None
-        leave = tuple(sorted(str(getattr(r, "value", r)) for r in auth.leave)) or None
-        return Authority(enter, leave, getattr(auth, "why", None))
+        return Authority(_roles(auth.enter), _roles(auth.leave), getattr(auth, "why", None))
     rule: Any = state.rule("role_reserved")
     if rule is None:
         return Authority(None, None, None)
@@ -79,7 +82,9 @@ def authority(catalogue: Catalogue, state: StateSpec) -> Authority:
 
 
 def who(roles: tuple[str, ...] | None) -> str:
-    return "any side" if roles is None else ", ".join(role_text(r) for r in roles)
+    if roles is None:
+        return "any side"
+    return ", ".join(role_text(r) for r in roles) if roles else "no one"
 
 
 @dataclass(frozen=True)
