@@ -54,6 +54,7 @@ MODULES = [
     "etatmachine.effects",
     "etatmachine.diagrams",
     "etatmachine.tables",
+    "etatmachine.cli",
 ]
 
 
