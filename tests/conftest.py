@@ -1,9 +1,11 @@
 """Test profiles: the README's fast default, CI's bounded one, and the opt-in deep one.
 
-Hypothesis profiles: ``ci`` (30 examples, reproducible) when ``CI`` is set, ``dev`` (100)
-otherwise, ``deep`` (1000) with ``pytest --deep`` or ``ETATMACHINE_DEEP=1``, which also runs
-the tests marked ``deep`` (1M-entry replays, big concurrency runs). ``HYPOTHESIS_PROFILE``
-picks a profile explicitly. None has a per-example deadline: walks over the workflow build
+Hypothesis profiles: ``ci`` (30 examples, reproducible) when ``CI`` is set, ``dev`` (50,
+random, failures remembered in ``.hypothesis/``) otherwise, ``deep`` (1000) with ``pytest
+--deep`` or ``ETATMACHINE_DEEP=1``, which also runs the tests marked ``deep`` (1M-entry
+replays, big concurrency runs, the benchmark smoke run). Property tests are most of the
+suite's time: more examples are depth, so they are opt-in. ``HYPOTHESIS_PROFILE`` picks a
+profile explicitly. None has a per-example deadline: walks over the workflow build
 pydantic models, and a shared 2-core runner makes timings noisy.
 
 The suite runs on every core (pytest-xdist, ``-n auto --dist loadfile`` in pyproject):
@@ -27,7 +29,7 @@ settings.register_profile(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
