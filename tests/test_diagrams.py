@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 from transitions.extensions.markup import MarkupMachine
 
-from etatmachine import diagrams
 from etatmachine.catalogue import default_catalogue, parse_catalogue
 from etatmachine.diagrams import (
     MAIN_PATH,
@@ -35,6 +34,7 @@ from etatmachine.diagrams import (
     Links,
     PathError,
     UnknownPhaseError,
+    compact,
     dot,
     dot_to_svg,
     life_dot,
@@ -47,6 +47,7 @@ from etatmachine.diagrams import (
     render,
     svg,
 )
+from etatmachine.diagrams.drawing import expand
 from etatmachine.errors import EtatmachineError
 from etatmachine.tables import catalogue_markdown, deadline_text, deadline_words
 from etatmachine.workflow import Workflow
@@ -414,7 +415,7 @@ def test_svg() -> None:
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_graphviz_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagrams, "dot", lambda catalogue, phase=None, links=None: "digraph {")
+    monkeypatch.setattr(compact, "dot", lambda catalogue, phase=None, links=None: "digraph {")
     with pytest.raises(GraphvizError, match="exited with"):
         svg(CATALOGUE)
 
@@ -480,11 +481,7 @@ def test_phase_view_stands_for_every_explicit_move_touching_the_phase(phase: str
     explicit = set()
     for state in CATALOGUE:
         for move in state.moves:
-            targets = (
-                diagrams._expand((move.to,), CATALOGUE.groups)
-                if move.to.startswith("@")
-                else [move.to]
-            )
+            targets = expand((move.to,), CATALOGUE.groups) if move.to.startswith("@") else [move.to]
             explicit.update((state.code, t) for t in targets if {state.code, t} & here)
     through = {
         (s, t) for tg in view.decisions for s, _ in tg.sources for t in tg.members if t in here
