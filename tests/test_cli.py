@@ -36,7 +36,7 @@ def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:
     code, out, _ = run("replay", "--format", "json", str(WAKENSON))
     assert code == 0
     data = json.loads(out)
-    assert data["schema_version"] == "1" and len(data["entries"]) == 10
+    assert data["schema_version"] == "2" and len(data["entries"]) == 10
     entry = data["entries"][0]
     for key in (
         "line",
@@ -48,8 +48,12 @@ def test_replay_json_is_one_object_for_one_file_and_a_list_for_many() -> None:
         "author",
         "role",
         "violations",
+        "effects",
+        "segment",
+        "n",
         "late",
-        "lateness",
+        "lateness_business_seconds",
+        "lateness_last_agreed_business_seconds",
     ):
         assert key in entry
     code, out, _ = run("replay", "--format", "json", str(EXAMPLES))
@@ -66,8 +70,21 @@ def test_strict_exits_1_on_breaches_only() -> None:
 
 def test_replay_attributes_change_the_verdicts() -> None:
     path = str(EXAMPLES / "e_allianz_appel_24h.txt")
-    assert run("replay", "--strict", path)[0] == 1
-    assert run("replay", "--strict", "--insurer", "ALLIANZ", path)[0] == 0
+    assert run("replay", "--strict", path)[0] == 0  # « AZ: Appels 24h »: an Allianz file
+    assert run("replay", "--strict", "--insurer", "BPCE", path)[0] == 1
+    assert run("replay", "--strict", "--insurer", "AZ", path)[0] == 0  # AZ is Allianz
+    assert run("replay", "--strict", "--insurer", "allianz", path)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "listed"),
+    [("--insurer", "FOOBAR", "ALLIANZ (AZ), BPCE"), ("--channel", "fax", "sinapps, darva")],
+)
+def test_unknown_insurer_or_channel_exits_2_listing_the_valid_ones(
+    option: str, value: str, listed: str
+) -> None:
+    code, _, err = run("replay", option, value, str(EXAMPLES / "e_allianz_appel_24h.txt"))
+    assert code == 2 and value in err and listed in err
 
 
 def test_replay_directory_prints_a_combined_lateness_report() -> None:
@@ -138,7 +155,7 @@ def test_catalogue_formats_and_phase_filter() -> None:
 
 def test_validate(tmp_path: Path) -> None:
     code, out, _ = run("validate", str(ROOT / "src" / "etatmachine" / "data" / "procedure.toml"))
-    assert code == 0 and "44 states, 504 moves" in out
+    assert code == 0 and "44 states, 518 moves" in out
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nversion = "1"\nphases = []\nstates = []\n', encoding="utf-8")
     code, _, err = run("validate", str(bad))

@@ -126,7 +126,9 @@ def test_a_stale_write_is_refused_with_a_clear_version_conflict() -> None:
     store.add(_open("D-1"))
     read = store.get("D-1")
     first = WF.move(read, "devis_demande_info", actor=HANDLER, at=START).dossier
-    second = WF.move(read, "attente_cie", actor=HANDLER, at=START, comment="c", due=START).dossier
+    second = WF.move(
+        read, "attente_cie", actor=HANDLER, at=START, comment="c", due=START + timedelta(days=1)
+    ).dossier
     store.put(first, expected_version=0)
     with pytest.raises(VersionConflict) as info:
         store.put(second, expected_version=0)

@@ -55,6 +55,8 @@ MODULES = [
     "etatmachine.diagrams",
     "etatmachine.tables",
     "etatmachine.cli",
+    "etatmachine.binding",
+    "etatmachine.evidence",
 ]
 
 

@@ -168,7 +168,9 @@ def test_waits_not_of_the_contractors_doing_stop_the_clock() -> None:
     assert report.contractor_lateness == timedelta()
 
 
-def test_reschedule_moves_the_reference_of_unlocked_states_only() -> None:
+def test_a_reschedule_never_erases_lateness_against_the_original_due_date() -> None:
+    """Lateness is measured against the due date first set for the step; the last agreed
+    one is given beside it."""
     d = WF.open(
         "D",
         "attente_cie",
@@ -178,8 +180,12 @@ def test_reschedule_moves_the_reference_of_unlocked_states_only() -> None:
         due=paris(2023, 3, 2),
         mid_flow=True,
     ).dossier
-    d = WF.reschedule(d, paris(2023, 3, 10), actor=HANDLER, at=paris(2023, 3, 2)).dossier
-    assert not WF.lateness(d, at=paris(2023, 3, 9)).steps[0].late
+    d = WF.reschedule(d, paris(2023, 3, 10), actor=HANDLER, at=paris(2023, 3, 6)).dossier
+    (step,) = WF.lateness(d, at=paris(2023, 3, 9)).steps
+    assert step.late and step.due_at == paris(2023, 3, 2)
+    assert step.lateness == timedelta(days=5)  # Thu 2 -> Thu 9: five business days
+    assert step.last_due_at == paris(2023, 3, 10)
+    assert step.lateness_last_agreed == timedelta()
 
 
 def test_closed_files_have_no_current_step() -> None:

@@ -170,10 +170,11 @@ def test_noisy_legacy_text_never_breaks_the_parser(history: Any) -> None:
 
 T0 = datetime(2023, 1, 4, 9, tzinfo=PARIS)
 CONTRACTOR = Actor(role=Role.CONTRACTOR, id="995")
+HANDLER = Actor(role=Role.CASE_HANDLER, id="gr")
 
 
 def test_delivery_week_53_of_a_52_week_year_is_a_violation_not_a_crash() -> None:
-    d = WF.open("D", "contact_client_travaux", actor=CONTRACTOR, at=T0, mid_flow=True).dossier
+    d = WF.open("D", "contact_client_travaux", actor=HANDLER, at=T0, mid_flow=True).dossier
     found = WF.explain(
         d, "attente_fourniture", actor=CONTRACTOR, at=T0, comment="x", data={"delivery_week": 53}
     )
@@ -217,5 +218,6 @@ def test_allowed_moves_and_move_agree_on_contact_attempts() -> None:
     verdict = next(
         v for v in WF.allowed_moves(d, actor=CONTRACTOR, at=T0) if v.target == "client_injoignable"
     )
-    assert verdict.allowed and verdict.needs == ("comment",)
-    assert WF.move(d, "client_injoignable", actor=CONTRACTOR, at=T0, comment="x").dossier
+    assert verdict.allowed and verdict.needs == ("comment", "due")
+    due = T0 + timedelta(days=2)
+    assert WF.move(d, "client_injoignable", actor=CONTRACTOR, at=T0, comment="x", due=due).dossier

@@ -145,7 +145,16 @@ def test_contact_attempt_dated_before_the_last_change() -> None:
 )
 def test_bad_move_inputs(to: str, comment: str, data: dict[str, Any], message: str) -> None:
     """Blank comment on a wait, humidity 140 or "abc": MoveRefused, the whole message."""
-    err = _error(WF.move, _dossier(), to, actor=HANDLER, at=AT, comment=comment, data=data)
+    err = _error(
+        WF.move,
+        _dossier(),
+        to,
+        actor=HANDLER,
+        at=AT,
+        comment=comment,
+        due=AT + timedelta(days=3),
+        data=data,
+    )
     assert type(err) is MoveRefused
     assert str(err) == f"dossier D-1: move contact_client_devis -> {to} {message}"
 
@@ -165,6 +174,7 @@ def test_negative_attempts_count() -> None:
         _dossier(),
         "client_injoignable",
         actor=HANDLER,
+        due=AT + timedelta(days=3),
         at=AT,
         comment="nrp",
         data={"attempts": -1},

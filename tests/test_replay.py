@@ -79,17 +79,23 @@ def test_wakenson_dossier_timeline() -> None:
     visit = report.entries[1]
     assert [v.rule for v in visit.violations] == ["appointment_too_far"]
     assert visit.due_at == datetime(2023, 2, 20, 9, 0, tzinfo=PARIS)
-    # the quote came a week after the visit: the contractor was late on the visit step
+    # a kept appointment is an event, not a step owed by then: no lateness after the visit
     prices = report.entries[2]
-    assert (prices.closes, prices.late, prices.contractor_clock) == ("premiere_visite", True, True)
-    assert prices.lateness == timedelta(days=5, hours=2, minutes=52).total_seconds()
-    # the expert's 21 days, as the history's (21) says
+    assert (prices.closes, prices.late, prices.contractor_clock) == ("premiere_visite", False, True)
+    # « Etude de devis » recorded due at the minute it was set: measured against the 48h
+    info = report.entries[4]
+    assert info.closes == "etude_devis"
+    assert info.closes_due_at == datetime(2023, 3, 3, 17, 4, tzinfo=PARIS)
+    assert info.lateness_business_seconds == timedelta(hours=70, minutes=50).total_seconds()
+    # the history's (21) is kept as written and is no deadline: the recorded due stands
     expert = report.entries[6]
-    assert expert.computed_due_at == datetime(2023, 4, 6, 10, 29, tzinfo=PARIS)
+    assert (expert.n, expert.computed_due_at) == (21, None)
+    assert expert.due_at == datetime(2023, 4, 6, 13, 30, tzinfo=PARIS)
     # supplies announced for week 14 with a due date of 5 May
     supplies = report.entries[8]
     assert supplies.due_at == supplies.computed_due_at == datetime(2023, 5, 5, 9, tzinfo=PARIS)
-    assert report.summary.lateness.by_contractor["WAKENSON MENUISERIES"].late == 1
+    assert report.summary.lateness.by_contractor["WAKENSON MENUISERIES"].late == 0
+    assert report.summary.lateness.by_owner["surveyor"].late == 2
 
 
 def test_unreachable_client_without_attempts_is_a_breach() -> None:
@@ -98,9 +104,14 @@ def test_unreachable_client_without_attempts_is_a_breach() -> None:
 
 
 def test_attributes_given_to_the_replay_are_read_by_the_rules() -> None:
+    """« AZ: Appels 24h » says the file is Allianz's; an insurer given to the replay wins."""
     path = ROOT / "examples" / "histories" / "e_allianz_appel_24h.txt"
-    assert replay_file(path).entries[0].verdict == "refused"
-    assert replay_file(path, insurer="ALLIANZ").entries[0].verdict == "accepted"
+    read = replay_file(path)
+    assert (read.insurer, read.entries[0].verdict) == ("ALLIANZ", "accepted")
+    given = replay_file(path, insurer="BPCE")
+    assert (given.insurer, given.entries[0].verdict) == ("BPCE", "refused")
+    assert [v.rule for v in given.entries[0].violations] == ["insurer_restricted"]
+    assert replay_file(path, insurer="AZ").entries[0].verdict == "accepted"  # AZ is Allianz
 
 
 HISTORY = """\
@@ -125,16 +136,61 @@ ETAT: Première visite 31/02/2023 09:00 (24/01/2023-N°1)
 """
 
 
-def test_contact_attempts_in_the_history_count_for_unreachable_client() -> None:
+def test_a_contact_made_is_not_a_failed_attempt_and_meets_the_contact_step() -> None:
+    """« NTACT n: -Date du contact avec le client »: the insured was reached. That meets the
+    24h contact step (its lateness stops there) and counts as no failed attempt."""
     report = replay_records(iter_records(split_lines(HISTORY)))
-    assert [e.verdict for e in report.entries][:2] == ["accepted", "accepted"]
+    unreachable = report.entries[1]
+    assert [v.rule for v in unreachable.violations] == ["contact_attempts_required"]
+    assert unreachable.closes == "contact_client_devis" and not unreachable.late
+    slow = HISTORY.replace("18/01/2023 16:00", "20/01/2023 16:00").replace(
+        "18.01.2023-16:00", "20.01.2023-16:00"
+    )
+    slow = (
+        slow.split("NTACT 2:")[0]
+        + "ETAT: client injoignable"
+        + slow.split("ETAT: client injoignable")[1].replace("18.01.2023-19:33", "20.01.2023-19:33")
+    )
+    closed = replay_records(iter_records(split_lines(slow))).entries[1]
+    # reached on Friday 20 at 16:00, due Thursday 19 at 15:04: 24 h 56 min late, not more
+    assert closed.lateness_business_seconds == timedelta(hours=24, minutes=56).total_seconds()
+
+
+CALLS = """\
+ETAT: Contact client pour devis (2) 19/01/2023 15:04
+(18/01/2023-N°1)
+18.01.2023-15:04-(996) ASIGNACIÓN AUTOMÁTICA ZONAL
+allo ass // nrp
+18.01.2023-16:00-(995) INTERNET
+allo ass // nrp
+18.01.2023-16:00-(995) INTERNET
+lm sur le portable
+18.01.2023-17:00-(995) INTERNET
+{last}
+ETAT: client injoignable (7) 25/01/2023 17:00 Message laissé (18/01/2023-N°2)
+18.01.2023-19:33-(995) INTERNET
+"""
+
+
+def test_failed_calls_are_read_from_call_notes_each_once() -> None:
+    """Unanswered calls are the call notes (« nrp », « lm », « message laissé sur le
+    répondeur »); a duplicated line counts once. Three are needed."""
+    two = CALLS.format(last="Rendez-vous à prendre\n18.01.2023-18:00-(995) INTERNET")
+    report = replay_records(iter_records(split_lines(two)))
+    assert [v.rule for v in report.entries[1].violations] == ["contact_attempts_required"]
+    assert "(2 recorded)" in report.entries[1].violations[0].message
+    three = CALLS.format(last="message laissé sur le répondeur\n18.01.2023-18:00-(995) INTERNET")
+    assert replay_records(iter_records(split_lines(three))).entries[1].verdict == "accepted"
 
 
 def test_a_locked_due_date_changed_by_a_later_entry_is_reported() -> None:
     report = replay_records(iter_records(split_lines(HISTORY)))
     resumed = report.entries[2]
     assert resumed.state == "contact_client_devis"
-    assert resumed.verdict == "accepted"  # resuming the interrupted step is allowed
+    # resuming the interrupted step is allowed, but its due date was set 48 h out (24 h)
+    assert [v.rule for v in resumed.violations] == ["due_beyond_deadline"]
+    assert resumed.closes == "client_injoignable"
+    assert resumed.closes_due_at == datetime(2023, 1, 25, 17, tzinfo=PARIS)
     changed = HISTORY.replace("ETAT: client injoignable", "ETAT: Contact client pour devis")
     report = replay_records(iter_records(split_lines(changed)))
     rules = [v.rule for v in report.entries[1].violations]

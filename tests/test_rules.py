@@ -81,7 +81,7 @@ def test_move_in_catalogue_is_accepted() -> None:
 def test_move_outside_catalogue_is_refused_and_names_both_states() -> None:
     d = dossier_in("etude_devis")
     err = refused(
-        WF.move, d, "date_debut_travaux", actor=SURVEYOR, at=t(1, 10), data={"appointment_at": t(3)}
+        WF.move, d, "date_debut_travaux", actor=HANDLER, at=t(1, 10), data={"appointment_at": t(3)}
     )
     assert err.rules == ("move_not_allowed",)
     assert "etude_devis" in str(err) and "date_debut_travaux" in str(err)
@@ -191,6 +191,7 @@ def test_wait_without_comment_is_refused(comment: str | None) -> None:
         actor=CONTRACTOR,
         at=t(1, 10),
         comment=comment,
+        due=t(8),
         data={"humidity": 80},
     )
     assert err.rules == ("comment_required",)
@@ -200,7 +201,13 @@ def test_wait_without_comment_is_refused(comment: str | None) -> None:
 def test_wait_with_comment_is_accepted() -> None:
     d = dossier_in("contact_client_devis")
     moved = WF.move(
-        d, "attente_sechage", actor=CONTRACTOR, at=t(1, 10), comment="TH 80", data={"humidity": 80}
+        d,
+        "attente_sechage",
+        actor=CONTRACTOR,
+        at=t(1, 10),
+        comment="TH 80",
+        due=t(8),
+        data={"humidity": 80},
     ).dossier
     assert moved.history[-1].comment == "TH 80"
 
@@ -222,8 +229,8 @@ def test_reserved_state_cannot_be_left_or_rescheduled_by_others() -> None:
     assert err.rules == ("role_reserved",)
     assert err.violations[0].state == "attente_information_expert"
     assert refused(WF.reschedule, d, t(20), actor=HANDLER, at=t(2)).rules == (
-        "due_date_locked",
         "role_reserved",
+        "due_date_locked",
     )
     assert WF.move(d, "re_retour_expert", actor=RE_DESK, at=t(2)).dossier.state == (
         "re_retour_expert"
@@ -367,6 +374,7 @@ def test_drying_wait_accepts_a_percent(humidity: Any) -> None:
         actor=CONTRACTOR,
         at=t(1, 10),
         comment="TH",
+        due=t(8),
         data={"humidity": humidity},
     )
 
@@ -470,7 +478,13 @@ def test_given_deadline_without_a_date_is_refused() -> None:
 def test_unreachable_client_needs_three_attempts() -> None:
     d = dossier_in("contact_client_devis")
     err = refused(
-        WF.move, d, "client_injoignable", actor=CONTRACTOR, at=t(1, 10), comment="répondeur"
+        WF.move,
+        d,
+        "client_injoignable",
+        actor=CONTRACTOR,
+        at=t(1, 10),
+        comment="répondeur",
+        due=t(3),
     )
     assert err.rules == ("contact_attempts_required",)
     assert "(0 recorded)" in err.violations[0].message_en
@@ -478,7 +492,7 @@ def test_unreachable_client_needs_three_attempts() -> None:
         d = WF.record_contact_attempt(d, actor=CONTRACTOR, at=t(1, hour)).dossier
     assert d.contact_attempts == 3
     moved = WF.move(
-        d, "client_injoignable", actor=CONTRACTOR, at=t(1, 13), comment="répondeur"
+        d, "client_injoignable", actor=CONTRACTOR, at=t(1, 13), comment="répondeur", due=t(3)
     ).dossier
     assert moved.state == "client_injoignable"
 
@@ -492,6 +506,7 @@ def test_attempts_are_facts_of_the_trail_not_a_number_claimed_with_the_move() ->
         actor=CONTRACTOR,
         at=t(1, 10),
         comment="nrp",
+        due=t(3),
         data={"attempts": 3},
     )
     assert err.rules == ("contact_attempts_required",)
@@ -508,21 +523,20 @@ def test_attempts_reset_when_the_file_moves_on() -> None:
     assert d.contact_attempts == 0
 
 
-# --- confirmation_required ---------------------------------------------------------------
+# --- actor_not_allowed: the grid slot becomes a visit when the contractor changes it ------
 
 
-def test_grid_slot_becomes_a_visit_only_once_confirmed() -> None:
+def test_grid_slot_becomes_a_visit_when_the_contractor_changes_it() -> None:
+    """« L'artisan doit confirmer le RDV et changer en « Première visite » »: that change is
+    the confirmation (no data field carries it), and only the contractor (or MA) makes it."""
     d = dossier_in("premiere_visite_grille", data={"appointment_at": t(3)})
     err = refused(
-        WF.move, d, "premiere_visite", actor=CONTRACTOR, at=t(1, 10), data={"appointment_at": t(3)}
+        WF.move, d, "premiere_visite", actor=SURVEYOR, at=t(1, 10), data={"appointment_at": t(3)}
     )
-    assert err.rules == ("confirmation_required",)
+    assert err.rules == ("actor_not_allowed", "actor_not_allowed")
+    assert [v.state for v in err.violations] == ["premiere_visite_grille", "premiere_visite"]
     moved = WF.move(
-        d,
-        "premiere_visite",
-        actor=CONTRACTOR,
-        at=t(1, 10),
-        data={"appointment_at": t(3), "confirmed": True},
+        d, "premiere_visite", actor=CONTRACTOR, at=t(1, 10), data={"appointment_at": t(3)}
     ).dossier
     assert moved.state == "premiere_visite"
 
@@ -639,7 +653,11 @@ def test_explain_lists_violations_without_raising() -> None:
         WF.explain(d, "premiere_visite", actor=CONTRACTOR, at=t(1, 10))
     )
     found = WF.explain(d, "client_injoignable", actor=CONTRACTOR, at=t(1, 10))
-    assert [v.rule for v in found] == ["comment_required", "contact_attempts_required"]
+    assert [v.rule for v in found] == [
+        "comment_required",
+        "contact_attempts_required",
+        "data_required",
+    ]
     assert (
         WF.explain(
             d, "premiere_visite", actor=CONTRACTOR, at=t(1, 10), data={"appointment_at": t(2)}
@@ -654,8 +672,11 @@ def test_allowed_moves_gives_verdicts_and_needs() -> None:
     assert set(verdicts) == set(WF.targets("contact_client_devis"))
     assert verdicts["premiere_visite"].allowed
     assert verdicts["premiere_visite"].needs == ("appointment_at",)
-    assert verdicts["attente_sechage"].needs == ("comment", "humidity")
+    assert verdicts["attente_sechage"].needs == ("comment", "humidity", "due")
     assert not verdicts["az_appel_24h"].allowed
-    assert verdicts["az_appel_24h"].violations[0].rule == "insurer_restricted"
+    assert [v.rule for v in verdicts["az_appel_24h"].violations] == [
+        "actor_not_allowed",
+        "insurer_restricted",
+    ]
     assert not verdicts["client_injoignable"].allowed
     assert not verdicts["dossier_annule"].allowed  # the contractor does not cancel

@@ -81,6 +81,26 @@ def authority(catalogue: Catalogue, state: StateSpec) -> Authority:
     return Authority(roles, roles if rule.leave else None, rule.why)
 
 
+SHORT: dict[str, str] = {
+    "contractor": "PREST",
+    "surveyor": "PT",
+    "expert_relations": "RE",
+    "case_handler": "GR",
+    "customer_service": "SC",
+    "insurer": "Cie",
+    "expert": "expert",
+    "insured": "assuré",
+    "system": "auto",
+}
+"""The desks as the back office names them, for tables."""
+
+
+def who_short(roles: tuple[str, ...] | None) -> str:
+    if roles is None:
+        return "any side"
+    return ", ".join(SHORT.get(r, r) for r in roles) if roles else "no one"
+
+
 def who(roles: tuple[str, ...] | None) -> str:
     if roles is None:
         return "any side"
@@ -196,7 +216,7 @@ def state_page(catalogue: Catalogue, state: StateSpec, examples: list[Example], 
         ("Who may leave it", "— (closed)" if state.terminal else who(auth.leave)),
     ]
     if auth.why:
-        rows.append(("Why", f"« {md(auth.why)} »"))
+        rows.append(("Why", md(auth.why)))
     deadline = state.deadline
     when = f"**{md(deadline_words(deadline))}**"
     if deadline.figure and deadline.figure not in deadline_words(deadline):

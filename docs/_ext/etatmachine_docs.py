@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import docs_mermaid
-from docs_states import authority, history_examples, role_text, state_page, title, who
+from docs_states import (
+    SHORT,
+    authority,
+    history_examples,
+    role_text,
+    state_page,
+    title,
+    who_short,
+)
 from refusals import example
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -175,17 +183,19 @@ def _phase_page(catalogue: Catalogue, phase: str, folder: Path) -> str:
     for code in view.states:
         state = catalogue.state(code)
         auth = authority(catalogue, state)
-        owner = role_text(state.owner) if state.owner else "—"
+        owner = SHORT.get(state.owner.value, state.owner.value) if state.owner else "—"
         if auth.enter is None and auth.leave is None:
             access = "any side"
         else:
-            leave = "—" if state.terminal else who(auth.leave)
-            access = f"set: {who(auth.enter)}; leave: {leave}"
+            leave = "—" if state.terminal else who_short(auth.leave)
+            access = f"set: {who_short(auth.enter)}; leave: {leave}"
         out.append(
             f"| {{doc}}`{title(state.label)} <../states/{code}>` | {owner} | {access} | "
             f"{_md(deadline_words(state.deadline))} |"
         )
     out.append("")
+    desks = ", ".join(f"{short} = `{role}`" for role, short in SHORT.items())
+    out += [f"Desks: {desks}; each action date's page says why.", ""]
     out += ["```{toctree}", ":hidden:", "", *(f"../states/{c}" for c in view.states), "```", ""]
     if view.incoming or view.outgoing:
         out += [
@@ -292,7 +302,7 @@ _LEGEND = """\
 How to read the diagrams:
 
 - a box is an action date: its French label, then its deadline with its unit
-  (« 24 h ouvrées » counts business hours, « 21 jours calendaires » every day);
+  (« 24 h ouvrées » counts business hours, « 15 jours calendaires » every day);
 - **bold border**: the due date is locked (« Il ne faut pas les changer »);
 - dashed border and ✎: a wait, to be justified by a comment;
 - red border and ⚑: reserved to a desk (RE: Relation Expert);
@@ -390,6 +400,17 @@ def rule_scope(catalogue: Catalogue) -> dict[str, list[str]]:
     ]
     for code in ("move_not_allowed", "out_of_order"):
         scope[code] = ["every move (judged by the engine)"]
+    engine = {
+        "actor_not_allowed": "every move: the actor's role must be one that may leave the "
+        "current action date and one that may set the target (each action date's page says "
+        "who)",
+        "due_in_past": "every move that gives a due date or an appointment",
+        "due_beyond_deadline": "replayed histories (`etatmachine.replay`): an entry whose "
+        "recorded due date is later than the action date's deadline allows",
+    }
+    for code, text in engine.items():
+        if code in scope and not scope[code]:
+            scope[code] = [text]
     return scope
 
 
@@ -399,8 +420,10 @@ def _plural(n: int, word: str) -> str:
 
 def _scope_count(items: list[str]) -> str:
     """« 12 action dates », « 1 move »… for the summary table."""
-    if not items or items[0].startswith("every move"):
+    if not items:
         return "every move"
+    if len(items) == 1 and not items[0].startswith("{doc}"):
+        return items[0].split(":")[0].split(" (")[0]
     moves = sum(item.startswith("the move") for item in items)
     parts = [_plural(len(items) - moves, "action date")] if len(items) > moves else []
     if moves:
@@ -467,7 +490,7 @@ def _deadlines(catalogue: Catalogue, root: Path) -> None:
 
 
 # Modules other work adds: documented once they exist, so the build never fails without them.
-OPTIONAL_MODULES = ("etatmachine.binding", "etatmachine.intake")
+OPTIONAL_MODULES = ("etatmachine.intake",)
 
 
 def _api(root: Path) -> None:

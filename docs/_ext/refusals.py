@@ -27,6 +27,19 @@ def _open(wf: Workflow, state: str = "contact_client_devis", **kw: object) -> Do
     return wf.open("D-1", state, actor=HANDLER, at=T0, mid_flow=True, **kw).dossier  # type: ignore[arg-type]
 
 
+def _replayed(wf: Workflow, history: str) -> tuple[Violation, ...]:
+    """The violations a replay of ``history`` reports (rules only a history shows)."""
+    from etatmachine.legacy import iter_records, split_lines
+    from etatmachine.replay import replay_records
+
+    report = replay_records(iter_records(split_lines(history)), wf)
+    return tuple(
+        Violation(rule=v.rule, state=v.state or "", message_fr=v.message_fr, message_en=v.message)
+        for e in report.entries
+        for v in e.violations
+    )
+
+
 def _refused(call: Callable[[], object]) -> tuple[Violation, ...]:
     try:
         call()
@@ -107,14 +120,44 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
             _open(wf), "client_injoignable", actor=CONTRACTOR, at=LATER, comment="ne répond pas"
         ),
     ),
-    "confirmation_required": (
-        "A slot from the availability grid turned into « Première visite » unconfirmed.",
+    "actor_not_allowed": (
+        "The contractor takes its own quote from « Etude de devis » to « Devis transmis en "
+        "attente accord EXPERT », the surveyor's decision.",
         lambda wf: wf.explain(
-            _open(wf, "premiere_visite_grille", data={"appointment_at": DUE}),
-            "premiere_visite",
+            _open(wf, "etude_devis"),
+            "devis_attente_accord_expert",
             actor=CONTRACTOR,
             at=LATER,
-            data={"appointment_at": DUE},
+            due=DUE,
+        ),
+    ),
+    "due_in_past": (
+        "« En attente de cie » set with a due date before the move.",
+        lambda wf: wf.explain(
+            _open(wf), "attente_cie", actor=HANDLER, at=LATER, comment="cie", due=T0
+        ),
+    ),
+    "due_beyond_deadline": (
+        "A history sets « Contact client pour travaux … » due nine days out (48 h).",
+        lambda wf: _replayed(
+            wf,
+            "ETAT: Contact client pour travaux et signature de l'attestation du choix de "
+            "fourniture (2) 15/03/2023 09:00 (06/03/2023-N°1)\n06.03.2023-09:00-(1) GR\n",
+        ),
+    ),
+    "autonomy_limit_exceeded": (
+        "A quote of 1 800,00 on a file whose autonomy limit is 1 550,00 goes straight to works.",
+        lambda wf: wf.explain(
+            wf.move(
+                _open(wf, "devis_demande_info", autonomy_limit="1550"),
+                "etude_devis",
+                actor=CONTRACTOR,
+                at=LATER,
+                data={"quote_amount": "1 800,00"},
+            ).dossier,
+            "contact_client_travaux",
+            actor=HANDLER,
+            at=LATER + timedelta(hours=1),
         ),
     ),
     "deadline_passed": (

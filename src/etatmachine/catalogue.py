@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,9 +31,13 @@ from etatmachine.errors import CatalogueError, UnknownStateError
 from etatmachine.roles import Role
 
 __all__ = [
+    "Authority",
     "Catalogue",
+    "Channel",
     "Deadline",
     "DeadlineKind",
+    "Delegation",
+    "Insurer",
     "Move",
     "Phase",
     "RuleRef",
@@ -89,6 +93,9 @@ class Deadline(_Frozen):
     """For ``given``: the move data field that carries the date (``due=`` also works)."""
     overridable: bool = False
     """Whether ``due=`` may replace the computed date at the move (waits: yes)."""
+    appointment: bool = False
+    """The due date is an appointment (an event), not a step owed by then: the time after a
+    kept appointment is not lateness; only moving it later is."""
 
     @model_validator(mode="after")
     def _amount_fits_kind(self) -> Deadline:
@@ -103,6 +110,8 @@ class Deadline(_Frozen):
             raise ValueError(f"deadline kind {self.kind.value!r} takes no amount")
         if self.data_key is not None and self.kind is not DeadlineKind.GIVEN:
             raise ValueError("data_key only goes with deadline kind 'given'")
+        if self.appointment and self.kind is not DeadlineKind.GIVEN:
+            raise ValueError("an appointment deadline is of kind 'given'")
         return self
 
 
@@ -180,13 +189,6 @@ class ContactAttemptsRequired(_Rule):
     minimum: int = Field(ge=1)
 
 
-class ConfirmationRequired(_Rule):
-    """The move needs ``data[field]`` true (a proposed slot confirmed by the contractor)."""
-
-    code: Literal["confirmation_required"]
-    field: str = "confirmed"
-
-
 class DeadlinePassed(_Rule):
     """Entering is allowed only while the current state's due date still runs."""
 
@@ -204,8 +206,18 @@ class AppointmentTooFar(_Rule):
     instead: str = Field(pattern=_CODE)
 
 
+class AutonomyLimit(_Rule):
+    """A quote above the file's autonomy limit reaches this state only after the insurer's
+    agreement was asked for since that quote (one of the ``via`` states)."""
+
+    code: Literal["autonomy_limit_exceeded"]
+    via: tuple[str, ...] = Field(min_length=1)
+    """The states that ask the insurer's agreement (« Devis transmis en attente accord CIE »…)."""
+
+
 RuleRef = Annotated[
-    DueDateLocked
+    AutonomyLimit
+    | DueDateLocked
     | CommentRequired
     | RoleReserved
     | InsurerRestricted
@@ -214,7 +226,6 @@ RuleRef = Annotated[
     | SeasonRestricted
     | DataRequired
     | ContactAttemptsRequired
-    | ConfirmationRequired
     | DeadlinePassed
     | AppointmentTooFar,
     Field(discriminator="code"),
@@ -276,7 +287,24 @@ class StateSpec(_Frozen):
     aliases: tuple[str, ...] = ()
     """Other spellings seen in histories, resolved to this state."""
     resolvable: bool = True
-    """False when the label is shared with another state: resolve it by code only."""
+    """False when the label is shared with another state: a history entry resolves to it only
+    when its author may set it and may not set the twin (see `Catalogue.twin_for`)."""
+    enter: tuple[Role, ...] = ()
+    """Who may set this action date (besides the desks `Catalogue.delegations` name);
+    undeclared: the owner alone (any role for a closing state)."""
+    leave: tuple[Role, ...] = ()
+    """Who may move the file out of it or change its due date (besides delegated desks);
+    undeclared: the owner alone."""
+    authority_why: str | None = None
+    """Why these roles: the procedure's words where it names who acts."""
+    interrupts: bool = False
+    """Set from outside the current step (a chase, a complaint, a message): who may set it
+    need not be allowed to leave the step it interrupts."""
+    met_by_contact: bool = False
+    """The step is owed until the contractor reaches the insured: a recorded contact with the
+    insured meets it (its lateness stops there)."""
+    carries: tuple[Literal["quote_amount"], ...] = ()
+    """Move data this state's entries may carry (the quote's amount), read from histories."""
     rules: tuple[RuleRef, ...] = ()
     effects: tuple[Effect, ...] = ()
     moves: tuple[Move, ...] = ()
@@ -300,6 +328,47 @@ class GroupMove(_Frozen):
     why: str
 
 
+class Delegation(_Frozen):
+    """A desk that may act on anyone's behalf: set and leave the states of its scope.
+
+    An empty scope is every state. A delegation never opens a `role_reserved` state.
+    """
+
+    role: Role
+    phases: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    why: str
+
+
+class Insurer(_Frozen):
+    """An insurer the rules name: its code (upper case) and the spellings files use."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+class Channel(_Frozen):
+    """A channel a file comes through (``sinapps``, ``darva``)."""
+
+    code: str = Field(pattern=_CODE)
+    label: str
+
+
+class Authority(NamedTuple):
+    """Who may set a state and who may leave it, delegated desks included."""
+
+    enter: frozenset[Role]
+    leave: frozenset[Role]
+    why: str | None
+
+    @property
+    def code(self) -> str:
+        """The rule code a breach of this authority reports."""
+        return "actor_not_allowed"
+
+
 class RawCatalogue(_Frozen):
     """The file as written, before groups are expanded and the graph is checked."""
 
@@ -310,6 +379,9 @@ class RawCatalogue(_Frozen):
     groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     states: tuple[StateSpec, ...]
     group_moves: tuple[GroupMove, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
+    insurers: tuple[Insurer, ...] = ()
+    channels: tuple[Channel, ...] = ()
 
 
 class Catalogue:
@@ -321,7 +393,11 @@ class Catalogue:
 
     __slots__ = (
         "__weakref__",
+        "_authority",
+        "_channels",
+        "_insurers",
         "_moves",
+        "_onward",
         "_phases",
         "_raw",
         "_resume",
@@ -346,7 +422,23 @@ class Catalogue:
         self._moves = self._expand(raw, file)
         self._raw = raw
         self._check(file)
+        self._check_authority(file)
         self._resume = self._resume_targets()
+        self._onward = {
+            code: frozenset(t for i in back for t in self._moves[i] if t != code)
+            for code, back in self._resume.items()
+        }
+        self._authority = {code: self._effective_authority(s) for code, s in self._states.items()}
+        self._insurers = {
+            spelling.casefold(): insurer
+            for insurer in raw.insurers
+            for spelling in (insurer.code, insurer.label, *insurer.aliases)
+        }
+        self._channels = {
+            spelling.casefold(): channel
+            for channel in raw.channels
+            for spelling in (channel.code, channel.label)
+        }
 
     # -- construction -----------------------------------------------------------------
 
@@ -383,6 +475,8 @@ class Catalogue:
                 for target in self._expand_names(
                     (m.to,), raw.groups, where=code, file=file, field=f"moves[{i}].to"
                 ):
+                    if target == code and m.to.startswith("@"):
+                        continue  # a group never makes a self-move: write that one by its code
                     moves[code].setdefault(target, m.model_copy(update={"to": target}))
         for i, gm in enumerate(raw.group_moves):
             sources = self._expand_names(
@@ -413,9 +507,13 @@ class Catalogue:
                     field="column",
                 )
             if s.terminal:
-                if self._moves[code]:
+                not_waits = sorted(
+                    t for t in self._moves[code] if self._states[t].kind is not StateKind.WAIT
+                )
+                if not_waits:
                     raise CatalogueError(
-                        f"terminal state has exits: {sorted(self._moves[code])}",
+                        f"a terminal state may only be reopened into a wait; it has exits "
+                        f"{not_waits}",
                         file=file,
                         state=code,
                         field="moves",
@@ -448,6 +546,27 @@ class Catalogue:
                         state=code,
                         field="rules.instead",
                     )
+                if rule.code == "autonomy_limit_exceeded":
+                    for via in rule.via:
+                        if via not in self._states:
+                            raise CatalogueError(
+                                f"unknown state {via!r}", file=file, state=code, field="rules.via"
+                            )
+                known = {
+                    "insurer_restricted": ("insurers", {i.code for i in self._raw.insurers}),
+                    "channel_restricted": ("channels", {c.code for c in self._raw.channels}),
+                }.get(rule.code)
+                if known is not None:
+                    names, declared = known
+                    for name in getattr(rule, names):
+                        if name not in declared:
+                            raise CatalogueError(
+                                f"{name!r} is not one of the catalogue's {names} "
+                                f"{sorted(declared)}",
+                                file=file,
+                                state=code,
+                                field=f"rules.{names}",
+                            )
         initial = [c for c, s in self._states.items() if s.initial]
         if not initial:
             raise CatalogueError("no initial state", file=file, field="initial")
@@ -483,6 +602,54 @@ class Catalogue:
                 raise CatalogueError(
                     "a cycle with no way to a terminal state", file=file, state=code, field="moves"
                 )
+
+    def _check_authority(self, file: str | None) -> None:
+        """Delegations name known phases, columns and states."""
+        for i, d in enumerate(self._raw.delegations):
+            where = f"delegations[{i}]"
+            for phase in d.phases:
+                if phase not in self._phases:
+                    raise CatalogueError(
+                        f"unknown phase {phase!r}", file=file, state=where, field="phases"
+                    )
+            columns = {c for p in self._phases.values() for c in p.columns}
+            for column in d.columns:
+                if column not in columns:
+                    raise CatalogueError(
+                        f"unknown column {column!r}", file=file, state=where, field="columns"
+                    )
+            for state in d.states:
+                if state not in self._states:
+                    raise CatalogueError(
+                        f"unknown state {state!r}", file=file, state=where, field="states"
+                    )
+
+    def _delegated(self, s: StateSpec) -> frozenset[Role]:
+        out: set[Role] = set()
+        for d in self._raw.delegations:
+            scoped = d.phases or d.columns or d.states
+            if (
+                not scoped
+                or s.code in d.states
+                or s.phase in d.phases
+                or (s.column is not None and s.column in d.columns)
+            ):
+                out.add(d.role)
+        return frozenset(out)
+
+    def _effective_authority(self, s: StateSpec) -> Authority:
+        delegated = self._delegated(s)
+        reserved = s.rule("role_reserved")
+        if reserved is not None:
+            enter = frozenset(reserved.roles)
+            leave = frozenset(reserved.roles) if reserved.leave else set(s.leave) | delegated
+        else:
+            # Undeclared: the step's owner alone (a closing state: whoever may leave the
+            # step before it). The bundled procedure declares every state.
+            enter = frozenset(s.enter or ((s.owner,) if s.owner else tuple(Role))) | delegated
+            leave = frozenset(s.leave or ((s.owner,) if s.owner else ())) | delegated
+        why = s.authority_why or (reserved.why if reserved is not None else None)
+        return Authority(frozenset(enter), frozenset(leave), why)
 
     def _resume_targets(self) -> dict[str, frozenset[str]]:
         """For each resumable wait: the operational states it can have interrupted.
@@ -560,6 +727,42 @@ class Catalogue:
         """The states a resumable wait may go back to (the one it interrupted, at run time)."""
         return self._resume.get(code, frozenset())
 
+    def onward_targets(self, code: str) -> frozenset[str]:
+        """Where a resumable wait may go on to: any move a step it may have interrupted could
+        take (at run time, only the interrupted step's own moves)."""
+        return self._onward.get(code, frozenset())
+
+    def authority(self, code: str) -> Authority:
+        """Who may set ``code`` and who may leave it (or change its due date): the state's own
+        roles, the desks delegated on it, or the roles of its `role_reserved` rule."""
+        try:
+            return self._authority[code]
+        except KeyError:
+            raise UnknownStateError(str(code), ()) from None
+
+    @property
+    def delegations(self) -> tuple[Delegation, ...]:
+        """The desks that may act on anyone's behalf, with their scope and reason."""
+        return self._raw.delegations
+
+    @property
+    def insurers(self) -> tuple[Insurer, ...]:
+        """The insurers the catalogue's rules know."""
+        return self._raw.insurers
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """The channels the catalogue's rules know."""
+        return self._raw.channels
+
+    def insurer(self, name: str) -> Insurer | None:
+        """The insurer a code, label or alias names (any case: ``AZ`` is Allianz), or None."""
+        return self._insurers.get(name.strip().casefold())
+
+    def channel(self, name: str) -> Channel | None:
+        """The channel a code or label names (any case), or None."""
+        return self._channels.get(name.strip().casefold())
+
     @property
     def groups(self) -> Mapping[str, tuple[str, ...]]:
         """The named state groups of the file (for diagrams and docs)."""
@@ -576,6 +779,9 @@ class Catalogue:
             "name": self.name,
             "version": self.version,
             "description": self.description,
+            "delegations": [d.model_dump(mode="json") for d in self.delegations],
+            "insurers": [i.model_dump(mode="json") for i in self.insurers],
+            "channels": [c.model_dump(mode="json") for c in self.channels],
             "phases": [p.model_dump(mode="json", exclude_defaults=True) for p in self.phases],
             "states": [
                 s.model_dump(mode="json", exclude_defaults=True)

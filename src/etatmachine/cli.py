@@ -225,6 +225,21 @@ def _local(when: datetime | None) -> str:
     return when.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if when else "-"
 
 
+def _known(wf: Any, option: str, name: str | None, known: Any, lookup: Any) -> str | None:
+    """The catalogue's code for an insurer or channel option; an unknown one exits 2,
+    listing the valid names."""
+    if name is None:
+        return None
+    found = lookup(name)
+    if found is None:
+        valid = ", ".join(
+            f"{k.code} ({', '.join(k.aliases)})" if getattr(k, "aliases", ()) else k.code
+            for k in known
+        )
+        _fail(f"{option}: unknown {name!r}; the catalogue knows: {valid}")
+    return str(found.code)
+
+
 def _duration(seconds: float) -> str:
     if seconds <= 0:
         return "-"
@@ -256,7 +271,11 @@ def _print_report(console: Any, report: Any) -> None:
         due = _local(e.due_at)
         if e.computed_due_at and e.computed_due_at != e.due_at:
             due += f"\n[dim]{_local(e.computed_due_at)}[/dim]"
-        late = f"[red]+{_duration(e.lateness)}[/red]" if e.late else "-"
+        late = f"[red]+{_duration(e.lateness_business_seconds)}[/red]" if e.late else "-"
+        if e.late and e.lateness_last_agreed_business_seconds != e.lateness_business_seconds:
+            late += f"\n[dim]{_duration(e.lateness_last_agreed_business_seconds)} vs agreed[/dim]"
+        if e.effects:
+            verdict += "\n[dim]owes " + ", ".join(e.effects) + "[/dim]"
         table.add_row(
             str(e.line),
             _local(e.set_at),
@@ -282,8 +301,13 @@ def _print_summary(console: Any, count: int, summary: Any) -> None:
     console.print(
         f"{count} {files}, {summary.entries} entries: {summary.accepted} accepted, "
         f"{summary.refused} with breaches, {summary.unresolved} unresolved; "
-        f"contractor late by {_duration(summary.contractor_lateness)} in business time"
+        f"contractor late by {_duration(summary.contractor_lateness_business_seconds)} in "
+        "business time"
     )
+    if summary.effects_by_kind:
+        console.print(
+            "effects owed: " + ", ".join(f"{k} {n}" for k, n in summary.effects_by_kind.items())
+        )
     if summary.violations_by_rule:
         console.print(
             "breaches by rule: "
@@ -317,8 +341,17 @@ def _print_summary(console: Any, count: int, summary: Any) -> None:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option("--strict", is_flag=True, help="Exit 1 when any entry breaks a rule.")
-@click.option("--insurer", default=None, help="The files' insurer (BPCE, ALLIANZ, …).")
-@click.option("--channel", default=None, help="The files' channel (sinapps, darva).")
+@click.option(
+    "--insurer",
+    default=None,
+    help="The files' insurer, as the catalogue names it (ALLIANZ or AZ, BPCE); "
+    "default: read from the history.",
+)
+@click.option(
+    "--channel",
+    default=None,
+    help="The files' channel (sinapps, darva); default: read from the history.",
+)
 @click.option("--flag", "flags", multiple=True, help="A flag of the files (ren_expert).")
 @click.option(
     "--roles",
@@ -361,8 +394,8 @@ def replay(
         except EtatmachineError as exc:
             _fail(str(exc))
     attributes = {
-        "insurer": insurer,
-        "channel": channel,
+        "insurer": _known(wf, "--insurer", insurer, wf.catalogue.insurers, wf.catalogue.insurer),
+        "channel": _known(wf, "--channel", channel, wf.catalogue.channels, wf.catalogue.channel),
         "subdivision": subdivision,
         "flags": flags,
     }

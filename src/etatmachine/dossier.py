@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 from pydantic import (
@@ -112,6 +113,8 @@ class Actor(BaseModel):
 
 
 EntryKind = Literal["open", "move", "reschedule", "contact_attempt"]
+"""``contact_attempt`` entries carry ``data["outcome"]``: ``failed`` (a call unanswered) or
+``reached`` (the insured was reached: a contact step is met)."""
 
 
 class HistoryEntry(BaseModel):
@@ -177,6 +180,11 @@ class Dossier(BaseModel):
     contractor: str | None = None
     flags: frozenset[str] = frozenset()
     contact_attempts: int = Field(default=0, ge=0)
+    """Failed attempts to reach the insured during the current step (facts of the trail)."""
+    autonomy_limit: Decimal | None = Field(default=None, ge=0)
+    """« La limite maximum d'autonomie de MA pour ce SINISTRE »: above it, the insurer agrees."""
+    quote_amount: Decimal | None = Field(default=None, ge=0)
+    """The amount of the file's latest quote (move data ``quote_amount``)."""
     interrupted: str | None = None
     """The operational state a wait interrupted, where a resume goes back to."""
     history: tuple[HistoryEntry, ...] = ()

@@ -25,7 +25,7 @@ import weakref
 from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue
 from etatmachine.errors import CatalogueError, UnknownStateError
 
-__all__ = ["label_key", "resolve"]
+__all__ = ["label_key", "label_twins", "resolve"]
 
 # Little words that histories drop or add ("de la fourniture" / "de fourniture").
 _STOPWORDS = frozenset({"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"})
@@ -118,3 +118,20 @@ def resolve(label: str, catalogue: Catalogue | None = None) -> StateSpec:
     Raises `UnknownStateError` carrying the label and up to three closest codes.
     """
     return _index(catalogue if catalogue is not None else default_catalogue()).lookup(label)
+
+
+def label_twins(catalogue: Catalogue) -> dict[str, tuple[str, ...]]:
+    """For each resolvable state, the states marked ``resolvable = false`` that share its
+    label: a history entry setting that label resolves to the twin its author may set."""
+    by_key: dict[str, str] = {}
+    for state in catalogue:
+        if state.resolvable:
+            for spelling in (state.label, *state.aliases):
+                by_key.setdefault(label_key(spelling), state.code)
+    twins: dict[str, list[str]] = {}
+    for state in catalogue:
+        if not state.resolvable:
+            owner = by_key.get(label_key(state.label))
+            if owner is not None:
+                twins.setdefault(owner, []).append(state.code)
+    return {code: tuple(sorted(found)) for code, found in twins.items()}

@@ -1,10 +1,14 @@
 """How late each step of a dossier was, in business time, and who owed it.
 
 The procedure keeps opening and works due dates unchanged « on veut suivre le retard du
-prestataire »: lateness is measured against the due date a step was set with (for
-states whose due date may be rescheduled, against the last rescheduled one), in business
-time of the dossier's calendar, up to when the step was left (or ``at`` for the current
-step). A step counts against the contractor only where the catalogue says the
+prestataire »: lateness is always measured against the due date a step was first set
+with, so no reschedule can erase it; where the step was rescheduled, the lateness against
+the last agreed due date is given beside it. It runs in business time of the dossier's
+calendar, up to when the step was left (or ``at`` for the current step), or up to the
+first contact with the insured on a step that such a contact meets (``met_by_contact``).
+An appointment (``Deadline.appointment``: a visit, a works date) is an event, not a step
+owed by then: the time after a kept appointment is no lateness; moving it later is, from
+the original date. A step counts against the contractor only where the catalogue says the
 contractor's clock runs (``clock = "contractor"``); waits that are not of the
 contractor's doing stop it.
 """
@@ -14,11 +18,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from etatmachine.business_calendar import BusinessCalendar, require_aware
-from etatmachine.catalogue import Catalogue
+from etatmachine.catalogue import Catalogue, StateSpec
 from etatmachine.dossier import Dossier
 from etatmachine.roles import Role
 
@@ -29,6 +34,7 @@ __all__ = [
     "Step",
     "dossier_lateness",
     "lateness_report",
+    "measure_step",
     "step_lateness",
 ]
 
@@ -44,11 +50,18 @@ class Step(BaseModel):
     """Whether this step's lateness is the contractor's (the catalogue's ``clock``)."""
     entered_at: AwareDatetime
     due_at: AwareDatetime | None
+    """The due date the step was first set with: the reference no reschedule changes."""
     left_at: AwareDatetime | None
     late: bool
     lateness: timedelta
-    """Business time past the due date (zero when on time)."""
+    """Business time past the original due date (zero when on time)."""
     contractor: str | None = None
+    last_due_at: AwareDatetime | None = None
+    """The last agreed due date, where the step was rescheduled (else None)."""
+    lateness_last_agreed: timedelta = timedelta()
+    """Business time past the last agreed due date (equal to ``lateness`` when none)."""
+    met_at: AwareDatetime | None = None
+    """When a contact with the insured met the step (``met_by_contact`` states)."""
 
     @property
     def lateness_seconds(self) -> float:
@@ -79,22 +92,45 @@ def step_lateness(
     return max(calendar.business_time_between(due_at, ended_at), timedelta())
 
 
+def measure_step(
+    calendar: BusinessCalendar,
+    spec: StateSpec,
+    due_at: datetime | None,
+    last_due_at: datetime | None,
+    ended_at: datetime,
+) -> tuple[timedelta, timedelta]:
+    """A step's lateness against its original due date and against the last agreed one.
+
+    For an appointment, only moving it later counts, from the original date.
+    """
+    last = last_due_at if last_due_at is not None else due_at
+    if spec.deadline.appointment:
+        if due_at is None or last is None or last <= due_at:
+            return timedelta(), timedelta()
+        return step_lateness(calendar, due_at, last), timedelta()
+    original = step_lateness(calendar, due_at, ended_at)
+    if last == due_at:
+        return original, original
+    return original, step_lateness(calendar, last, ended_at)
+
+
 def dossier_lateness(
     dossier: Dossier, *, catalogue: Catalogue, calendar: BusinessCalendar, at: datetime
 ) -> DossierLateness:
     """The steps of ``dossier`` with their lateness, the current one measured at ``at``."""
     require_aware(at, "at")
     steps: list[Step] = []
-    current: tuple[str, datetime, datetime | None] | None = None
+    # the step in progress: state, entered, original due, last agreed due, contact met at
+    current: list[Any] | None = None
 
     def close(left_at: datetime | None) -> None:
         assert current is not None
-        state, entered, due = current
+        state, entered, due, last_due, met_at = current
         spec = catalogue.state(state)
         if spec.terminal:
             return
-        end = left_at if left_at is not None else at
-        lateness = step_lateness(calendar, due, end)
+        end = met_at or (left_at if left_at is not None else at)
+        lateness, last_lateness = measure_step(calendar, spec, due, last_due, end)
         steps.append(
             Step(
                 state=state,
@@ -106,6 +142,9 @@ def dossier_lateness(
                 late=lateness > timedelta(),
                 lateness=lateness,
                 contractor=dossier.contractor,
+                last_due_at=last_due if last_due != due else None,
+                lateness_last_agreed=last_lateness,
+                met_at=met_at,
             )
         )
 
@@ -113,9 +152,18 @@ def dossier_lateness(
         if entry.kind in ("open", "move"):
             if current is not None:
                 close(entry.at)
-            current = (entry.target, entry.at, entry.due_at)
-        elif entry.kind == "reschedule" and current is not None:
-            current = (current[0], current[1], entry.due_at)
+            current = [entry.target, entry.at, entry.due_at, entry.due_at, None]
+        elif current is None:
+            continue
+        elif entry.kind == "reschedule":
+            current[3] = entry.due_at
+        elif (
+            entry.kind == "contact_attempt"
+            and entry.data.get("outcome") == "reached"
+            and current[4] is None
+            and catalogue.state(current[0]).met_by_contact
+        ):
+            current[4] = entry.at
     if current is not None:
         close(None)
     return DossierLateness(dossier_id=dossier.id, at=at, steps=tuple(steps))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -29,12 +30,17 @@ from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor, Dossier, HistoryEntry, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
-from etatmachine.lateness import LatenessReport, Step, lateness_report, step_lateness
+from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.lateness import LatenessReport, Step, lateness_report, measure_step
 from etatmachine.legacy import (
     ActionRecord,
     Author,
+    AutonomyLimitRecord,
     ContactRecord,
     EtatRecord,
+    MensajeRecord,
+    MessageRecord,
+    NoteRecord,
     OpeningRecord,
     Record,
     RoleMap,
@@ -58,7 +64,7 @@ __all__ = [
     "replay_records",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 """Bumped on any incompatible change of the JSON output."""
 
 _UNKNOWN_ACTOR_ID = "unknown"
@@ -88,8 +94,14 @@ class ReplayEntry(_Out):
     line: int
     """First source line of the entry (1-based)."""
     last_line: int
+    segment: int
+    """Which excerpt of the history (1-based): lateness is never measured across two."""
+    contractor: str | None
+    """The contractor of the entry's segment (the one who accepted, or was assigned, it)."""
     label: str
     """The label as the history writes it."""
+    n: int | None
+    """The history's ``(n)`` after the label, kept as written: not a deadline."""
     state: str | None
     """The catalogue state it resolves to (None when unknown)."""
     set_at: AwareDatetime
@@ -104,15 +116,25 @@ class ReplayEntry(_Out):
     comment: str | None
     verdict: Literal["accepted", "refused", "unresolved"]
     violations: tuple[ReplayViolation, ...]
+    effects: tuple[str, ...]
+    """What the move owes the world (effect kinds: ``relaunch_surveyor``,
+    ``sinapps_anomaly``, ``complaint_to_open``), whether or not it happened."""
     closes: str | None
-    """The state this entry ends (the previous entry's state)."""
+    """The state this entry ends (the step in progress before it)."""
     closes_owner: Role | None
     contractor_clock: bool
     """Whether the closed step was on the contractor's clock."""
+    closes_due_at: AwareDatetime | None
+    """The due date the closed step was first set with (the procedure's where it computes
+    one): what its lateness is measured against."""
+    closes_last_due_at: AwareDatetime | None
+    """The closed step's last agreed due date, where it was changed (else None)."""
     late: bool
-    """Whether the closed step ended after its recorded due date."""
-    lateness: float
-    """How late the closed step was, in business seconds (0 when on time)."""
+    """Whether the closed step ended after its original due date."""
+    lateness_business_seconds: float
+    """How late the closed step was against its original due date (0 when on time)."""
+    lateness_last_agreed_business_seconds: float
+    """How late against its last agreed due date (the same when it never changed)."""
 
 
 class UnrecognisedLines(_Out):
@@ -131,8 +153,12 @@ class ReplaySummary(_Out):
     accepted: int
     refused: int
     unresolved: int
+    segments: int
+    """How many excerpts (segments) the history held."""
     violations_by_rule: dict[str, int]
-    contractor_lateness: float
+    effects_by_kind: dict[str, int]
+    """How many of each effect the moves owed."""
+    contractor_lateness_business_seconds: float
     """Total business seconds the contractor was late over the closed steps."""
     lateness: LatenessReport
 
@@ -140,10 +166,16 @@ class ReplaySummary(_Out):
 class ReplayReport(_Out):
     """A history replayed: its entries, what could not be read, and a summary."""
 
-    schema_version: Literal["1"] = "1"
+    schema_version: Literal["2"] = "2"
     source: str
     dossier_id: str
     contractor: str | None
+    """The contractor of the last segment that names one."""
+    insurer: str | None
+    """The file's insurer: given, or read from what the history says (« AZ: », BPCE)."""
+    channel: str | None
+    autonomy_limit: Decimal | None
+    """« La limite maximum d'autonomie de MA pour ce SINISTRE »: given or read."""
     entries: tuple[ReplayEntry, ...]
     unrecognised: tuple[UnrecognisedLines, ...]
     summary: ReplaySummary
@@ -175,7 +207,17 @@ def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str] | None 
 
 
 _REPORT_FIELDS_SET = frozenset(
-    {"source", "dossier_id", "contractor", "entries", "unrecognised", "summary"}
+    {
+        "source",
+        "dossier_id",
+        "contractor",
+        "insurer",
+        "channel",
+        "autonomy_limit",
+        "entries",
+        "unrecognised",
+        "summary",
+    }
 )  # validation would not be given schema_version: it is the default
 
 
@@ -198,20 +240,22 @@ class _Shared:
 
     def __init__(self, workflow: Workflow) -> None:
         self.states: dict[str, StateSpec] = {s.code: s for s in workflow.catalogue}
-        self.labels: dict[str, StateSpec | str] = {}
+        self.labels: dict[tuple[str, Role], StateSpec | str] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
 
-    def state(self, wf: Workflow, label: str) -> StateSpec | str:
-        """``wf.state(label)``, remembered; an unknown label gives the error's message."""
-        found = self.labels.get(label)
+    def state(self, wf: Workflow, label: str, role: Role) -> StateSpec | str:
+        """``wf.state(label, role=role)``, remembered; an unknown label gives the error's
+        message."""
+        key = (label, role)
+        found = self.labels.get(key)
         if found is None:
             try:
-                found = wf.state(label)
+                found = wf.state(label, role=role)
             except UnknownStateError as exc:
                 found = str(exc)
             if len(self.labels) >= _CACHE_MAX:
                 self.labels.clear()
-            self.labels[label] = found
+            self.labels[key] = found
         return found
 
     def actor(self, author: Author | None) -> Actor:
@@ -244,8 +288,32 @@ def _shared(workflow: Workflow) -> _Shared:
     return shared
 
 
+_DUE_TOLERANCE = timedelta(hours=1)
+"""How much later than the procedure's deadline a recorded due date may fall before the
+replay flags it ``due_beyond_deadline``: the back office rounds due times to its slots."""
+
+
+class _Step:
+    """The step in progress: what its lateness will be measured against."""
+
+    __slots__ = ("due", "entered", "last_due", "met_at", "spec")
+
+    def __init__(self, spec: StateSpec, entered: datetime, due: datetime | None) -> None:
+        self.spec = spec
+        self.entered = entered
+        self.due = due
+        self.last_due = due
+        self.met_at: datetime | None = None
+
+
 class _Replayer:
-    """Replays the records of one dossier; `feed` one record at a time, then `report`."""
+    """Replays the records of one dossier; `feed` one record at a time, then `report`.
+
+    A history excerpt can hold several files (the seed does): a new *segment* starts when
+    time goes back, when an entry can only open a file (an initial state the current one
+    cannot move to), or when another contractor accepts the intervention. Lateness and time
+    order are never measured across segments; each segment's steps are its contractor's.
+    """
 
     def __init__(
         self, workflow: Workflow, dossier_id: str, source: str, attributes: dict[str, Any]
@@ -254,19 +322,27 @@ class _Replayer:
         self.shared = _shared(workflow)
         self.dossier_id = dossier_id
         self.source = source
-        self.attributes = attributes
+        self.given = {k for k, v in attributes.items() if v not in (None, frozenset(), ())}
+        self.attributes = dict(attributes)
         self.calendar = workflow.calendar(attributes.get("subdivision"))
         self.dossier: Dossier | None = None
-        self.contractor: str | None = None
-        self.pending_attempts: list[datetime] = []
+        self.step: _Step | None = None
+        self.segment = 1
+        self.segment_contractor: dict[int, str | None] = {1: None}
+        self.segment_accepted: set[int] = set()
+        self.pending: list[tuple[datetime, Author | None, Literal["failed", "reached"]]] = []
+        self.seen_calls: set[tuple[str, datetime | None]] = set()
         self.entries: list[ReplayEntry] = []
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[Step] = []
+        self.steps: list[tuple[int, Step]] = []
         self.last_set_at: datetime | None = None
-        self.set_due: datetime | None = None  # the due date the workflow set with the last move
+        self.recorded_due: datetime | None = None  # the due date the last entry recorded
+
+    # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
         if isinstance(record, EtatRecord):
+            self._read_attributes(f"{record.label} {record.comment or ''}")
             self._etat(record)
         elif isinstance(record, UnrecognisedRecord):
             self.unrecognised.append(
@@ -278,29 +354,99 @@ class _Replayer:
                 )
             )
         elif isinstance(record, SubAssignmentRecord):
-            self._set_contractor(record.contractor_name or record.contractor_id)
+            self._contractor(record.contractor_name or record.contractor_id, accepted=False)
         elif isinstance(record, ActionRecord) and record.contractor_name:
-            if self.contractor is None:
-                self._set_contractor(record.contractor_name)
+            self._contractor(record.contractor_name, accepted=True)
+        elif isinstance(record, AutonomyLimitRecord):
+            self._attribute("autonomy_limit", record.amount)
         elif isinstance(record, ContactRecord):
+            # « NTACT 1: -Date du contact avec le client »: the insured was reached
             when = record.contacted_at or (record.author.at if record.author else None)
-            if when is not None:
-                self._attempt(when, record.author)
+            if when is not None and self._first_time("contact", record.text, when):
+                self._call(when, record.author, "reached")
+        elif isinstance(record, NoteRecord):
+            when = record.author.at if record.author else None
+            if failed_call(record.text) and self._first_time("note", record.text, when):
+                self._call(when or self.last_set_at, record.author, "failed")
+        elif isinstance(record, MessageRecord | MensajeRecord):
+            self._read_attributes(record.raw)
 
-    def _set_contractor(self, name: str) -> None:
-        self.contractor = name
+    def _first_time(self, kind: str, text: str, when: datetime | None) -> bool:
+        """A duplicated line (the same text at the same time) counts once."""
+        key = (f"{kind}:{' '.join(text.split()).casefold()}", when)
+        if key in self.seen_calls:
+            return False
+        self.seen_calls.add(key)
+        return True
+
+    def _read_attributes(self, text: str) -> None:
+        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…)."""
+        if "insurer" not in self.given and self.attributes.get("insurer") is None:
+            for name in sorted(insurers_named(text)):
+                code = self.wf.insurer_code(name)
+                if code is not None and self.wf.catalogue.insurer(code) is not None:
+                    self._attribute("insurer", code)
+                    break
+        if "channel" not in self.given and self.attributes.get("channel") is None:
+            for name in sorted(channels_named(text)):
+                self._attribute("channel", self.wf.channel_code(name))
+                break
+
+    def _attribute(self, name: str, value: Any) -> None:
+        if name in self.given:
+            return
+        self.attributes[name] = value
+        if self.dossier is not None:
+            self.dossier = evolve(self.dossier, {name: value})
+
+    def _contractor(self, name: str, *, accepted: bool) -> None:
+        current = self.segment_contractor[self.segment]
+        if (
+            accepted
+            and current is not None
+            and current != name
+            and self.segment in self.segment_accepted
+        ):
+            self._new_segment()  # another contractor accepts: another file or a reassignment
+        if accepted:
+            self.segment_accepted.add(self.segment)
+        self.segment_contractor[self.segment] = name
         if self.dossier is not None:
             self.dossier = evolve(self.dossier, {"contractor": name})
 
-    def _attempt(self, when: datetime, author: Author | None) -> None:
+    def _new_segment(self) -> None:
+        self.segment += 1
+        self.segment_contractor[self.segment] = None  # another excerpt: its own contractor
+        self.segment_accepted.discard(self.segment)
+        self.dossier = None  # the next entry opens the segment mid-flow
+        self.step = None  # the step in progress is cut: never measured across segments
+        self.recorded_due = None
+        self.pending.clear()
+
+    def _call(
+        self, when: datetime | None, author: Author | None, outcome: Literal["failed", "reached"]
+    ) -> None:
+        if when is None:
+            return
+        step = self.step
+        if (
+            outcome == "reached"
+            and step is not None
+            and step.met_at is None
+            and step.spec.met_by_contact
+            and when >= step.entered
+        ):
+            step.met_at = when
         if self.dossier is None:
-            self.pending_attempts.append(when)
+            self.pending.append((when, author, outcome))
             return
         last = self.dossier.last_at
-        when = max(when, last) if last is not None else when
+        at = max(when, last) if last is not None else when
         self.dossier = self.wf.record_contact_attempt(
-            self.dossier, actor=self.shared.actor(author), at=when
+            self.dossier, actor=self.shared.actor(author), at=at, outcome=outcome
         ).dossier
+
+    # -- entries ------------------------------------------------------------------------
 
     def _etat(self, record: EtatRecord) -> None:
         author = record.author
@@ -310,9 +456,21 @@ class _Replayer:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
+        if self.last_set_at is not None and set_at < self.last_set_at:
+            self._new_segment()  # time goes back: another excerpt
         self.last_set_at = set_at
-        closes, closes_owner, contractor_clock, late, lateness = self._close(set_at)
-        spec = self.shared.state(self.wf, record.label)
+        actor = self.shared.actor(author)
+        spec = self.shared.state(self.wf, record.label, actor.role)
+        if (
+            not isinstance(spec, str)
+            and spec.initial
+            and self.dossier is not None
+            and spec.code != self.dossier.state
+            and spec.code not in self.wf.targets(self.dossier.state)
+        ):
+            self._new_segment()  # an entry that can only open a file: another excerpt
+        closing = self._close(set_at)
+        effects: tuple[str, ...] = ()
         if isinstance(spec, str):  # the message of the UnknownStateError
             state = computed = None
             verdict = "unresolved"
@@ -330,29 +488,27 @@ class _Replayer:
         else:
             data, due = self._inputs(spec, record)
             current_due = self.dossier.due_at if self.dossier is not None else None
-            violations = self._history_checks(spec, record)
-            self.set_due = None
-            violations.extend(
-                self._move(spec, self.shared.actor(author), set_at, record, due, data)
+            computed = compute_due(
+                spec.deadline, set_at, self.calendar, current_due=current_due, data=data
             )
-            if due is None and spec.deadline.kind in _COUNTED and self.set_due is not None:
-                # The move computed this very due date: same deadline, start, calendar and
-                # no due given (a counted deadline reads nothing else). Don't count it twice.
-                computed = self.set_due
-            else:
-                computed = compute_due(
-                    spec.deadline, set_at, self.calendar, current_due=current_due, data=data
-                )
+            violations = self._history_checks(spec, record, computed)
+            found, effects = self._move(spec, actor, set_at, record, due, data)
+            self.recorded_due = record.due_at
+            violations.extend(found)
             state = spec.code
             verdict = "refused" if violations else "accepted"
             replayed = tuple(_violation(v) for v in violations)
+        closes, closes_owner, contractor_clock, closed_due, closed_last, late, late_last = closing
         self.entries.append(
             _trusted(
                 ReplayEntry,
                 {
                     "line": record.first_line,
                     "last_line": record.last_line,
+                    "segment": self.segment,
+                    "contractor": None,
                     "label": record.label,
+                    "n": record.n,
                     "state": state,
                     "set_at": set_at,
                     "due_at": record.due_at,
@@ -363,22 +519,31 @@ class _Replayer:
                     "comment": record.comment,
                     "verdict": verdict,
                     "violations": replayed,
+                    "effects": effects,
                     "closes": closes,
                     "closes_owner": closes_owner,
                     "contractor_clock": contractor_clock,
-                    "late": late,
-                    "lateness": lateness,
+                    "closes_due_at": closed_due,
+                    "closes_last_due_at": closed_last,
+                    "late": late > 0,
+                    "lateness_business_seconds": late,
+                    "lateness_last_agreed_business_seconds": late_last,
                 },
             )
         )
 
     def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
-        """The move's data and due as the history gives them."""
+        """The move's data and due as the history gives them: the recorded due date where the
+        state takes a given one; where the procedure computes it, the procedure's."""
         data: dict[str, Any] = {}
         if record.humidity is not None:
             data["humidity"] = record.humidity
         if record.week is not None:
             data["delivery_week"] = record.week
+        if "quote_amount" in spec.carries and record.comment:
+            amount = quote_amount_in(record.comment)
+            if amount is not None:
+                data["quote_amount"] = amount
         deadline = spec.deadline
         if deadline.kind is DeadlineKind.GIVEN and deadline.data_key:
             data[deadline.data_key] = record.due_at  # the recorded due is the appointment
@@ -387,23 +552,49 @@ class _Replayer:
         )
         return data, (record.due_at if given else None)
 
-    def _history_checks(self, spec: StateSpec, record: EtatRecord) -> list[Violation]:
+    def _history_checks(
+        self, spec: StateSpec, record: EtatRecord, computed: datetime | None
+    ) -> list[Violation]:
+        """What only a history shows: a locked due date set later than the procedure's
+        deadline allows (measured against the procedure's)."""
+        deadline = spec.deadline
         d = self.dossier
         if (
             d is not None
             and d.state == spec.code
+            and deadline.kind in _COUNTED
             and spec.rule("due_date_locked") is not None
-            and d.due_at is not None
-            and d.due_at != record.due_at
+            and self.recorded_due is not None
+            and record.due_at != self.recorded_due
         ):
             return [
                 Violation(
                     rule="due_date_locked",
                     state=spec.code,
                     message_fr=f"Échéance verrouillée de « {spec.label} » changée par une entrée "
-                    f"ultérieure : {d.due_at.isoformat()} → {record.due_at.isoformat()}.",
+                    f"ultérieure : {self.recorded_due.isoformat()} → {record.due_at.isoformat()}.",
                     message_en=f"the locked due date of '{spec.code}' was changed by a later "
-                    f"entry: {d.due_at.isoformat()} -> {record.due_at.isoformat()}.",
+                    f"entry: {self.recorded_due.isoformat()} -> {record.due_at.isoformat()}.",
+                )
+            ]
+        if (
+            computed is not None
+            and deadline.kind in _COUNTED
+            and not deadline.overridable
+            and spec.rule("due_date_locked") is not None
+            and record.due_at > computed + _DUE_TOLERANCE
+        ):
+            return [
+                Violation(
+                    rule="due_beyond_deadline",
+                    state=spec.code,
+                    message_fr=f"Échéance de « {spec.label} » saisie au {record.due_at.isoformat()}"
+                    f", au-delà du délai de la procédure ({deadline.figure} : "
+                    f"{computed.isoformat()}) ; le retard se mesure sur ce délai.",
+                    message_en=f"the due date of '{spec.code}' was recorded as "
+                    f"{record.due_at.isoformat()}, later than the procedure's deadline "
+                    f"({deadline.figure}: {computed.isoformat()}); lateness is measured "
+                    "against the procedure's.",
                 )
             ]
         return []
@@ -416,15 +607,19 @@ class _Replayer:
         record: EtatRecord,
         due: Any,
         data: dict[str, Any],
-    ) -> list[Violation]:
+    ) -> tuple[list[Violation], tuple[str, ...]]:
         if self.dossier is None:
-            return self._open(spec, actor, at, record, due, data)
-        moved, violations = self.wf.record(
+            return self._open(spec, actor, at, record, due, data), ()
+        (moved, effects), violations = self.wf.record(
             self.dossier, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
         )
-        self.set_due = moved.dossier.due_at
-        self.dossier = self._with_recorded_due(moved.dossier, record.due_at)
-        return list(violations)
+        self.dossier = moved
+        if moved.history[-1].kind == "reschedule":  # the same action date set again
+            if self.step is not None:
+                self.step.last_due = moved.due_at
+        else:
+            self.step = _Step(spec, at, moved.due_at)
+        return list(violations), tuple(e.kind for e in effects)
 
     def _open(
         self,
@@ -435,7 +630,8 @@ class _Replayer:
         due: Any,
         data: dict[str, Any],
     ) -> list[Violation]:
-        attributes = {**self.attributes, "contractor": self.contractor}
+        """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
+        attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
         violations: list[Violation] = []
         try:
             dossier = self.wf.open(
@@ -449,9 +645,9 @@ class _Replayer:
                 mid_flow=True,
                 **attributes,
             ).dossier
-            self.set_due = dossier.due_at
-        except MoveRefused as exc:  # the history opened it anyway
+        except MoveRefused as exc:  # the history opened it anyway, with the due it recorded
             violations = list(exc.violations)
+            reference = due if due is not None else record.due_at
             entry = HistoryEntry(
                 kind="open",
                 source=None,
@@ -459,66 +655,88 @@ class _Replayer:
                 at=at,
                 actor=actor,
                 comment=record.comment,
-                due_at=record.due_at,
+                due_at=reference,
             )
             dossier = Dossier(
                 id=self.dossier_id,
                 state=spec.code,
-                due_at=record.due_at,
+                due_at=reference,
                 history=(entry,),
-                **attributes,
-            )
-        self.dossier = self._with_recorded_due(dossier, record.due_at)
-        for when in self.pending_attempts:
-            self._attempt(when, None)
-        self.pending_attempts.clear()
-        return violations
-
-    @staticmethod
-    def _with_recorded_due(dossier: Dossier, due_at: datetime) -> Dossier:
-        if dossier.due_at == due_at:
-            return dossier
-        last = evolve(dossier.history[-1], {"due_at": due_at})
-        return evolve(dossier, {"due_at": due_at, "history": (*dossier.history[:-1], last)})
-
-    def _close(self, ended_at: datetime) -> tuple[str | None, Role | None, bool, bool, float]:
-        """The step the current entry ends: its state, owner, whether on the contractor's
-        clock, whether late, and how late (business seconds)."""
-        d = self.dossier
-        if d is None:
-            return None, None, False, False, 0.0
-        spec = self.shared.states.get(d.state) or self.wf.catalogue.state(d.state)
-        due_at = d.due_at
-        if due_at is None or ended_at <= due_at:
-            lateness = _ZERO
-        else:
-            lateness = step_lateness(self.calendar, due_at, ended_at)
-        late = lateness > _ZERO
-        contractor_clock = spec.clock == "contractor"
-        self.steps.append(
-            _trusted(
-                Step,
-                {
-                    "state": d.state,
-                    "owner": spec.owner,
-                    "contractor_clock": contractor_clock,
-                    "entered_at": d.history[-1].at if d.history else ended_at,
-                    "due_at": due_at,
-                    "left_at": ended_at,
-                    "late": late,
-                    "lateness": lateness,
-                    "contractor": self.contractor,
+                **{
+                    **attributes,
+                    "insurer": self.wf.insurer_code(attributes.get("insurer")),
+                    "channel": self.wf.channel_code(attributes.get("channel")),
                 },
             )
+        self.dossier = dossier
+        self.step = _Step(spec, at, dossier.due_at)
+        pending, self.pending = self.pending, []
+        for when, author, outcome in pending:
+            self._call(when, author, outcome)
+        return violations
+
+    def _close(
+        self, ended_at: datetime
+    ) -> tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]:
+        """The step the current entry ends: its state, owner, whether on the contractor's
+        clock, its original and last agreed due dates, and how late it was against each
+        (business seconds)."""
+        step = self.step
+        if step is None:
+            return None, None, False, None, None, 0.0, 0.0
+        spec = step.spec
+        end = step.met_at or ended_at
+        lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
+        contractor_clock = spec.clock == "contractor"
+        last_due = step.last_due if step.last_due != step.due else None
+        self.steps.append(
+            (
+                self.segment,
+                _trusted(
+                    Step,
+                    {
+                        "state": spec.code,
+                        "owner": spec.owner,
+                        "contractor_clock": contractor_clock,
+                        "entered_at": step.entered,
+                        "due_at": step.due,
+                        "left_at": ended_at,
+                        "late": lateness > _ZERO,
+                        "lateness": lateness,
+                        "contractor": None,
+                        "last_due_at": last_due,
+                        "lateness_last_agreed": last_lateness,
+                        "met_at": step.met_at,
+                    },
+                ),
+            )
         )
-        return d.state, spec.owner, contractor_clock, late, lateness.total_seconds()
+        return (
+            spec.code,
+            spec.owner,
+            contractor_clock,
+            step.due,
+            last_due,
+            lateness.total_seconds(),
+            last_lateness.total_seconds(),
+        )
 
     def report(self) -> ReplayReport:
         by_rule: dict[str, int] = {}
+        by_effect: dict[str, int] = {}
         for e in self.entries:
             for v in e.violations:
                 by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
-        verdicts = [e.verdict for e in self.entries]
+            for kind in e.effects:
+                by_effect[kind] = by_effect.get(kind, 0) + 1
+        steps = [
+            evolve(step, {"contractor": self.segment_contractor.get(segment)})
+            for segment, step in self.steps
+        ]
+        entries = tuple(
+            evolve(e, {"contractor": self.segment_contractor.get(e.segment)}) for e in self.entries
+        )
+        verdicts = [e.verdict for e in entries]
         summary = _trusted(
             ReplaySummary,
             {
@@ -526,21 +744,27 @@ class _Replayer:
                 "accepted": verdicts.count("accepted"),
                 "refused": verdicts.count("refused"),
                 "unresolved": verdicts.count("unresolved"),
+                "segments": self.segment,
                 "violations_by_rule": dict(sorted(by_rule.items())),
-                "contractor_lateness": float(
-                    sum(s.lateness_seconds for s in self.steps if s.contractor_clock)
+                "effects_by_kind": dict(sorted(by_effect.items())),
+                "contractor_lateness_business_seconds": float(
+                    sum(s.lateness_seconds for s in steps if s.contractor_clock)
                 ),
-                "lateness": lateness_report(self.steps),
+                "lateness": lateness_report(steps),
             },
         )
+        contractors = [c for c in self.segment_contractor.values() if c is not None]
         return _trusted(
             ReplayReport,
             {
                 "schema_version": SCHEMA_VERSION,
                 "source": self.source,
                 "dossier_id": self.dossier_id,
-                "contractor": self.contractor,
-                "entries": tuple(self.entries),
+                "contractor": contractors[-1] if contractors else None,
+                "insurer": self.attributes.get("insurer"),
+                "channel": self.attributes.get("channel"),
+                "autonomy_limit": self.attributes.get("autonomy_limit"),
+                "entries": entries,
                 "unrecognised": tuple(self.unrecognised),
                 "summary": summary,
             },
@@ -558,8 +782,13 @@ def replay_records(
     channel: str | None = None,
     subdivision: str | None = None,
     flags: Iterable[str] = (),
+    autonomy_limit: Decimal | None = None,
 ) -> ReplayReport:
-    """Replay the records of one dossier (the attributes are the file's: rules read them)."""
+    """Replay the records of one dossier (the attributes are the file's: rules read them).
+
+    Attributes not given are read from the history where it says them: the insurer
+    (« AZ: », Allianz, BPCE), the channel (Sinapps, Darva), the autonomy limit.
+    """
     replayer = _Replayer(
         workflow or Workflow.default(),
         dossier_id,
@@ -569,6 +798,7 @@ def replay_records(
             "channel": channel,
             "subdivision": subdivision,
             "flags": frozenset(flags),
+            "autonomy_limit": autonomy_limit,
         },
     )
     for record in records:
@@ -608,6 +838,7 @@ def iter_replays(
         "channel": None,
         "subdivision": None,
         "flags": frozenset(),
+        "autonomy_limit": None,
     }
     attrs.update(attributes)
     count = 0
@@ -627,7 +858,8 @@ def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummar
     """A summary over many replays (for a directory): how many files, and their totals."""
     count = 0
     by_rule: dict[str, int] = {}
-    totals = {"entries": 0, "accepted": 0, "refused": 0, "unresolved": 0}
+    by_effect: dict[str, int] = {}
+    totals = {"entries": 0, "accepted": 0, "refused": 0, "unresolved": 0, "segments": 0}
     contractor = 0.0
     steps: list[Step] = []
     for report in reports:
@@ -637,12 +869,15 @@ def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummar
             totals[key] += getattr(s, key)
         for rule, n in s.violations_by_rule.items():
             by_rule[rule] = by_rule.get(rule, 0) + n
-        contractor += s.contractor_lateness
+        for kind, n in s.effects_by_kind.items():
+            by_effect[kind] = by_effect.get(kind, 0) + n
+        contractor += s.contractor_lateness_business_seconds
         steps.extend(_steps_of(report))
     return count, ReplaySummary(
         **totals,
         violations_by_rule=dict(sorted(by_rule.items())),
-        contractor_lateness=contractor,
+        effects_by_kind=dict(sorted(by_effect.items())),
+        contractor_lateness_business_seconds=contractor,
         lateness=lateness_report(steps),
     )
 
@@ -657,9 +892,11 @@ def _steps_of(report: ReplayReport) -> Iterator[Step]:
             owner=e.closes_owner,
             contractor_clock=e.contractor_clock,
             entered_at=e.set_at,
-            due_at=None,
+            due_at=e.closes_due_at,
             left_at=e.set_at,
             late=e.late,
-            lateness=timedelta(seconds=e.lateness),
-            contractor=report.contractor,
+            lateness=timedelta(seconds=e.lateness_business_seconds),
+            contractor=e.contractor,
+            last_due_at=e.closes_last_due_at,
+            lateness_last_agreed=timedelta(seconds=e.lateness_last_agreed_business_seconds),
         )

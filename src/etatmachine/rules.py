@@ -12,16 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from etatmachine.catalogue import StateSpec
+from etatmachine.catalogue import Authority, StateSpec
 from etatmachine.dossier import Actor, Dossier
+from etatmachine.roles import Role
 from etatmachine.violations import Violation
 
 __all__ = [
+    "LEAVE_CHECKS",
     "RULES",
     "MoveContext",
     "RuleInfo",
+    "actor_may_enter",
+    "actor_may_leave",
+    "as_amount",
     "as_aware_datetime",
     "as_percent",
     "as_week",
@@ -81,6 +87,33 @@ def as_percent(value: Any) -> float | str:
         return f"not a number: {value!r}"
     if not 0 <= number <= 100:
         return f"must be between 0 and 100, got {value!r}"
+    return number
+
+
+def as_amount(value: Any) -> Decimal | str:
+    """A money amount (a quote, a limit) as a non-negative Decimal, or an English reason.
+
+    Accepts numbers and the French spellings of histories: ``"1 550,00"``, ``"1550.00 €"``.
+    """
+    if isinstance(value, bool):
+        return f"not an amount: {value!r}"
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | float):
+        number = Decimal(str(value))
+    elif isinstance(value, str):
+        text = value.strip().removesuffix("€").removesuffix("EUR").strip()
+        text = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return f"not an amount: {value!r}"
+    else:
+        return f"not an amount: {value!r}"
+    if not number.is_finite() or number < 0 or abs(number.adjusted()) > 12:
+        return f"must be a finite amount of at least 0, got {value!r}"
     return number
 
 
@@ -281,20 +314,6 @@ def _contact_attempts_required(ref: Any, ctx: MoveContext) -> Violation | None:
     )
 
 
-def _confirmation_required(ref: Any, ctx: MoveContext) -> Violation | None:
-    if ctx.data.get(ref.field) is True:
-        return None
-    source = ctx.source.label if ctx.source else "?"
-    return violation(
-        "confirmation_required",
-        ctx.target.code,
-        f"L'artisan doit confirmer le RDV proposé (« {source} ») avant de passer en "
-        f"« {ctx.target.label} » (donnée {ref.field} = vrai).",
-        f"The proposed slot must be confirmed before '{ctx.target.code}' "
-        f"(data field {ref.field} = true).",
-    )
-
-
 def _deadline_passed(ref: Any, ctx: MoveContext) -> Violation | None:
     due = ctx.dossier.due_at
     if due is None or ctx.at <= due:
@@ -307,6 +326,63 @@ def _deadline_passed(ref: Any, ctx: MoveContext) -> Violation | None:
         "il faut ouvrir une réclamation pour délais.",
         f"the deadline of '{ctx.dossier.state}' passed at {due.isoformat()}: "
         "open a complaint instead.",
+    )
+
+
+def _roles_text(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(r.value for r in roles))
+
+
+def actor_may_enter(authority: Authority, ctx: MoveContext) -> Violation | None:
+    """``actor_not_allowed``: the actor's role may not set the target state."""
+    if ctx.actor.role in authority.enter:
+        return None
+    who = _roles_text(authority.enter)
+    return violation(
+        "actor_not_allowed",
+        ctx.target.code,
+        f"« {ctx.target.label} » ne peut être posée que par : {who} "
+        f"(pas par {ctx.actor.role.value}).",
+        f"'{ctx.target.code}' may only be set by {who}; {ctx.actor.role.value} may not.",
+    )
+
+
+def actor_may_leave(authority: Authority, ctx: MoveContext) -> Violation | None:
+    """``actor_not_allowed``: the actor's role may not move the file out of its state (or
+    change its due date)."""
+    assert ctx.source is not None
+    if ctx.actor.role in authority.leave:
+        return None
+    who = _roles_text(authority.leave)
+    return violation(
+        "actor_not_allowed",
+        ctx.source.code,
+        f"Seuls {who} peuvent faire sortir le dossier de « {ctx.source.label} » ou en changer "
+        f"l'échéance (pas {ctx.actor.role.value}).",
+        f"only {who} may move the file out of '{ctx.source.code}' or change its due date; "
+        f"{ctx.actor.role.value} may not.",
+    )
+
+
+def _autonomy_limit(ref: Any, ctx: MoveContext) -> Violation | None:
+    dossier = ctx.dossier
+    limit, amount = dossier.autonomy_limit, dossier.quote_amount
+    if limit is None or amount is None or amount <= limit:
+        return None
+    # the insurer's agreement must have been asked since the quote that carries the amount
+    for entry in reversed(dossier.history):
+        if entry.target in ref.via:
+            return None
+        if "quote_amount" in entry.data:
+            break
+    via = ", ".join(ref.via)
+    return violation(
+        "autonomy_limit_exceeded",
+        ctx.target.code,
+        f"Devis de {amount} au-delà de la limite d'autonomie de MA ({limit}) : l'accord de la "
+        f"compagnie est nécessaire avant « {ctx.target.label} » (passer par : {via}).",
+        f"the quote ({amount}) is above MA's autonomy limit ({limit}): the insurer's agreement "
+        f"must be asked ({via}) before '{ctx.target.code}'.",
     )
 
 
@@ -344,6 +420,36 @@ class RuleInfo:
 RULES: Final[Mapping[str, RuleInfo]] = {
     r.code: r
     for r in (
+        RuleInfo(
+            "actor_not_allowed",
+            "Only the roles the catalogue names for a state (and the desks delegated on it) may "
+            "set it, move the file out of it or change its due date.",
+            "Seuls les rôles prévus pour une date d'action (et les services délégués) peuvent la "
+            "poser, en faire sortir le dossier ou en changer l'échéance.",
+            None,
+        ),
+        RuleInfo(
+            "due_in_past",
+            "A due date (or an appointment) must come after the move that sets it.",
+            "Une échéance (ou un RDV) doit être postérieure au passage qui la pose.",
+            None,
+        ),
+        RuleInfo(
+            "due_beyond_deadline",
+            "Replay: a due date recorded later than the procedure's deadline allows; the "
+            "lateness is measured against the procedure's own deadline.",
+            "Rejeu : échéance saisie au-delà du délai de la procédure ; le retard se mesure "
+            "par rapport au délai de la procédure.",
+            None,
+        ),
+        RuleInfo(
+            "autonomy_limit_exceeded",
+            "A quote above the file's autonomy limit goes to works only after the insurer's "
+            "agreement was asked.",
+            "Un devis au-delà de la limite d'autonomie ne passe en travaux qu'après l'accord "
+            "de la compagnie.",
+            _autonomy_limit,
+        ),
         RuleInfo(
             "move_not_allowed",
             "The move is not in the catalogue (or the file is closed).",
@@ -416,13 +522,6 @@ RULES: Final[Mapping[str, RuleInfo]] = {
             "« Client injoignable » after 3 attempts at least.",
             "Client injoignable : suite à au moins 3 relances.",
             _contact_attempts_required,
-        ),
-        RuleInfo(
-            "confirmation_required",
-            "A slot proposed from the availability grid becomes « Première visite » "
-            "only once the contractor confirms it.",
-            "L'artisan doit confirmer le RDV et changer en « Première visite ».",
-            _confirmation_required,
         ),
         RuleInfo(
             "deadline_passed",

@@ -38,8 +38,8 @@ def deadline_words(deadline: Deadline) -> str:
     >>> from etatmachine.catalogue import default_catalogue
     >>> catalogue = default_catalogue()
     >>> [deadline_words(catalogue.state(c).deadline) for c in (
-    ...     "contact_client_devis", "rapport_attente_traitement", "devis_attente_accord_expert")]
-    ['24 h ouvrées', '5 jours ouvrés', '21 jours calendaires']
+    ...     "contact_client_devis", "rapport_attente_traitement", "contact_client_travaux_15j")]
+    ['24 h ouvrées', '5 jours ouvrés', '15 jours calendaires']
     >>> deadline_words(catalogue.state("premiere_visite").deadline)
     'date saisie : date du RDV'
     """
@@ -62,8 +62,8 @@ def deadline_text(deadline: Deadline) -> str:
     """The deadline with its unit, then the figure as the source writes it.
 
     >>> from etatmachine.catalogue import default_catalogue
-    >>> deadline_text(default_catalogue().state("client_injoignable").deadline)
-    '7 jours calendaires (« (7) » in the histories), or a given date'
+    >>> deadline_text(default_catalogue().state("attente_autre_reparation").deadline)
+    '15 jours calendaires (« 15j »), or a given date'
     """
     words = deadline_words(deadline)
     figure = deadline.figure
@@ -95,8 +95,6 @@ def rule_text(rule: Any) -> str:
         params.append(" or ".join((f"{rule.field}: {rule.type}", *rule.alternatives)))
     elif code == "contact_attempts_required":
         params.append(f"≥ {rule.minimum}")
-    elif code == "confirmation_required":
-        params.append(f"{rule.field} = true")
     elif code == "appointment_too_far":
         params.append(f"> {rule.days} days → {rule.instead}")
     elif code == "deadline_passed" and rule.complaint:

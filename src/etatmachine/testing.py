@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from etatmachine.binding import Binder, Change, binder_of, dossier_of
 from etatmachine.business_calendar import PARIS, BusinessCalendar
 from etatmachine.catalogue import DeadlineKind, StateKind, StateSpec
 from etatmachine.dossier import Actor, Dossier
@@ -39,6 +40,7 @@ from etatmachine.rules import RULES
 from etatmachine.workflow import Moved, Workflow
 
 __all__ = [
+    "BoundFile",
     "LegacyEtat",
     "LegacyHistory",
     "MoveInputs",
@@ -47,6 +49,7 @@ __all__ = [
     "WorkflowStateMachine",
     "actors",
     "allowed_targets",
+    "bound_copy",
     "business_instants",
     "dossiers",
     "label_spellings",
@@ -156,15 +159,55 @@ class MoveInputs:
             data=self.data,
         )
 
+    def apply_bound(self, obj: Any) -> Change:
+        """The same call on a bound object (`etatmachine.binding`, synchronous binder)."""
+        binder = binder_of(obj)
+        if self.kind == "contact_attempt":
+            change: Change = binder.record_contact_attempt(
+                obj, actor=self.actor, at=self.at, comment=self.comment
+            )
+            return change
+        moved: Change = binder.trigger(
+            obj,
+            self.target,
+            actor=self.actor,
+            at=self.at,
+            comment=self.comment,
+            due=self.due,
+            data=self.data,
+        )
+        return moved
+
     def with_actor(self, actor: Actor) -> MoveInputs:
         return replace(self, actor=actor)
 
 
+class BoundFile:
+    """A service's own mutable file (an ORM row stand-in) with the default attribute names."""
+
+    id: str
+    state: str
+
+
+def bound_copy(workflow: Workflow | None, dossier: Dossier) -> BoundFile:
+    """A `BoundFile` holding ``dossier``'s values, bound to the workflow's shared machine."""
+    return Binder.cached(_wf(workflow)).load(BoundFile(), dossier)
+
+
+def _attributes_of(obj: Any) -> dict[str, Any]:
+    return dict(vars(obj))
+
+
 def roles_for(workflow: Workflow | None, source: str | None, target: str) -> tuple[Role, ...]:
-    """The roles that may make the move (``role_reserved`` on entering and leaving)."""
+    """The roles that may make the move: who may enter the target and (unless it
+    interrupts) leave the source, and ``role_reserved`` on entering and leaving."""
     wf = _wf(workflow)
-    allowed = set(Role)
-    refs: list[Any] = list(wf.catalogue.state(target).rules)
+    authority = wf.catalogue.authority
+    target_spec = wf.catalogue.state(target)
+    allowed = set(authority(target).enter)
+    if source is not None and not target_spec.interrupts:
+        allowed &= authority(source).leave
+    refs: list[Any] = list(target_spec.rules)
     if source is not None:
         refs += [r for r in wf.catalogue.state(source).rules if getattr(r, "leave", False)]
         move = wf.catalogue.moves_from(source).get(target)
@@ -245,8 +288,6 @@ def _inputs(
             comment = draw(_comments())
         elif ref.code == "data_required":
             data.update(draw(_datum(ref, at, too_far.get(ref.field))))
-        elif ref.code == "confirmation_required":
-            data[ref.field] = True
     deadline = spec.deadline
     if deadline.kind is DeadlineKind.GIVEN:
         if deadline.data_key is None:
@@ -528,18 +569,25 @@ class WorkflowStateMachine(RuleBasedStateMachine):
     """Drives one dossier with random allowed and forbidden moves; checks the invariants.
 
     Subclass it with your catalogue (``workflow = Workflow.from_file(...)``) and add
-    ``@invariant()`` methods; run it with ``TestMine = MyMachine.TestCase``.
+    ``@invariant()`` methods; run it with ``TestMine = MyMachine.TestCase``. Every change is
+    also made on a bound copy (`BoundFile`, see `etatmachine.binding`): both paths must end
+    in the same file, or refuse with the same violations and leave the copy untouched
+    (``bound = False`` turns the copy off).
     """
 
     workflow: ClassVar[Workflow | None] = None
     """The workflow under test (None: the bundled one)."""
     max_walk: ClassVar[int] = 4
     """How many allowed moves the starting dossier may already have made."""
+    bound: ClassVar[bool] = True
+    """Also make every change on a bound copy (`etatmachine.binding`) and check that both
+    paths agree: same state, due date, history, effects; same violations when refused."""
 
     def __init__(self) -> None:
         super().__init__()
         self.wf = _wf(type(self).workflow)
         self.dossier: Dossier | None = None
+        self.obj: BoundFile | None = None
         self.due_given = False
         self.locked_due: tuple[str, datetime | None] | None = None
 
@@ -547,6 +595,39 @@ class WorkflowStateMachine(RuleBasedStateMachine):
     def d(self) -> Dossier:
         assert self.dossier is not None
         return self.dossier
+
+    # -- the bound copy -------------------------------------------------------------------
+
+    def _both(self, value: Callable[[], Moved], bound: Callable[[Any], Change]) -> Moved:
+        """Make a change on the value and the same on the bound copy: same outcome."""
+        try:
+            moved = value()
+        except Exception as exc:
+            if self.obj is not None:
+                self._mirror_refusal(exc, bound)
+            raise
+        if self.obj is not None:
+            change = bound(self.obj)
+            assert dossier_of(self.obj) == moved.dossier, "the bound object and the value differ"
+            assert change.effects == moved.effects and change.dossier == moved.dossier
+        return moved
+
+    def _mirror_refusal(self, refused: Exception, bound: Callable[[Any], Change]) -> None:
+        assert self.obj is not None
+        snapshot = _attributes_of(self.obj)
+        mirrored: Exception | None = None
+        try:
+            bound(self.obj)
+        except type(refused) as exc:
+            mirrored = exc
+        assert mirrored is not None, (
+            f"the bound path accepted what the value path refused: {refused}"
+        )
+        if isinstance(refused, MoveRefused):
+            assert isinstance(mirrored, MoveRefused)
+            assert mirrored.violations == refused.violations, "bound and value verdicts differ"
+            assert mirrored.effects == refused.effects
+        assert _attributes_of(self.obj) == snapshot, "a bound refusal changed the object"
 
     # -- bookkeeping for the invariants --------------------------------------------------
 
@@ -586,6 +667,7 @@ class WorkflowStateMachine(RuleBasedStateMachine):
     def open_file(self, data: st.DataObject) -> None:
         walk = data.draw(move_sequences(self.wf, type(self).max_walk), label="start")
         self.dossier = walk.end
+        self.obj = bound_copy(self.wf, walk.end) if type(self).bound else None
         moves = [s for s in (walk.opening, *walk.steps) if s.kind == "move"]
         self.locked_due = None
         self._track(moves[-1].due is not None)
@@ -614,7 +696,7 @@ class WorkflowStateMachine(RuleBasedStateMachine):
             )
             == ()
         )
-        after = step.apply(self.wf, before).dossier
+        after = self._both(lambda: step.apply(self.wf, before), step.apply_bound).dossier
         assert after.state == step.target
         self._accepted(before, after, step.due is not None, move=True)
 
@@ -653,7 +735,7 @@ class WorkflowStateMachine(RuleBasedStateMachine):
             data=step.data,
         )
         try:
-            after = step.apply(self.wf, before).dossier
+            after = self._both(lambda: step.apply(self.wf, before), step.apply_bound).dossier
         except MoveRefused as exc:
             self._refused(before, snapshot, exc, found)
             return
@@ -669,8 +751,12 @@ class WorkflowStateMachine(RuleBasedStateMachine):
         at = _after(before.last_at, data.draw(_gaps()))
         due = data.draw(_later(at, timedelta(hours=1), timedelta(days=60)))
         spec = self.wf.catalogue.state(before.state)
+        actor = data.draw(actors())
         try:
-            after = self.wf.reschedule(before, due, actor=data.draw(actors()), at=at).dossier
+            after = self._both(
+                lambda: self.wf.reschedule(before, due, actor=actor, at=at),
+                lambda obj: binder_of(obj).reschedule(obj, due, actor=actor, at=at),
+            ).dossier
         except MoveRefused as exc:
             self._refused(before, snapshot, exc)
             return
@@ -683,7 +769,8 @@ class WorkflowStateMachine(RuleBasedStateMachine):
         before = self.d
         assert before.last_at is not None
         at = _after(before.last_at, data.draw(_gaps()))
-        after = self.wf.record_contact_attempt(before, actor=data.draw(actors()), at=at).dossier
+        step = MoveInputs(before.state, data.draw(actors()), at, kind="contact_attempt")
+        after = self._both(lambda: step.apply(self.wf, before), step.apply_bound).dossier
         assert after.contact_attempts == before.contact_attempts + 1
         assert after.due_at == before.due_at
         self._accepted(before, after, False, move=False)
@@ -710,6 +797,20 @@ class WorkflowStateMachine(RuleBasedStateMachine):
             assert self.d.history[-1].due_at == self.d.due_at
             ats = [e.at for e in self.d.history]
             assert ats == sorted(ats), "history out of time order"
+
+    @invariant()
+    def bound_copy_agrees(self) -> None:
+        """The bound copy holds the value's file; ``may_`` answers as allowed_moves."""
+        if self.obj is None or self.dossier is None:
+            return
+        assert dossier_of(self.obj) == self.d, "the bound copy drifted from the value"
+        if self.d.last_at is not None:
+            probe = Actor(role=Role.CASE_HANDLER, id="probe")
+            at = _after(self.d.last_at, timedelta(minutes=5))
+            verdicts = self.wf.allowed_moves(self.d, actor=probe, at=at)
+            assert binder_of(self.obj).allowed_moves(self.obj, actor=probe, at=at) == verdicts
+            for v in verdicts:
+                assert getattr(self.obj, f"may_to_{v.target}")(actor=probe, at=at) == v.allowed
 
     @invariant()
     def json_round_trip(self) -> None:

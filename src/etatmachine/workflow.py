@@ -1,11 +1,11 @@
-"""The machine: a catalogue compiled once into a `transitions` graph, shared by all dossiers.
+"""The machine: a catalogue compiled once into move tables with bound rule checks.
 
-This is the only module that imports `transitions`. The `Machine` holds the states and
-every move (explicit, group and resume moves) with ``auto_transitions=False``, so no move
-exists that the catalogue did not declare. It has no model attached: dossiers are
-immutable values, and a move returns a new dossier (``version + 1``, one more history
-entry) plus the effects the caller should perform. The hot path reads the move table
-the machine was built from, with each move's rule checks bound once at build time.
+Dossiers are immutable values: a move returns a new dossier (``version + 1``, one more
+history entry) plus the effects the caller should perform. Every move the catalogue
+declares (explicit and group moves, a wait's resume and onward moves) is judged here, with
+each move's checks bound once: who may act (``actor_not_allowed``), then the rules of the
+state left, of the move and of the state entered. `etatmachine.binding` puts the same
+verdicts behind a shared `transitions` machine for services that keep their own objects.
 
 >>> from datetime import datetime
 >>> from etatmachine import Actor, Role, Workflow
@@ -29,11 +29,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-from transitions import Machine
+from typing import Any, Literal, NamedTuple
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
 from etatmachine.catalogue import (
@@ -57,10 +56,19 @@ from etatmachine.dossier import (
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
 from etatmachine.errors import MoveRefused
-from etatmachine.labels import resolve
+from etatmachine.labels import label_twins, resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.roles import Role
-from etatmachine.rules import LEAVE_CHECKS, RULES, Check, MoveContext, violation
+from etatmachine.rules import (
+    LEAVE_CHECKS,
+    RULES,
+    Check,
+    MoveContext,
+    actor_may_enter,
+    actor_may_leave,
+    as_amount,
+    violation,
+)
 from etatmachine.violations import Violation
 
 __all__ = ["Moved", "Verdict", "Workflow"]
@@ -87,9 +95,7 @@ class Verdict:
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 # Rules that depend on what the caller passes with a move, not on the file: allowed_moves
 # reports them as needs rather than refusals.
-_INPUT_RULES = frozenset(
-    {"comment_required", "data_required", "confirmation_required", "appointment_too_far"}
-)
+_INPUT_RULES = frozenset({"comment_required", "data_required", "appointment_too_far"})
 
 
 _RESOLVED_MAX = 4096
@@ -97,7 +103,7 @@ _RESOLVED_MAX = 4096
 _PLANS_MAX = 4096
 """How many allowed_moves plans (state, actor role, file attributes) a workflow keeps."""
 _STATIC_CHECKS: frozenset[Check] = frozenset(
-    {LEAVE_CHECKS["role_reserved"]}
+    {LEAVE_CHECKS["role_reserved"], actor_may_enter, actor_may_leave}
     | {
         check
         for code in (
@@ -136,6 +142,17 @@ def _out_of_order(target: StateSpec, at: datetime, last: datetime) -> Violation:
     )
 
 
+def _due_in_past(state: StateSpec, due: datetime, at: datetime) -> Violation:
+    return violation(
+        "due_in_past",
+        state.code,
+        f"L'échéance de « {state.label} » ({due.isoformat()}) doit être postérieure au "
+        f"passage ({at.isoformat()}).",
+        f"the due date of '{state.code}' ({due.isoformat()}) must come after the move "
+        f"({at.isoformat()}).",
+    )
+
+
 def _json_value(value: Any) -> JsonValue:
     """How a move's datum is kept in history: JSON-exact (datetimes and NaN as text)."""
     if isinstance(value, datetime):
@@ -158,28 +175,30 @@ class Workflow:
         self.calendar_config = calendar or CalendarConfig()
         self._calendars: dict[str | None, BusinessCalendar] = {}
         self._calendar_lock = threading.Lock()
-        self.machine = self._build_machine(catalogue)
-        # The move table, read back from the machine: explicit targets and resume targets.
+        # The move table: explicit targets, a wait's resumes (the step it interrupted) and its
+        # onward moves (what that step could do next).
         self._explicit: dict[str, frozenset[str]] = {}
         self._resume: dict[str, frozenset[str]] = {}
+        self._onward: dict[str, frozenset[str]] = {}
         for state in catalogue:
-            triggers = set(self.machine.get_triggers(state.code))
             explicit = frozenset(catalogue.moves_from(state.code))
+            resume = catalogue.resume_targets(state.code) - explicit
             self._explicit[state.code] = explicit
-            self._resume[state.code] = frozenset(triggers - explicit)
-        self._checks: dict[tuple[str | None, str], tuple[tuple[Check, Any], ...]] = {}
+            self._resume[state.code] = resume
+            self._onward[state.code] = catalogue.onward_targets(state.code) - explicit - resume
+        self._checks: dict[tuple[str | None, str | None, str], tuple[tuple[Check, Any], ...]] = {}
         for state in catalogue:
-            self._checks[(None, state.code)] = self._bind(None, state)
+            self._checks[(None, None, state.code)] = self._bind(None, state)
             for target in self._explicit[state.code] | self._resume[state.code]:
-                self._checks[(state.code, target)] = self._bind(state, catalogue.state(target))
+                self._checks[(state.code, None, target)] = self._bind(
+                    state, catalogue.state(target)
+                )
         # Hot-path tables: states by code, resume moves, sorted targets, whether entering a
         # state resets the wait bookkeeping, and what `resolve` answered (codes, labels).
         self._states: dict[str, StateSpec] = {s.code: s for s in catalogue}
-        self._resume_moves = frozenset(
-            (source, target) for source, targets in self._resume.items() for target in targets
-        )
         self._sorted_targets = {code: tuple(sorted(self.targets(code))) for code in self._states}
         self._resolved: dict[str, StateSpec] = {}
+        self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
 
     # -- construction -----------------------------------------------------------------
@@ -199,35 +218,28 @@ class Workflow:
         """A workflow from a user's catalogue file (TOML or JSON), checked when loaded."""
         return cls(load_catalogue(path), calendar=calendar)
 
-    @staticmethod
-    def _build_machine(catalogue: Catalogue) -> Machine:
-        codes = [s.code for s in catalogue]
-        initial = next(s.code for s in catalogue if s.initial)
-        machine = Machine(
-            model=None,
-            states=codes,
-            initial=initial,
-            auto_transitions=False,
-            ignore_invalid_triggers=False,
-            send_event=True,
-        )
-        for state in catalogue:
-            for target in catalogue.moves_from(state.code):
-                machine.add_transition(trigger=target, source=state.code, dest=target)
-            for target in catalogue.resume_targets(state.code):
-                if target not in catalogue.moves_from(state.code):
-                    machine.add_transition(trigger=target, source=state.code, dest=target)
-        return machine
-
-    def _bind(self, source: StateSpec | None, target: StateSpec) -> tuple[tuple[Check, Any], ...]:
-        """The checks of one move, in a fixed order: leaving, the move's own, entering."""
+    def _bind(
+        self, source: StateSpec | None, target: StateSpec, via: StateSpec | None = None
+    ) -> tuple[tuple[Check, Any], ...]:
+        """The checks of one move, in a fixed order: who may leave and who may enter, the
+        rules of leaving, the move's own (``via``: the interrupted step whose move a wait
+        takes onward), entering. A `role_reserved` rule stands for the authority it covers."""
         checks: list[tuple[Check, Any]] = []
+        authority = self.catalogue.authority
+        if source is not None:
+            reserved = source.rule("role_reserved")
+            if not target.interrupts and not (reserved is not None and reserved.leave):
+                checks.append((actor_may_leave, authority(source.code)))
+        if target.rule("role_reserved") is None:
+            checks.append((actor_may_enter, authority(target.code)))
         if source is not None:
             for ref in source.rules:
                 leave = LEAVE_CHECKS.get(ref.code)
                 if leave is not None and getattr(ref, "leave", False):
                     checks.append((leave, ref))
             move = self.catalogue.moves_from(source.code).get(target.code)
+            if move is None and via is not None:
+                move = self.catalogue.moves_from(via.code).get(target.code)
             for ref in move.rules if move else ():
                 check = RULES[ref.code].check
                 if check is not None:
@@ -242,13 +254,23 @@ class Workflow:
 
     # -- lookups ----------------------------------------------------------------------
 
-    def state(self, code_or_label: str) -> StateSpec:
-        """The state a code or a label names (see `etatmachine.labels.resolve`)."""
+    def state(self, code_or_label: str, *, role: Role | None = None) -> StateSpec:
+        """The state a code or a label names (see `etatmachine.labels.resolve`).
+
+        ``role``: who sets it. Where two states share a label (« En attente de fourniture »
+        is also customer service's complaint state), the one this role may set.
+        """
         state = self._resolved.get(code_or_label)
         if state is None:
             state = resolve(code_or_label, self.catalogue)
             if len(self._resolved) < _RESOLVED_MAX:  # resolve is a pure function of the label
                 self._resolved[code_or_label] = state
+        if role is not None and state.code in self._twins:
+            authority = self.catalogue.authority
+            if role not in authority(state.code).enter:
+                for twin in self._twins[state.code]:
+                    if role in authority(twin).enter:
+                        return self._states[twin]
         return state
 
     def calendar(self, subdivision: str | None = None) -> BusinessCalendar:
@@ -265,9 +287,35 @@ class Workflow:
                     cal = self._calendars[subdivision] = BusinessCalendar(config)
         return cal
 
+    def insurer_code(self, name: str | None) -> str | None:
+        """The catalogue's code of an insurer name (``AZ``, ``Allianz`` -> ``ALLIANZ``);
+        a name the catalogue does not know is kept, upper-cased."""
+        if name is None or not name.strip():
+            return None
+        known = self.catalogue.insurer(name)
+        return known.code if known is not None else name.strip().upper()
+
+    def channel_code(self, name: str | None) -> str | None:
+        """The catalogue's code of a channel name (``Sinapps`` -> ``sinapps``)."""
+        if name is None or not name.strip():
+            return None
+        known = self.catalogue.channel(name)
+        return known.code if known is not None else name.strip().lower()
+
+    @staticmethod
+    def _quote_amount(target: StateSpec, data: Mapping[str, Any]) -> Decimal | None:
+        """The quote amount a move into ``target`` carries (None if none or not valid:
+        the judge reports an invalid one)."""
+        if "quote_amount" not in target.carries or "quote_amount" not in data:
+            return None
+        amount = as_amount(data["quote_amount"])
+        return None if isinstance(amount, str) else amount
+
     def targets(self, code: str) -> frozenset[str]:
-        """Every state a file in ``code`` may move to (explicit moves and resumes)."""
-        return self._explicit[code] | self._resume[code]
+        """Every state a file in ``code`` may move to: explicit moves, and for a wait the
+        steps it may have interrupted and their moves (at run time, only the interrupted
+        step's)."""
+        return self._explicit[code] | self._resume[code] | self._onward[code]
 
     # -- judging ----------------------------------------------------------------------
 
@@ -275,41 +323,58 @@ class Workflow:
         self, dossier: Dossier, source: StateSpec, target: StateSpec
     ) -> tuple[tuple[tuple[Check, Any], ...], list[Violation]]:
         """The checks of a move from ``source``, and its graph violations (not in the
-        catalogue, file closed, or a resume to another step than the interrupted one)."""
-        checks = self._checks.get((source.code, target.code))
-        if checks is None:
-            checks = self._checks[(None, target.code)]  # still report the target's rules
-            if source.terminal:
-                return checks, [
+        catalogue, file closed, or a wait leaving for a step the interrupted one could not
+        take)."""
+        code = target.code
+        checks = self._checks.get((source.code, None, code))
+        if checks is not None and code in self._explicit[source.code]:
+            return checks, []
+        back_to = dossier.interrupted
+        if checks is not None and (back_to is None or back_to == code):
+            return checks, []  # a resume (to the interrupted step, or any when unknown)
+        if code in self._resume[source.code] or code in self._onward[source.code]:
+            if back_to is None:  # opened mid-flow in the wait: any step it may interrupt
+                via = min(
+                    i
+                    for i in self.catalogue.resume_targets(source.code)
+                    if code in self._explicit[i]
+                )
+            elif code in self._explicit.get(back_to, ()):
+                via = back_to
+            else:
+                return self._checks[(None, None, code)], [
                     violation(
                         "move_not_allowed",
                         source.code,
-                        f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
-                        f"the file is closed ('{source.code}'): no move is possible.",
+                        f"« {source.label} » reprend l'étape interrompue ({back_to}) ou l'un "
+                        f"de ses passages, pas « {target.label} ».",
+                        f"'{source.code}' resumes the step it interrupted ('{back_to}') or "
+                        f"takes one of its moves, not '{code}'.",
                     )
                 ]
+            key = (source.code, via, code)
+            checks = self._checks.get(key)
+            if checks is None:
+                checks = self._checks[key] = self._bind(source, target, self._states[via])
+            return checks, []
+        checks = self._checks[(None, None, code)]  # still report the target's rules
+        if source.terminal:
             return checks, [
                 violation(
                     "move_not_allowed",
                     source.code,
-                    f"Passage non prévu : « {source.label} » → « {target.label} ».",
-                    f"no move from '{source.code}' to '{target.code}' in the catalogue.",
+                    f"Le dossier est clos (« {source.label} ») : aucun passage possible.",
+                    f"the file is closed ('{source.code}'): no move is possible.",
                 )
             ]
-        if (source.code, target.code) in self._resume_moves:
-            back_to = dossier.interrupted
-            if back_to is not None and back_to != target.code:
-                return checks, [
-                    violation(
-                        "move_not_allowed",
-                        source.code,
-                        f"« {source.label} » reprend l'étape interrompue ({back_to}), "
-                        f"pas « {target.label} ».",
-                        f"'{source.code}' resumes the step it interrupted ('{back_to}'), "
-                        f"not '{target.code}'.",
-                    )
-                ]
-        return checks, []
+        return checks, [
+            violation(
+                "move_not_allowed",
+                source.code,
+                f"Passage non prévu : « {source.label} » → « {target.label} ».",
+                f"no move from '{source.code}' to '{code}' in the catalogue.",
+            )
+        ]
 
     def _judge(
         self,
@@ -328,7 +393,7 @@ class Workflow:
         refusal_effects: list[Effect] = []
         if opening:
             source = None
-            checks = self._checks[(None, target.code)]
+            checks = self._checks[(None, None, target.code)]
             violations: list[Violation] = []
         else:
             source = self._states.get(dossier.state)
@@ -362,26 +427,16 @@ class Workflow:
                         )
         deadline = target.deadline
         if due is not None:
-            locked = target.rule("due_date_locked") is not None
-            if deadline.kind is DeadlineKind.NONE:
+            violations.extend(self._due_given(target, due, at, reschedule=False))
+        if "quote_amount" in data and "quote_amount" in target.carries:
+            amount = as_amount(data["quote_amount"])
+            if isinstance(amount, str):
                 violations.append(
                     violation(
-                        "due_not_overridable",
+                        "data_required",
                         target.code,
-                        f"« {target.label} » est un état final : pas d'échéance.",
-                        f"'{target.code}' is a closing state: it takes no due date.",
-                    )
-                )
-            elif not (deadline.overridable or deadline.kind is DeadlineKind.GIVEN):
-                code = "due_date_locked" if locked else "due_not_overridable"
-                violations.append(
-                    violation(
-                        code,
-                        target.code,
-                        f"L'échéance de « {target.label} » est calculée ({deadline.figure}) "
-                        "et ne se saisit pas.",
-                        f"the due date of '{target.code}' is computed ({deadline.figure}); "
-                        "none may be given.",
+                        f"« {target.label} » : donnée quote_amount invalide ({amount}).",
+                        f"'{target.code}': data field quote_amount is invalid: {amount}.",
                     )
                 )
         calendar = self._calendars.get(dossier.subdivision)
@@ -410,7 +465,59 @@ class Workflow:
                     f"'{target.code}' needs its due date given ({field}).",
                 )
             )
+        elif (
+            due is None
+            and due_at is not None
+            and deadline.kind is DeadlineKind.GIVEN
+            and due_at <= at
+            and inputs
+        ):
+            violations.append(_due_in_past(target, due_at, at))
         return violations, due_at, refusal_effects
+
+    @staticmethod
+    def _due_given(
+        state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
+    ) -> list[Violation]:
+        """What is wrong with giving ``due`` to ``state`` at ``at``: at a move (``due=``) or as
+        a reschedule, where a locked due date may not change at all."""
+        deadline = state.deadline
+        locked = state.rule("due_date_locked") is not None
+        if deadline.kind is DeadlineKind.NONE:
+            return [
+                violation(
+                    "due_not_overridable",
+                    state.code,
+                    f"« {state.label} » est un état final : pas d'échéance.",
+                    f"'{state.code}' is a closing state: it takes no due date.",
+                )
+            ]
+        out: list[Violation] = []
+        if reschedule and locked:
+            out.append(
+                violation(
+                    "due_date_locked",
+                    state.code,
+                    f"Il ne faut pas changer l'échéance de « {state.label} » : elle sert à "
+                    "suivre le retard.",
+                    f"the due date of '{state.code}' is locked: it is the reference for lateness.",
+                )
+            )
+        elif not (deadline.overridable or deadline.kind is DeadlineKind.GIVEN):
+            code = "due_date_locked" if locked else "due_not_overridable"
+            out.append(
+                violation(
+                    code,
+                    state.code,
+                    f"L'échéance de « {state.label} » est calculée ({deadline.figure}) "
+                    "et ne se saisit pas.",
+                    f"the due date of '{state.code}' is computed ({deadline.figure}); "
+                    "none may be given.",
+                )
+            )
+        if due <= at:
+            out.append(_due_in_past(state, due, at))
+        return out
 
     def _effects(
         self,
@@ -449,28 +556,39 @@ class Workflow:
         subdivision: str | None = None,
         contractor: str | None = None,
         flags: Iterable[str] = (),
+        autonomy_limit: Decimal | int | str | None = None,
         mid_flow: bool = False,
     ) -> Moved:
         """Open a dossier in an initial state (the first one by default).
 
+        ``insurer`` and ``channel`` are read as the catalogue spells them (``AZ`` is
+        ``ALLIANZ``); ``autonomy_limit`` is the file's « limite maximum d'autonomie ».
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
-        starts in the middle of a file.
+        starts in the middle of a file (`etatmachine.intake` brings in a live one).
         """
         require_aware(at, "at")
         if due is not None:
             require_aware(due, "due")
         target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
+        limit = None
+        if autonomy_limit is not None:
+            parsed = as_amount(autonomy_limit)
+            if isinstance(parsed, str):
+                raise ValueError(f"autonomy_limit: {parsed}")
+            limit = parsed
+        values = data if data is not None else _NO_DATA
         dossier = Dossier(
             id=dossier_id,
             state=target.code,
             due_at=None,
-            insurer=insurer,
-            channel=channel,
+            insurer=self.insurer_code(insurer),
+            channel=self.channel_code(channel),
             subdivision=subdivision,
             contractor=contractor,
             flags=frozenset(flags),
+            autonomy_limit=limit,
+            quote_amount=self._quote_amount(target, values),
         )
-        values = data if data is not None else _NO_DATA
         violations, due_at, _ = self._judge(
             dossier, target, actor, at, comment, due, values, opening=True
         )
@@ -555,13 +673,28 @@ class Workflow:
     ) -> tuple[Moved, tuple[Violation, ...]]:
         """Apply a move that already happened (an imported history): never refuses.
 
-        Returns the moved dossier and the rules the move broke, for a replay to report.
+        Returns the moved dossier with every effect the move owes (a refused move's too,
+        such as the complaint a late chase calls for) and the rules the move broke, for a
+        replay to report. The same state set again is a change of its due date.
         """
         target, values = self._inputs(to, at, due, data)
-        violations, due_at, _ = self._judge(dossier, target, actor, at, comment, due, values)
+        if target.code == dossier.state and target.code not in self._explicit[target.code]:
+            # the same action date set again: the step goes on, maybe with another due date
+            # (a given one: an appointment or a delivery the data carries)
+            if due is None and target.deadline.kind is DeadlineKind.GIVEN:
+                due = compute_due(
+                    target.deadline, at, self.calendar(dossier.subdivision), data=values
+                )
+            changed = due if due is not None and due != dossier.due_at else None
+            found = self._reschedule_violations(dossier, changed, actor, at, None)
+            new_due = changed or dossier.due_at
+            return self._rescheduled(dossier, new_due, actor, at, comment), tuple(found)
+        violations, due_at, owed = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
         moved = self._apply(dossier, target, actor, at, comment, due_at, values)
+        if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
+            moved = Moved(moved.dossier, (*moved.effects, *owed))
         return moved, tuple(violations)
 
     def _apply(
@@ -587,17 +720,19 @@ class Workflow:
             attempts = 0
         data = FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
         entry = trusted_entry("move", source, target.code, at, actor, comment, due_at, data)
-        moved = evolve(
-            dossier,
-            {
-                "state": target.code,
-                "due_at": due_at,
-                "version": dossier.version + 1,
-                "interrupted": interrupted,
-                "contact_attempts": attempts,
-                "history": (*dossier.history, entry),
-            },
-        )
+        updates: dict[str, Any] = {
+            "state": target.code,
+            "due_at": due_at,
+            "version": dossier.version + 1,
+            "interrupted": interrupted,
+            "contact_attempts": attempts,
+            "history": (*dossier.history, entry),
+        }
+        if values and target.carries:
+            amount = self._quote_amount(target, values)
+            if amount is not None:
+                updates["quote_amount"] = amount
+        moved = evolve(dossier, updates)
         if not target.effects:
             return Moved(moved, ())
         return Moved(moved, self._effects(moved, target, at, comment, due_at))
@@ -720,90 +855,112 @@ class Workflow:
         at: datetime,
         comment: str | None = None,
     ) -> Moved:
-        """Change the current due date, where the state allows it."""
+        """Change the current due date, where the state allows it and the actor may.
+
+        The same rules as a move's ``due=``, plus: only who may leave the state (its owner
+        or a desk acting for it), never a locked due date, never at or before ``at``. The
+        step's lateness stays measured against the due date it was first set with.
+        """
         require_aware(at, "at")
         require_aware(due, "due")
-        state = self.catalogue.state(dossier.state)
+        violations = self._reschedule_violations(dossier, due, actor, at, comment)
+        if violations:
+            raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
+        return self._rescheduled(dossier, due, actor, at, comment)
+
+    def _reschedule_violations(
+        self,
+        dossier: Dossier,
+        due: datetime | None,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+    ) -> list[Violation]:
+        state = self._states.get(dossier.state) or self.catalogue.state(dossier.state)
         violations: list[Violation] = []
         if state.terminal:
-            violations.append(
+            return [
                 violation(
                     "move_not_allowed",
                     state.code,
                     "Le dossier est clos.",
                     "the file is closed: nothing to reschedule.",
                 )
-            )
-        if state.rule("due_date_locked") is not None:
-            violations.append(
-                violation(
-                    "due_date_locked",
-                    state.code,
-                    f"Il ne faut pas changer l'échéance de « {state.label} » : elle sert à "
-                    "suivre le retard.",
-                    f"the due date of '{state.code}' is locked: it is the reference for lateness.",
-                )
-            )
+            ]
+        local_day = at.astimezone(PARIS).date()
+        ctx = MoveContext(dossier, state, state, actor, at, local_day, comment, due, _NO_DATA)
         reserved = state.rule("role_reserved")
         if reserved is not None:  # the same check as leaving the state: touching it at all
-            local_day = at.astimezone(PARIS).date()
-            ctx = MoveContext(dossier, state, state, actor, at, local_day, comment, due, _NO_DATA)
             found = LEAVE_CHECKS["role_reserved"](reserved, ctx)
-            if found is not None:
-                violations.append(found)
+        else:
+            found = actor_may_leave(self.catalogue.authority(state.code), ctx)
+        if found is not None:
+            violations.append(found)
+        if due is not None:
+            violations.extend(self._due_given(state, due, at, reschedule=True))
         last = dossier.last_at
         if last is not None and at < last:
             violations.append(_out_of_order(state, at, last))
-        if violations:
-            raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
-        entry = HistoryEntry(
-            kind="reschedule",
-            source=dossier.state,
-            target=dossier.state,
-            at=at,
-            actor=actor,
-            comment=comment,
-            due_at=due,
+        return violations
+
+    def _rescheduled(
+        self,
+        dossier: Dossier,
+        due: datetime | None,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+    ) -> Moved:
+        entry = trusted_entry(
+            "reschedule", dossier.state, dossier.state, at, actor, comment, due, EMPTY_DATA
         )
-        return Moved(
-            evolve(
-                dossier,
-                {
-                    "due_at": due,
-                    "version": dossier.version + 1,
-                    "history": (*dossier.history, entry),
-                },
-            ),
-            (),
-        )
+        updates = {
+            "due_at": due,
+            "version": dossier.version + 1,
+            "history": (*dossier.history, entry),
+        }
+        return Moved(evolve(dossier, updates), ())
 
     def record_contact_attempt(
-        self, dossier: Dossier, *, actor: Actor, at: datetime, comment: str | None = None
+        self,
+        dossier: Dossier,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        outcome: Literal["failed", "reached"] = "failed",
     ) -> Moved:
-        """Count one attempt to reach the insured (« Client injoignable » needs 3)."""
+        """Record a call to the insured, with its outcome.
+
+        ``failed`` (unanswered: « nrp », a message left) counts towards « Client
+        injoignable », which needs 3. ``reached`` meets a contact step (« L'artisan doit
+        contacter le client »: its lateness stops there) and starts the count again.
+        """
         require_aware(at, "at")
+        if outcome not in ("failed", "reached"):
+            raise ValueError(f"outcome must be 'failed' or 'reached', got {outcome!r}")
+        state = self._states.get(dossier.state) or self.catalogue.state(dossier.state)
         last = dossier.last_at
         if last is not None and at < last:
             raise MoveRefused(
-                dossier.id,
-                dossier.state,
-                dossier.state,
-                [_out_of_order(self._states[dossier.state], at, last)],
+                dossier.id, dossier.state, dossier.state, [_out_of_order(state, at, last)]
             )
-        entry = HistoryEntry(
-            kind="contact_attempt",
-            source=dossier.state,
-            target=dossier.state,
-            at=at,
-            actor=actor,
-            comment=comment,
-            due_at=dossier.due_at,
+        entry = trusted_entry(
+            "contact_attempt",
+            dossier.state,
+            dossier.state,
+            at,
+            actor,
+            comment,
+            dossier.due_at,
+            _OUTCOMES[outcome],
         )
+        attempts = dossier.contact_attempts + 1 if outcome == "failed" else 0
         return Moved(
             evolve(
                 dossier,
                 {
-                    "contact_attempts": dossier.contact_attempts + 1,
+                    "contact_attempts": attempts,
                     "version": dossier.version + 1,
                     "history": (*dossier.history, entry),
                 },
@@ -811,6 +968,22 @@ class Workflow:
             (),
         )
 
+    # -- binding your own objects (etatmachine.binding) --------------------------------
 
+    def bind(
+        self, obj: Any, *, names: Any = None, after: Any = (), asynchronous: bool = False
+    ) -> Any:
+        """Attach a mutable object of yours (an ORM row...) to this workflow's shared
+        `transitions` machine; returns ``obj``. See `etatmachine.binding.Binder`."""
+        from etatmachine.binding import Binder  # transitions is imported on first bind only
+
+        binder = Binder.cached(self, names=names, after=after, asynchronous=asynchronous)
+        return binder.bind(obj)
+
+
+_OUTCOMES = {
+    "failed": FrozenData({"outcome": "failed"}),
+    "reached": FrozenData({"outcome": "reached"}),
+}
 _DEFAULTS: dict[CalendarConfig, Workflow] = {}
 _DEFAULT_LOCK = threading.Lock()

@@ -114,7 +114,7 @@ class DiagramModel:
             (s, t)
             for s, _ in tg.sources
             for t in tg.members
-            if self.phase is None or s in here or t in here
+            if s != t and (self.phase is None or s in here or t in here)
         )
 
     def explicit(self) -> frozenset[tuple[str, str]]:
@@ -158,7 +158,7 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
             (s, t, rules)
             for s, rules in sorted(by_source.items())
             for t in members
-            if s in here or t in here
+            if s != t and (s in here or t in here)
         ]
         movers = tuple(dict.fromkeys((s, rules) for s, _, rules in pairs))
         drawn = [t for t in members if t in here]
@@ -176,8 +176,10 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
             targets = tuple(t for t in targets if t in here)
         if targets:
             group_moves.append(GroupEdge(f"G{i}", gm.from_, sources, targets, gm.why))
-    resumes = {
-        code: catalogue.resume_targets(code) for code in inside if catalogue.state(code).resume
+    resumes = {  # back to the interrupted step, or on with one of its moves
+        code: catalogue.resume_targets(code) | catalogue.onward_targets(code)
+        for code in inside
+        if catalogue.state(code).resume
     }
     ends = {c for s, t, _ in moves for c in (s, t)}
     ends.update(s for tg in target_groups for s, _ in tg.sources)
@@ -229,7 +231,7 @@ _LEGEND = (
     "bold border: due date locked (not to be changed)",
     "✎ comment required (a wait)",
     "⚑ reserved to a desk (RE, SC…)",
-    "↩ resumes the step it interrupted",
+    "↩ resumes the step it interrupted, or takes one of its moves",
     "double border: closing state",
     "@group box: moves to any one of the group (dashed to each)",
     "Gn: a move declared once for a group (table)",

@@ -100,7 +100,7 @@ def check_phase(catalogue: Catalogue, phase: str | None) -> None:
 
 
 def deadline_line(state: StateSpec) -> str:
-    """The deadline line of a node, with its unit (« 24 h ouvrées », « 21 jours calendaires »)."""
+    """The deadline line of a node, with its unit (« 24 h ouvrées », « 15 jours calendaires »)."""
     return deadline_words(state.deadline)
 
 

@@ -1,0 +1,77 @@
+"""What a history's free text says, read as the procedure means it.
+
+The parser (`etatmachine.legacy`) keeps every line as a typed record; this module reads the
+facts the procedure cares about out of those records' words, without knowing the machine:
+
+* failed calls to the insured, from call notes (« nrp » = ne répond pas, « lm » = laissé
+  un message, « message laissé sur le répondeur », « ne répond pas », « injoignable »);
+  « Client injoignable » needs at least 3 of them;
+* the file's insurer (« AZ: », Allianz, BPCE) and channel (Sinapps, Darva), from what the
+  history says;
+* a quote's amount, as its author writes it with the quote (``1 234,56``, ``2500 €``).
+
+>>> failed_call("allo ass//nrp lm//suite a votre message")
+True
+>>> failed_call("Rendez vous pris avec l'assuré le 05/04")
+False
+>>> sorted(insurers_named("ETAT: AZ: Appels 24h"))
+['AZ']
+>>> quote_amount_in("Devis WEB 1 850,40 € TTC")
+'1 850,40'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["channels_named", "failed_call", "insurers_named", "quote_amount_in"]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so « répondeur » and « REPONDEUR » read alike."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+_FAILED_CALL = re.compile(
+    r"\bnrp\b"  # ne répond pas
+    r"|\blm\b"  # laissé (un) message
+    r"|\bne repond pas\b"
+    r"|\bmessage laisse\b|\blaisse (?:un )?message\b"
+    r"|\brepondeur\b"
+    r"|\binjoignable\b"
+)
+_INSURERS = re.compile(r"\b(AZ|ALLIANZ|BPCE)\b", re.IGNORECASE)
+_CHANNELS = re.compile(r"\b(SINAPPS|DARVA)\b", re.IGNORECASE)
+# an amount written with a decimal comma (1 850,40 / 1850,40), or a whole number with € / EUR
+_AMOUNT = re.compile(
+    r"(?<![\d/.,])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+),(\d{2})(?![\d/])"
+    r"|(?<![\d/.,])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+) ?(?:€|EUR\b)"
+)
+
+
+def failed_call(text: str) -> bool:
+    """Whether a call note records an unanswered call to the insured."""
+    return _FAILED_CALL.search(_fold(text)) is not None
+
+
+def insurers_named(text: str) -> set[str]:
+    """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
+    the catalogue says which insurer each name is."""
+    return {m.group(1).upper() for m in _INSURERS.finditer(text)}
+
+
+def channels_named(text: str) -> set[str]:
+    """The channels a text names (``sinapps``, ``darva``)."""
+    return {m.group(1).lower() for m in _CHANNELS.finditer(text)}
+
+
+def quote_amount_in(text: str) -> str | None:
+    """The first money amount a text writes (as written), or None."""
+    m = _AMOUNT.search(text)
+    if m is None:
+        return None
+    if m.group(1) is not None:
+        return f"{m.group(1)},{m.group(2)}"
+    return m.group(3)
