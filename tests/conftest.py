@@ -34,6 +34,7 @@ settings.register_profile(
     "deep", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--deep",

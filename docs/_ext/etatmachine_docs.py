@@ -117,8 +117,8 @@ def _life(catalogue: Catalogue, root: Path) -> None:
     )
     view = life_dot(catalogue, links=links)
     caption = (
-        "The main path in bold; beside it the common detours. Click a box for its page, a "
-        "phase's title for the phase."
+        "The main path in bold; beside it the common detours (moves that skip a whole phase "
+        "are on the phase pages). Click a box for its page, a phase's title for the phase."
     )
     out = svg_block("life", _svg_text(view.source), view.nodes, caption)
     out += ["| Step | Action date | Owner | Deadline |", "|---|---|---|---|"]

@@ -40,6 +40,7 @@ __all__ = [
     "PhaseView",
     "View",
     "life_dot",
+    "life_moves",
     "neighbourhood",
     "neighbourhood_mermaid",
     "phase_dot",
@@ -160,6 +161,25 @@ def _state_node(
     return f"{dot_string(state.code)} {dot_attrs(**attrs)}"
 
 
+def life_moves(
+    catalogue: Catalogue, shown: Iterable[str], main: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The moves « Life of a dossier » draws: the catalogue's moves between the states shown,
+    except a detour that skips a whole phase (opening straight to works): it is on the phase
+    pages, and here it would hide the main path."""
+    order = {p.code: i for i, p in enumerate(catalogue.phases)}
+    here = list(dict.fromkeys(shown))
+    out = []
+    for source in here:
+        for target in catalogue.moves_from(source):
+            if target not in here or target == source:
+                continue
+            gap = abs(order[catalogue.state(source).phase] - order[catalogue.state(target).phase])
+            if (source, target) in main or gap <= 1:
+                out.append((source, target))
+    return out
+
+
 def life_dot(
     catalogue: Catalogue,
     *,
@@ -219,19 +239,12 @@ def life_dot(
         f"  __start__ -> {dot_string(path[0])} " + dot_attrs(color=_MAIN_COLOUR, penwidth=2.5)
     )
     nodes += 1
-    for source in shown:
-        for target in catalogue.moves_from(source):
-            if target not in shown or target == source:
-                continue
-            if (source, target) in main:
-                attrs: dict[str, str | float] = {
-                    "color": _MAIN_COLOUR,
-                    "penwidth": 3,
-                    "weight": 20,
-                }
-            else:
-                attrs = {"color": "#9a9a9a", "weight": 1}
-            out.append(f"  {dot_string(source)} -> {dot_string(target)} {dot_attrs(**attrs)}")
+    for source, target in life_moves(catalogue, shown, main):
+        if (source, target) in main:
+            attrs: dict[str, str | float] = {"color": _MAIN_COLOUR, "penwidth": 3, "weight": 20}
+        else:
+            attrs = {"color": "#9a9a9a", "weight": 1}
+        out.append(f"  {dot_string(source)} -> {dot_string(target)} {dot_attrs(**attrs)}")
     out.append("}")
     return View("\n".join(out) + "\n", nodes)
 
