@@ -265,6 +265,7 @@ groups = { work = ["a", "b"] }
 [[states]]
 code = "a"
 label = "A > B"
+resolvable = false  # "A > B" and "B" share a normal form ("a" is a little word)
 phase = "one"
 owner = "contractor"
 initial = true

@@ -223,8 +223,7 @@ def _duplicate_code(d: dict[str, Any]) -> None:
     [
         (
             _wrong_type,
-            "state 'start', field 'deadline.amount': Input should be a valid integer, "
-            "unable to parse string as an integer",
+            "state 'start', field 'deadline.amount': Input should be a valid integer",
         ),
         (_missing_field, "state 'middle', field 'label': Field required"),
         (_unknown_target, "state 'middle', field 'moves[1].to': unknown state 'nulle_part'"),

@@ -170,7 +170,7 @@ def test_effective_authority_includes_delegated_desks() -> None:
 def _tiny(**extra: Any) -> dict[str, Any]:
     state = {
         "code": "a",
-        "label": "A",
+        "label": "Alpha",
         "phase": "p",
         "owner": "contractor",
         "meaning": "m",
@@ -181,7 +181,7 @@ def _tiny(**extra: Any) -> dict[str, Any]:
     }
     end = {
         "code": "z",
-        "label": "Z",
+        "label": "Zulu",
         "phase": "p",
         "kind": "terminal",
         "meaning": "m",

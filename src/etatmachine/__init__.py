@@ -8,7 +8,11 @@ True
 from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue, load_catalogue
 from etatmachine.dossier import Actor, Dossier, HistoryEntry
 from etatmachine.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     CatalogueError,
+    DateRangeError,
+    DossierInvalid,
     EtatmachineError,
     MoveRefused,
     NaiveDatetimeError,
@@ -23,9 +27,13 @@ from etatmachine.workflow import Moved, Verdict, Workflow
 
 __all__ = [
     "Actor",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "Catalogue",
     "CatalogueError",
+    "DateRangeError",
     "Dossier",
+    "DossierInvalid",
     "DossierStore",
     "EtatmachineError",
     "HistoryEntry",

@@ -700,8 +700,11 @@ class Binder:
         # view validates the rest and takes the tuple as it is (validating it again would
         # only re-run each entry's after-validator: O(history) per move for nothing).
         entries = type(history) is tuple and set(map(type, history)) <= _ENTRY_TYPE
+        attempts = values.get("contact_attempts")
         if entries and history:
+            # validated without the trail, whose invariants the trail alone states
             values["history"] = ()
+            values["contact_attempts"] = 0
         try:
             view = Dossier.model_validate(values)
         except ValidationError as exc:
@@ -710,7 +713,7 @@ class Binder:
             name = getattr(self.names, field, field) or field
             raise BoundValueError(cls, name, values.get(field), error["msg"]) from exc
         if entries and history:
-            view = evolve(view, {"history": history})
+            view = evolve(view, {"history": history, "contact_attempts": attempts})
         if view.state not in self._codes:
             self.workflow.catalogue.state(view.state)  # raises UnknownStateError
         return view

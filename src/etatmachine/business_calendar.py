@@ -30,6 +30,14 @@ Semantics, decided once here so every caller gets the same answers:
   e.g. 02:30 on the last Sunday of March in Paris) is moved forward to the
   first valid instant (the end of the gap, 03:00). An ambiguous wall-clock time
   (autumn fold) means its first occurrence (``fold=0``).
+* **Supported years** -- ``FIRST_YEAR`` (1900) to ``LAST_YEAR`` (2999), inputs and
+  results alike: a date outside raises `DateRangeError` (a ``ValueError``) naming the
+  argument and the year at fault. Far enough for any claim file, near enough to catch a
+  typed ``20234``. Memory stays bounded whatever dates come: the lookup table a calendar
+  keeps spans at most ``TABLE_YEARS`` years (a question about far-apart dates builds a
+  table for that call only), and at most ``TABLE_YEARS + 16`` years of holidays are kept.
+* An argument that is not a date where one is expected (None, text, a ``date`` where
+  an instant is needed) raises `ArgumentTypeError` (a ``TypeError``) naming it.
 * **Pentecost Monday 2005-2007** -- ``holidays`` omits it in those years (the
   journée de solidarité, loi 2004-626, was worked by default) but it stayed a
   legal public holiday (Code du travail L3133-1); this calendar lists it, like
@@ -51,15 +59,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from etatmachine.errors import NaiveDatetimeError
+from etatmachine.errors import ArgumentTypeError, DateRangeError, NaiveDatetimeError
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
 __all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "PARIS",
+    "TABLE_YEARS",
     "BusinessCalendar",
     "CalendarConfig",
+    "check_instant",
     "require_aware",
 ]
 
@@ -69,6 +81,12 @@ _DAY_US = 86_400_000_000
 _MEMO_MAX = 1 << 16  # bound on each calendar's (day, delta) -> shift memo
 _PENTECOST_NAME = "Lundi de Pentecôte"
 _SOLIDARITY_YEARS = range(2005, 2008)
+FIRST_YEAR = 1900
+"""The first year a calendar answers for (see the module: supported years)."""
+LAST_YEAR = 2999
+"""The last year a calendar answers for."""
+TABLE_YEARS = 120
+"""The most years a calendar's kept lookup table spans (wider questions: a table per call)."""
 
 # User-friendly spellings mapped onto codes ``holidays`` accepts. Alsace-Moselle
 # is ``57`` (Moselle) and ``6AE`` (Alsace, i.e. Bas-Rhin 67 + Haut-Rhin 68) in
@@ -84,9 +102,23 @@ _EXTRA_ALIASES = {
 
 def require_aware(value: datetime, what: str = "datetime") -> datetime:
     """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous."""
+    if type(value) is not datetime and not isinstance(value, datetime):
+        raise ArgumentTypeError(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(value, what)
     return value
+
+
+def check_instant(value: datetime, what: str = "datetime") -> datetime:
+    """`require_aware`, and within the supported years (`DateRangeError` naming ``what``)."""
+    require_aware(value, what)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise DateRangeError(what, value, value.year, FIRST_YEAR, LAST_YEAR)
+    return value
+
+
+def _out_of_range(what: str, value: object, year: int) -> DateRangeError:
+    return DateRangeError(what, value, year, FIRST_YEAR, LAST_YEAR)
 
 
 def _subdivision_table() -> tuple[dict[str, str], tuple[str, ...]]:
@@ -292,26 +324,39 @@ class BusinessCalendar:
         return found
 
     def _year(self, year: int) -> _Year:
+        """One year's facts (call under the lock); at most ``TABLE_YEARS + 16`` are kept."""
         y = self._years.get(year)
         if y is None:
+            if len(self._years) >= TABLE_YEARS + 16:
+                del self._years[next(iter(self._years))]  # the oldest built
             y = self._years[year] = self._build_year(year)
         return y
 
     def _cover(self, lo_year: int, hi_year: int) -> _Table:
-        """Return a table covering [lo_year, hi_year], building what is missing."""
+        """Return a table covering [lo_year, hi_year], building what is missing.
+
+        The kept table grows to span at most ``TABLE_YEARS`` years; past that it is
+        replaced by one around the question, and a question wider than that gets a table
+        of its own that is not kept.
+        """
         tab = self._table
         if tab is not None and tab.first <= lo_year and hi_year <= tab.last:
             return tab
-        if lo_year < 1 or hi_year > 9998:
-            raise OverflowError(f"date out of the supported range (years 1-9998): {lo_year}")
+        if lo_year < FIRST_YEAR:
+            raise _out_of_range("date", lo_year, lo_year)
+        if hi_year > LAST_YEAR:
+            raise _out_of_range("date", hi_year, hi_year)
         with self._lock:
             tab = self._table
             if tab is not None:
                 if tab.first <= lo_year and hi_year <= tab.last:
                     return tab
-                lo_year, hi_year = min(lo_year, tab.first), max(hi_year, tab.last)
+                lo, hi = min(lo_year, tab.first), max(hi_year, tab.last)
+                if hi - lo < TABLE_YEARS:
+                    lo_year, hi_year = lo, hi
             tab = self._build_table(lo_year, hi_year)
-            self._table = tab
+            if hi_year - lo_year < TABLE_YEARS:
+                self._table = tab
             return tab
 
     def _build_table(self, first: int, last: int) -> _Table:
@@ -403,13 +448,24 @@ class BusinessCalendar:
         return (naive - off).replace(tzinfo=_UTC)
 
     def _to_local(self, value: datetime, what: str) -> datetime:
-        if value.tzinfo is self._tz:
-            return value
-        return require_aware(value, what).astimezone(self._tz)
+        if value.tzinfo is self._tz and type(value) is datetime:
+            local = value
+        else:
+            try:
+                local = require_aware(value, what).astimezone(self._tz)
+            except OverflowError:  # the ends of the datetime range: year 1 or 9999
+                raise _out_of_range(what, value, value.year) from None
+        if not FIRST_YEAR <= local.year <= LAST_YEAR:
+            raise _out_of_range(what, value, local.year)
+        return local
 
     def _ordinal(self, d: date, what: str = "date") -> int:
         if isinstance(d, datetime):
             return self._to_local(d, what).toordinal()
+        if not isinstance(d, date):
+            raise ArgumentTypeError(what, d, "a date or an aware datetime")
+        if not FIRST_YEAR <= d.year <= LAST_YEAR:
+            raise _out_of_range(what, d, d.year)
         return d.toordinal()
 
     def _wall_on(self, local: datetime, o: int, tab: _Table | None = None) -> datetime:
@@ -417,7 +473,7 @@ class BusinessCalendar:
         k = o - local.toordinal()
         if k == 0:
             return local
-        if tab is not None and o not in tab.odd_days:
+        if tab is not None and tab.base <= o < tab.end and o not in tab.odd_days:
             return local + timedelta(days=k)  # same tzinfo: wall-clock arithmetic, fold=0
         return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(days=k))
 
@@ -425,8 +481,10 @@ class BusinessCalendar:
 
     def holidays(self, year: int) -> dict[date, str]:
         """Public holidays observed as days off in ``year``, by date, French names."""
-        if not 1 <= year <= 9998:
-            raise OverflowError(f"year out of the supported range (1-9998): {year}")
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ArgumentTypeError("year", year, "an int")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise _out_of_range("year", year, year)
         with self._lock:
             return dict(self._year(year).holidays)
 
@@ -467,7 +525,7 @@ class BusinessCalendar:
             o = local.toordinal()
             r = self._offset_index(o, n)
             return self._wall_on(local, r, self._table)
-        return date.fromordinal(self._offset_index(start.toordinal(), n))
+        return date.fromordinal(self._offset_index(self._ordinal(start, "start"), n))
 
     @overload
     def add_calendar_days_rolled(self, start: datetime, days: int) -> datetime: ...
@@ -482,7 +540,7 @@ class BusinessCalendar:
             local = self._to_local(start, "start")
             r = self._offset_index(local.toordinal() + days, 0)
             return self._wall_on(local, r, self._table)
-        return date.fromordinal(self._offset_index(start.toordinal() + days, 0))
+        return date.fromordinal(self._offset_index(self._ordinal(start, "start") + days, 0))
 
     def business_days_between(self, a: date, b: date) -> int:
         """Business days in ``[a, b)``, or minus those in ``[b, a)`` if ``b < a``.
@@ -540,7 +598,11 @@ class BusinessCalendar:
         returns ``start``. The result is in the calendar timezone.
         """
         delta = _hours_us_cached(hours) if type(hours) is float else _hours_us(hours)
-        local = start if start.tzinfo is self._tz else self._to_local(start, "start")
+        local = (
+            start
+            if type(start) is datetime and start.tzinfo is self._tz
+            else self._to_local(start, "start")
+        )
         return self._add_us(local, delta)
 
     def _add_business_hours_general(self, start: datetime, hours: float | timedelta) -> datetime:

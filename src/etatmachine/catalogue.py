@@ -4,7 +4,14 @@ The catalogue knows nothing of the engine. It says which states exist, what
 each one means, who owes the next step, how its due date is computed, which
 rules apply and which moves leave it. `load_catalogue` reads a TOML or JSON
 file into frozen pydantic models and checks the whole graph, raising
-`CatalogueError` naming the file, the state and the field at fault.
+`CatalogueError` naming the file, the state and the field at fault (``problems``
+lists every problem found, not only the first).
+
+Loading is bounded: a regular file of at most ``max_bytes`` (default
+``MAX_CATALOGUE_BYTES``, 4 MiB), nesting at most ``MAX_DEPTH`` levels, integers within
+``±MAX_INT``; numbers and booleans must be written as such (``initial = "yes"`` and
+``amount = "24"`` are refused, not coerced); amounts are bounded so no due date can
+overflow; group expansion is linear and a cycle of groups is an error.
 
 >>> cat = default_catalogue()
 >>> cat.state("etude_devis").label
@@ -17,20 +24,36 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import stat
 import tomllib
+import types
+import typing
 from collections.abc import Iterator, Mapping
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from etatmachine.errors import CatalogueError, UnknownStateError
 from etatmachine.roles import Role
 
 __all__ = [
+    "MAX_CATALOGUE_BYTES",
+    "MAX_DEPTH",
+    "MAX_INT",
     "Authority",
     "Catalogue",
     "Channel",
@@ -50,9 +73,52 @@ __all__ = [
 
 _CODE = r"^[a-z][a-z0-9_]*$"
 
+MAX_CATALOGUE_BYTES = 4 * 1024 * 1024
+"""The largest catalogue file `load_catalogue` reads (the bundled one is ~100 KB);
+pass ``max_bytes=`` to read a bigger one."""
+MAX_DEPTH = 32
+"""The deepest nesting of tables/arrays a catalogue may have (the schema needs 5)."""
+MAX_INT = 2**53
+"""The largest integer (in absolute value) a catalogue may write."""
+_MAX_AMOUNT = {"business_hours": 24 * 366, "business_days": 366, "calendar_days": 3660}
+"""Deadline amounts: at most about ten years, so a due date never overflows the calendar."""
+
+
+def _strict_kinds(annotation: Any) -> tuple[type, ...] | None:
+    """For a field typed ``bool``/``int`` (or ``X | None``): the input types it takes."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        if len(kinds) != 1:
+            return None
+        annotation = kinds[0]
+    elif typing.get_origin(annotation) is Annotated:
+        annotation = args[0]
+    if annotation is bool:
+        return (bool,)
+    if annotation is int:
+        return (int,)
+    return None
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Numbers and booleans as written: every ``bool``/``int`` field is strict, so
+        ``"yes"``, ``"24"``, ``1.0`` or ``true`` for a number are refused (pydantic's lax
+        mode would coerce them); the rest stays lax (TOML arrays still make tuples)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for field in cls.model_fields.values():
+            if _strict_kinds(field.annotation) and not any(
+                isinstance(m, Strict) for m in field.metadata
+            ):
+                field.metadata.append(Strict())
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
 
 class DeadlineKind(StrEnum):
@@ -106,6 +172,11 @@ class Deadline(_Frozen):
         }
         if self.kind in counted and self.amount is None:
             raise ValueError(f"deadline kind {self.kind.value!r} needs an amount")
+        most = _MAX_AMOUNT.get(self.kind.value)
+        if most is not None and self.amount is not None and self.amount > most:
+            raise ValueError(
+                f"amount {self.amount} is too large for {self.kind.value!r} (at most {most})"
+            )
         if self.kind not in counted and self.amount is not None:
             raise ValueError(f"deadline kind {self.kind.value!r} takes no amount")
         if self.data_key is not None and self.kind is not DeadlineKind.GIVEN:
@@ -171,6 +242,16 @@ class SeasonRestricted(_Rule):
     start: str = Field(pattern=r"^\d\d-\d\d$")
     end: str = Field(pattern=r"^\d\d-\d\d$")
 
+    @field_validator("start", "end")
+    @classmethod
+    def _real_day(cls, value: str) -> str:
+        month, day = int(value[:2]), int(value[3:])
+        try:
+            date(2000, month, day)  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ValueError(f"{value!r} is not a month-day (MM-DD)") from None
+        return value
+
 
 class DataRequired(_Rule):
     """The move must carry this data field, of this type (and range)."""
@@ -186,7 +267,7 @@ class ContactAttemptsRequired(_Rule):
     """« Client injoignable » only after at least ``minimum`` contact attempts."""
 
     code: Literal["contact_attempts_required"]
-    minimum: int = Field(ge=1)
+    minimum: int = Field(ge=1, le=1000)
 
 
 class DeadlinePassed(_Rule):
@@ -202,7 +283,7 @@ class AppointmentTooFar(_Rule):
 
     code: Literal["appointment_too_far"]
     field: str = "appointment_at"
-    days: int = Field(ge=1)
+    days: int = Field(ge=1, le=3660)
     instead: str = Field(pattern=_CODE)
 
 
@@ -395,11 +476,14 @@ class Catalogue:
         "__weakref__",
         "_authority",
         "_channels",
+        "_groups",
         "_insurers",
         "_moves",
         "_onward",
         "_phases",
+        "_problems",
         "_raw",
+        "_raw_groups",
         "_resume",
         "_states",
         "description",
@@ -413,16 +497,34 @@ class Catalogue:
         self.version = raw.version
         self.description = raw.description
         self.file = file
-        self._phases = {p.code: p for p in raw.phases}
+        self._problems: list[CatalogueError] = []
+        self._phases: dict[str, Phase] = {}
+        for i, phase in enumerate(raw.phases):
+            if phase.code in self._phases:
+                self._problem(f"duplicate phase code {phase.code!r}", f"phases[{i}]", "code")
+            self._phases.setdefault(phase.code, phase)
         self._states: dict[str, StateSpec] = {}
         for s in raw.states:
             if s.code in self._states:
-                raise CatalogueError("duplicate state code", file=file, state=s.code, field="code")
+                self._problem("duplicate state code", s.code, "code")
+                continue
             self._states[s.code] = s
-        self._moves = self._expand(raw, file)
+        self._groups = self._expand_groups(raw.groups)
+        self._moves = self._expand(raw)
         self._raw = raw
-        self._check(file)
-        self._check_authority(file)
+        self._check()
+        self._check_authority()
+        self._check_labels()
+        problems, self._problems = self._problems, []
+        if problems:
+            first = problems[0]
+            raise CatalogueError(
+                first.reason,
+                file=file,
+                state=first.state,
+                field=first.field,
+                problems=problems,
+            )
         self._resume = self._resume_targets()
         self._onward = {
             code: frozenset(t for i in back for t in self._moves[i] if t != code)
@@ -442,116 +544,128 @@ class Catalogue:
 
     # -- construction -----------------------------------------------------------------
 
-    def _expand_names(
-        self,
-        names: tuple[str, ...],
-        groups: Mapping[str, tuple[str, ...]],
-        *,
-        where: str,
-        file: str | None,
-        field: str,
-    ) -> list[str]:
-        out: list[str] = []
+    def _problem(self, message: str, state: str | None = None, field: str | None = None) -> None:
+        self._problems.append(CatalogueError(message, file=self.file, state=state, field=field))
+
+    def _expand_groups(self, groups: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """Every group's states, each group expanded once (linear time, duplicates dropped);
+        unknown names and cycles of groups are problems, whether the group is used or not."""
+        done: dict[str, tuple[str, ...]] = {}
+        for root in groups:
+            if root in done:
+                continue
+            # iterative depth-first walk: a deep chain of groups cannot overflow the stack
+            stack: list[tuple[str, int]] = [(root, 0)]
+            on_path = {root}
+            partial: dict[str, dict[str, None]] = {root: {}}
+            while stack:
+                name, index = stack[-1]
+                members = groups[name]
+                if index == len(members):
+                    stack.pop()
+                    on_path.discard(name)
+                    done[name] = tuple(partial.pop(name))
+                    if stack:
+                        partial[stack[-1][0]].update(dict.fromkeys(done[name]))
+                    continue
+                stack[-1] = (name, index + 1)
+                member = members[index]
+                where = f"groups.{name}"
+                if not member.startswith("@"):
+                    if member in self._states:
+                        partial[name][member] = None
+                    else:
+                        self._problem(f"unknown state {member!r}", where, f"[{index}]")
+                    continue
+                inner = member[1:]
+                if inner in done:
+                    partial[name].update(dict.fromkeys(done[inner]))
+                elif inner in on_path:
+                    self._problem(f"group cycle through {member!r}", where, f"[{index}]")
+                elif inner not in groups:
+                    self._problem(f"unknown group {member!r}", where, f"[{index}]")
+                else:
+                    stack.append((inner, 0))
+                    on_path.add(inner)
+                    partial[inner] = {}
+        return done
+
+    def _expand_names(self, names: tuple[str, ...], *, where: str, field: str) -> list[str]:
+        out: dict[str, None] = {}
         for name in names:
             if name.startswith("@"):
-                group = groups.get(name[1:])
+                group = self._groups.get(name[1:])
                 if group is None:
-                    raise CatalogueError(
-                        f"unknown group {name!r}", file=file, state=where, field=field
-                    )
-                out.extend(self._expand_names(group, groups, where=where, file=file, field=field))
+                    if name[1:] not in self._raw_groups:
+                        self._problem(f"unknown group {name!r}", where, field)
+                    continue  # a broken group: reported where it is defined
+                out.update(dict.fromkeys(group))
+            elif name in self._states:
+                out[name] = None
             else:
-                if name not in self._states:
-                    raise CatalogueError(
-                        f"unknown state {name!r}", file=file, state=where, field=field
-                    )
-                out.append(name)
-        return out
+                self._problem(f"unknown state {name!r}", where, field)
+        return list(out)
 
-    def _expand(self, raw: RawCatalogue, file: str | None) -> dict[str, dict[str, Move]]:
+    def _expand(self, raw: RawCatalogue) -> dict[str, dict[str, Move]]:
+        self._raw_groups = raw.groups
         moves: dict[str, dict[str, Move]] = {code: {} for code in self._states}
         for code, s in self._states.items():
             for i, m in enumerate(s.moves):
-                for target in self._expand_names(
-                    (m.to,), raw.groups, where=code, file=file, field=f"moves[{i}].to"
-                ):
+                for target in self._expand_names((m.to,), where=code, field=f"moves[{i}].to"):
                     if target == code and m.to.startswith("@"):
                         continue  # a group never makes a self-move: write that one by its code
                     moves[code].setdefault(target, m.model_copy(update={"to": target}))
         for i, gm in enumerate(raw.group_moves):
-            sources = self._expand_names(
-                gm.from_, raw.groups, where=f"group_moves[{i}]", file=file, field="from"
-            )
-            targets = self._expand_names(
-                gm.to, raw.groups, where=f"group_moves[{i}]", file=file, field="to"
-            )
+            where = f"group_moves[{i}]"
+            sources = self._expand_names(gm.from_, where=where, field="from")
+            targets = self._expand_names(gm.to, where=where, field="to")
             for src in sources:
                 for target in targets:
                     if target != src:
                         moves[src].setdefault(target, Move(to=target, why=gm.why))
         return moves
 
-    def _check(self, file: str | None) -> None:
+    def _check(self) -> None:
+        structural = len(self._problems)
         for code, s in self._states.items():
             if s.phase not in self._phases:
-                raise CatalogueError(
-                    f"unknown phase {s.phase!r}", file=file, state=code, field="phase"
-                )
-            phase = self._phases[s.phase]
-            if s.column is not None and s.column not in phase.columns:
-                raise CatalogueError(
-                    f"column {s.column!r} is not one of phase {phase.code!r}'s columns "
-                    f"{list(phase.columns)}",
-                    file=file,
-                    state=code,
-                    field="column",
-                )
+                self._problem(f"unknown phase {s.phase!r}", code, "phase")
+            else:
+                phase = self._phases[s.phase]
+                if s.column is not None and s.column not in phase.columns:
+                    self._problem(
+                        f"column {s.column!r} is not one of phase {phase.code!r}'s columns "
+                        f"{list(phase.columns)}",
+                        code,
+                        "column",
+                    )
             if s.terminal:
                 not_waits = sorted(
                     t for t in self._moves[code] if self._states[t].kind is not StateKind.WAIT
                 )
                 if not_waits:
-                    raise CatalogueError(
+                    self._problem(
                         f"a terminal state may only be reopened into a wait; it has exits "
                         f"{not_waits}",
-                        file=file,
-                        state=code,
-                        field="moves",
+                        code,
+                        "moves",
                     )
                 if s.deadline.kind is not DeadlineKind.NONE:
-                    raise CatalogueError(
-                        "a terminal state has no deadline", file=file, state=code, field="deadline"
-                    )
+                    self._problem("a terminal state has no deadline", code, "deadline")
             else:
-                if not self._moves[code]:
-                    raise CatalogueError(
-                        "no way out of a non-terminal state", file=file, state=code, field="moves"
-                    )
+                if not self._moves[code] and not self._broken_moves(code):
+                    self._problem("no way out of a non-terminal state", code, "moves")
                 if s.deadline.kind is DeadlineKind.NONE:
-                    raise CatalogueError(
-                        "only terminal states may have no deadline",
-                        file=file,
-                        state=code,
-                        field="deadline",
-                    )
+                    self._problem("only terminal states may have no deadline", code, "deadline")
                 if s.owner is None:
-                    raise CatalogueError(
-                        "a non-terminal state needs an owner", file=file, state=code, field="owner"
-                    )
+                    self._problem("a non-terminal state needs an owner", code, "owner")
             for rule in s.rules:
                 if rule.code == "appointment_too_far" and rule.instead not in self._states:
-                    raise CatalogueError(
-                        f"unknown state {rule.instead!r}",
-                        file=file,
-                        state=code,
-                        field="rules.instead",
-                    )
+                    self._problem(f"unknown state {rule.instead!r}", code, "rules.instead")
                 if rule.code == "autonomy_limit_exceeded":
                     for via in rule.via:
                         if via not in self._states:
-                            raise CatalogueError(
-                                f"unknown state {via!r}", file=file, state=code, field="rules.via"
-                            )
+                            self._problem(f"unknown state {via!r}", code, "rules.via")
                 known = {
                     "insurer_restricted": ("insurers", {i.code for i in self._raw.insurers}),
                     "channel_restricted": ("channels", {c.code for c in self._raw.channels}),
@@ -560,16 +674,20 @@ class Catalogue:
                     names, declared = known
                     for name in getattr(rule, names):
                         if name not in declared:
-                            raise CatalogueError(
+                            self._problem(
                                 f"{name!r} is not one of the catalogue's {names} "
                                 f"{sorted(declared)}",
-                                file=file,
-                                state=code,
-                                field=f"rules.{names}",
+                                code,
+                                f"rules.{names}",
                             )
         initial = [c for c, s in self._states.items() if s.initial]
         if not initial:
-            raise CatalogueError("no initial state", file=file, field="initial")
+            self._problem("no initial state", None, "initial")
+        terminals = {c for c, s in self._states.items() if s.terminal}
+        if not terminals:
+            self._problem("no terminal state", None, "kind")
+        if len(self._problems) > structural or not initial:
+            return  # the graph is broken already: reachability would only echo it
         seen = set(initial)
         todo = list(initial)
         while todo:
@@ -579,12 +697,7 @@ class Catalogue:
                     todo.append(target)
         for code in self._states:
             if code not in seen:
-                raise CatalogueError(
-                    "unreachable from any initial state", file=file, state=code, field="moves"
-                )
-        terminals = {c for c, s in self._states.items() if s.terminal}
-        if not terminals:
-            raise CatalogueError("no terminal state", file=file, field="kind")
+                self._problem("unreachable from any initial state", code, "moves")
         # every state must be able to reach a terminal state (no trap cycles)
         reverse: dict[str, set[str]] = {c: set() for c in self._states}
         for src, targets in self._moves.items():
@@ -599,30 +712,56 @@ class Catalogue:
                     todo.append(src)
         for code in self._states:
             if code not in can_end:
-                raise CatalogueError(
-                    "a cycle with no way to a terminal state", file=file, state=code, field="moves"
-                )
+                self._problem("a cycle with no way to a terminal state", code, "moves")
 
-    def _check_authority(self, file: str | None) -> None:
+    def _broken_moves(self, code: str) -> bool:
+        """Whether a problem was reported on ``code``'s moves (no echo of it then)."""
+        return any(p.state == code and (p.field or "").startswith("moves[") for p in self._problems)
+
+    def _check_labels(self) -> None:
+        """What `etatmachine.labels.resolve` would trip on later, found now: two resolvable
+        states whose labels or aliases share a normal form, and a label with no word left
+        once normalised (``"!!!"``: every label made of nothing would resolve to it)."""
+        from etatmachine.labels import label_key  # labels builds on this module
+
+        owner: dict[str, str] = {}
+        for code, s in self._states.items():
+            if not s.resolvable:
+                continue
+            for i, spelling in enumerate((s.label, *s.aliases)):
+                field = "label" if i == 0 else f"aliases[{i - 1}]"
+                key = label_key(spelling)
+                if not key:
+                    self._problem(
+                        f"label {spelling!r} has no word once normalised (only stop-words "
+                        "or punctuation): it would match any such text",
+                        code,
+                        field,
+                    )
+                    continue
+                other = owner.setdefault(key, code)
+                if other != code:
+                    self._problem(
+                        f"label {spelling!r} resolves to both {other!r} and {code!r}; "
+                        "mark one `resolvable = false`",
+                        code,
+                        field,
+                    )
+
+    def _check_authority(self) -> None:
         """Delegations name known phases, columns and states."""
+        columns = {c for p in self._phases.values() for c in p.columns}
         for i, d in enumerate(self._raw.delegations):
             where = f"delegations[{i}]"
             for phase in d.phases:
                 if phase not in self._phases:
-                    raise CatalogueError(
-                        f"unknown phase {phase!r}", file=file, state=where, field="phases"
-                    )
-            columns = {c for p in self._phases.values() for c in p.columns}
+                    self._problem(f"unknown phase {phase!r}", where, "phases")
             for column in d.columns:
                 if column not in columns:
-                    raise CatalogueError(
-                        f"unknown column {column!r}", file=file, state=where, field="columns"
-                    )
+                    self._problem(f"unknown column {column!r}", where, "columns")
             for state in d.states:
                 if state not in self._states:
-                    raise CatalogueError(
-                        f"unknown state {state!r}", file=file, state=where, field="states"
-                    )
+                    self._problem(f"unknown state {state!r}", where, "states")
 
     def _delegated(self, s: StateSpec) -> frozenset[Role]:
         out: set[Role] = set()
@@ -796,8 +935,7 @@ class Catalogue:
         }
 
 
-def _error_from_validation(exc: ValidationError, data: Any, file: str | None) -> CatalogueError:
-    err = exc.errors()[0]
+def _problem_from(err: Any, data: Any, file: str | None) -> CatalogueError:
     loc = err["loc"]
     state: str | None = None
     if len(loc) >= 2 and loc[0] == "states" and isinstance(loc[1], int):
@@ -808,11 +946,45 @@ def _error_from_validation(exc: ValidationError, data: Any, file: str | None) ->
         field = ".".join(str(p) for p in loc[2:]) or None
     else:
         field = ".".join(str(p) for p in loc) or None
-    return CatalogueError(err["msg"], file=file, state=state, field=field)
+    return CatalogueError(
+        str(err["msg"]).removeprefix("Value error, "), file=file, state=state, field=field
+    )
+
+
+def _error_from_validation(exc: ValidationError, data: Any, file: str | None) -> CatalogueError:
+    problems = [_problem_from(err, data, file) for err in exc.errors(include_url=False)]
+    first = problems[0]
+    return CatalogueError(
+        first.reason, file=file, state=first.state, field=first.field, problems=problems
+    )
+
+
+def _check_shape(data: Any, file: str | None) -> None:
+    """Bounded nesting and integers, walked without recursion (before pydantic sees it)."""
+    todo: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while todo:
+        value, depth, where = todo.pop()
+        if depth > MAX_DEPTH:
+            raise CatalogueError(f"nested deeper than {MAX_DEPTH} levels", file=file, field=where)
+        if isinstance(value, dict):
+            todo.extend(
+                (v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in value.items()
+            )
+        elif isinstance(value, list | tuple):
+            todo.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise CatalogueError(
+                f"integer too large (more than {MAX_INT} in absolute value)", file=file, field=where
+            )
+        elif isinstance(value, float) and value != value:
+            raise CatalogueError("not a number (nan)", file=file, field=where)
 
 
 def parse_catalogue(data: Mapping[str, Any], *, file: str | None = None) -> Catalogue:
     """Validate already-decoded catalogue data (a dict as TOML/JSON give it)."""
+    if not isinstance(data, Mapping):
+        raise CatalogueError("the top level must be a table/object", file=file)
+    _check_shape(data, file)
     try:
         raw = RawCatalogue.model_validate(data)
     except ValidationError as exc:
@@ -820,22 +992,69 @@ def parse_catalogue(data: Mapping[str, Any], *, file: str | None = None) -> Cata
     return Catalogue(raw, file=file)
 
 
-def load_catalogue(path: str | Path) -> Catalogue:
-    """Read a catalogue file (``.toml`` or ``.json``) with safe decoders and check it."""
-    path = Path(path)
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or CatalogueError.
+
+    Opened without blocking (a FIFO would wait for a writer forever) and checked with
+    ``fstat`` on the open file, then read to at most ``max_bytes + 1`` bytes (``/dev/zero``
+    never ends).
+    """
     name = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        raw_bytes = path.read_bytes()
+        fd = os.open(path, flags)
     except OSError as exc:
         raise CatalogueError(f"cannot read: {exc.strerror}", file=name) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CatalogueError("not a regular file", file=name)
+        if info.st_size > max_bytes:
+            raise CatalogueError(
+                f"file too large ({info.st_size} bytes; the limit is {max_bytes}, "
+                "see load_catalogue's max_bytes)",
+                file=name,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise CatalogueError(
+                f"file too large (more than {max_bytes} bytes, see load_catalogue's max_bytes)",
+                file=name,
+            )
+        return b"".join(chunks)
+    except OSError as exc:
+        raise CatalogueError(f"cannot read: {exc.strerror}", file=name) from None
+    finally:
+        os.close(fd)
+
+
+def load_catalogue(path: str | Path, *, max_bytes: int = MAX_CATALOGUE_BYTES) -> Catalogue:
+    """Read a catalogue file (``.toml`` or ``.json``) with safe, bounded decoders and check it.
+
+    ``max_bytes`` bounds the file's size (default `MAX_CATALOGUE_BYTES`).
+    """
+    path = Path(path)
+    name = str(path)
+    raw_bytes = _read_bounded(path, max_bytes)
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogueError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+    kind = "JSON" if path.suffix == ".json" else "TOML"
     try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "TOML"
+        raise CatalogueError(f"invalid {kind}: {exc}", file=name) from None
+    except RecursionError:
+        raise CatalogueError(f"invalid {kind}: nested too deeply", file=name) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise CatalogueError(f"invalid {kind}: {exc}", file=name) from None
     if not isinstance(data, dict):
         raise CatalogueError("the top level must be a table/object", file=name)

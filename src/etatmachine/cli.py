@@ -115,8 +115,18 @@ def catalogue(fmt: str, phase: str | None, catalogue_file: Path | None) -> None:
 @main.command()
 @click.argument("catalogue_file", type=click.Path(path_type=Path, dir_okay=False))
 def validate(catalogue_file: Path) -> None:
-    """Check a catalogue file: codes, targets, reachability, ways out."""
-    wf = _workflow(catalogue_file, None)
+    """Check a catalogue file: codes, targets, reachability, ways out (every problem)."""
+    from etatmachine.errors import CatalogueError
+    from etatmachine.workflow import Workflow
+
+    try:
+        wf = Workflow.from_file(catalogue_file)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            click.echo(f"etatmachine: error: {problem}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except EtatmachineError as exc:
+        _fail(str(exc))
     cat = wf.catalogue
     click.echo(
         f"{catalogue_file}: ok: {len(cat)} states, {cat.move_count} moves, {len(cat.phases)} phases"

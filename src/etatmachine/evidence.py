@@ -23,23 +23,17 @@ False
 from __future__ import annotations
 
 import re
-import unicodedata
 
 __all__ = ["channels_named", "failed_call", "insurers_named", "quote_amount_in"]
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, so « répondeur » and « REPONDEUR » read alike."""
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
-
-
+# matched on the case-folded text; accents optional, so « répondeur » and « REPONDEUR » alike
 _FAILED_CALL = re.compile(
     r"\bnrp\b"  # ne répond pas
     r"|\blm\b"  # laissé (un) message
-    r"|\bne repond pas\b"
-    r"|\bmessage laisse\b|\blaisse (?:un )?message\b"
-    r"|\brepondeur\b"
+    r"|\bne r[ée]pond pas\b"
+    r"|\bmessage laiss[ée]\b|\blaiss[ée] (?:un )?message\b"
+    r"|\br[ée]pondeur\b"
     r"|\binjoignable\b"
 )
 _INSURERS = re.compile(r"\b(AZ|ALLIANZ|BPCE)\b", re.IGNORECASE)
@@ -53,17 +47,21 @@ _AMOUNT = re.compile(
 
 def failed_call(text: str) -> bool:
     """Whether a call note records an unanswered call to the insured."""
-    return _FAILED_CALL.search(_fold(text)) is not None
+    return _FAILED_CALL.search(text.casefold()) is not None
 
 
 def insurers_named(text: str) -> set[str]:
     """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
     the catalogue says which insurer each name is."""
+    if _INSURERS.search(text) is None:  # the common case: one scan, no set built
+        return set()
     return {m.group(1).upper() for m in _INSURERS.finditer(text)}
 
 
 def channels_named(text: str) -> set[str]:
     """The channels a text names (``sinapps``, ``darva``)."""
+    if _CHANNELS.search(text) is None:
+        return set()
     return {m.group(1).lower() for m in _CHANNELS.finditer(text)}
 
 

@@ -5,6 +5,8 @@ desk prefixes (``PT - Devis - …``), a trailing dot (``Etude de devis.``), extr
 fields (``En attente de séchage (45). % d'humidité 60.``), dropped little words
 (``Date Début Travaux``). `resolve` folds all of these onto one key; an unknown
 label raises `UnknownStateError` with the closest candidates, it never guesses.
+A label that is not text raises `ArgumentTypeError` (a `TypeError`). Resolution is
+linear in the label's length, however many desk prefixes it carries.
 
 >>> resolve("PT - Devis - demande info complémentaire").code
 'devis_demande_info'
@@ -23,7 +25,7 @@ import unicodedata
 import weakref
 
 from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue
-from etatmachine.errors import CatalogueError, UnknownStateError
+from etatmachine.errors import ArgumentTypeError, CatalogueError, UnknownStateError
 
 __all__ = ["label_key", "label_twins", "resolve"]
 
@@ -45,8 +47,13 @@ def label_key(label: str) -> str:
     >>> label_key("Date Début Travaux") == label_key("Date début de travaux")
     True
     """
-    text = unicodedata.normalize("NFKD", label.replace("œ", "oe").replace("Œ", "OE"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    if not isinstance(label, str):
+        raise ArgumentTypeError("label", label, "text (str)")
+    if label.isascii():
+        text = label.lower()
+    else:
+        text = unicodedata.normalize("NFKD", label.replace("œ", "oe").replace("Œ", "OE"))
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = _EXTRAS.sub(" ", text)
     words = []
     for word in _NON_WORD.sub(" ", text).split():
@@ -79,23 +86,37 @@ class _Index:
                         field="label",
                     )
                 self.by_key[key] = state
+        self.longest = max(map(len, self.by_key), default=0)
 
     def lookup(self, label: str) -> StateSpec:
+        if not isinstance(label, str):
+            raise ArgumentTypeError("label", label, "text (str)")
         state = self.by_key.get(label)  # an exact code
         if state is not None:
             return state
         key = label_key(label)
-        while True:
-            state = self.by_key.get(key)
-            if state is not None:
-                return state
-            head, _, rest = key.partition(" ")
-            if head not in _PREFIXES or not rest:
+        # Strip desk prefixes word by word, reading each candidate key only once it is no
+        # longer than the longest key: linear in the label, whatever its prefixes.
+        words = key.split(" ")
+        length = len(key)
+        for i, word in enumerate(words):
+            if length <= self.longest:
+                state = self.by_key.get(key if i == 0 else " ".join(words[i:]))
+                if state is not None:
+                    return state
+            if word not in _PREFIXES or i + 1 == len(words):
                 break
-            key = rest
-        close = difflib.get_close_matches(label_key(label), self.by_key, n=3, cutoff=0.6)
+            length -= len(word) + 1
+        close: list[str] = []
+        if len(key) <= 4 * self.longest:  # longer: no key can be close (ratio < 0.6)
+            close = difflib.get_close_matches(key, self.by_key, n=3, cutoff=0.6)
         codes = list(dict.fromkeys(self.by_key[k].code for k in close))
-        raise UnknownStateError(label, codes)
+        raise UnknownStateError(_shown(label), codes)
+
+
+def _shown(label: str, limit: int = 200) -> str:
+    """The label as an error quotes it: cut, so a 10 MB label is not copied into it."""
+    return label if len(label) <= limit else f"{label[: limit - 3]}..."
 
 
 _indexes: weakref.WeakKeyDictionary[Catalogue, _Index] = weakref.WeakKeyDictionary()

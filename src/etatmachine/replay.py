@@ -337,6 +337,7 @@ class _Replayer:
         self.steps: list[tuple[int, Step]] = []
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
+        self.attributes_read = False  # insurer and channel both known: nothing more to read
 
     # -- records ------------------------------------------------------------------------
 
@@ -381,6 +382,8 @@ class _Replayer:
 
     def _read_attributes(self, text: str) -> None:
         """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…)."""
+        if self.attributes_read:
+            return
         if "insurer" not in self.given and self.attributes.get("insurer") is None:
             for name in sorted(insurers_named(text)):
                 code = self.wf.insurer_code(name)
@@ -391,6 +394,10 @@ class _Replayer:
             for name in sorted(channels_named(text)):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
+        self.attributes_read = all(
+            name in self.given or self.attributes.get(name) is not None
+            for name in ("insurer", "channel")
+        )
 
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:

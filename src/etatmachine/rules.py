@@ -9,12 +9,14 @@ only knows how to judge one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR
 from etatmachine.catalogue import Authority, StateSpec
 from etatmachine.dossier import Actor, Dossier
 from etatmachine.roles import Role
@@ -63,9 +65,18 @@ def violation(code: str, state: str, fr: str, en: str) -> Violation:
 # --- data coercion: what the data fields accept ---------------------------------------
 
 
+_DECIMAL = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{1,6})?")
+"""A humidity rate as text: ASCII digits, an optional decimal part (``55``, ``55.5``,
+``55,5``). Not ``"1_0"``, ``"٥٠"`` (Arabic-Indic digits) or ``"5e1"``, which `float`
+would read: a rate is written as people write it, anything else is a typo."""
+_WEEK = re.compile(r"(?:([0-9]{4})-W)?([0-9]{1,2})")
+
+
 def as_aware_datetime(value: Any) -> datetime | str:
     """The datetime a data field holds, or an English reason why it is not one."""
     if isinstance(value, str):
+        if len(value) > 64:
+            return f"not an ISO 8601 date-time: {value[:40]!r}..."
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
@@ -74,6 +85,8 @@ def as_aware_datetime(value: Any) -> datetime | str:
         return f"not a date-time: {value!r}"
     if value.tzinfo is None or value.utcoffset() is None:
         return f"must be timezone-aware, got naive {value.isoformat()}"
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        return f"year {value.year} is outside the supported range {FIRST_YEAR}-{LAST_YEAR}"
     return value
 
 
@@ -81,11 +94,19 @@ def as_percent(value: Any) -> float | str:
     """A humidity rate from 0 to 100, or an English reason why it is not one."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return f"not a number: {value!r}"
-    try:
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
+            shown = value if len(value) <= 20 else f"{value[:20]}..."
+            return f"not a number: {shown!r}"
+        number = float(text.replace(",", "."))
+    elif isinstance(value, int):
+        if not 0 <= value <= 100:  # before float(): 10**5000 has no float
+            return f"must be between 0 and 100, got {value if value < 10**20 else 'a huge number'}"
         number = float(value)
-    except ValueError:
-        return f"not a number: {value!r}"
-    if not 0 <= number <= 100:
+    else:
+        number = value
+    if not 0 <= number <= 100:  # NaN fails too
         return f"must be between 0 and 100, got {value!r}"
     return number
 
@@ -122,22 +143,21 @@ def as_week(value: Any) -> tuple[int | None, int] | str:
     if isinstance(value, bool):
         return f"not a week: {value!r}"
     if isinstance(value, str):
-        text = value.strip()
-        year: int | None = None
-        if "-W" in text.upper():
-            y, _, w = text.upper().partition("-W")
-            if not (y.isdigit() and w.isdigit()):
-                return f"not an ISO week: {value!r}"
-            year, text = int(y), w
-        if not text.isdigit():
-            return f"not a week number: {value!r}"
-        value_int = int(text)
+        found = _WEEK.fullmatch(value.strip().upper())
+        if found is None:
+            shown = value if len(value) <= 20 else f"{value[:20]}..."
+            return f"not an ISO week: {shown!r}"
+        year = int(found.group(1)) if found.group(1) else None
+        value_int = int(found.group(2))
+        if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+            return f"year {year} is outside the supported range {FIRST_YEAR}-{LAST_YEAR}"
     elif isinstance(value, int):
         year, value_int = None, value
     else:
         return f"not a week: {value!r}"
     if not 1 <= value_int <= 53:
-        return f"week must be between 1 and 53, got {value!r}"
+        shown = value if not isinstance(value, int) or abs(value) < 10**20 else "a huge number"
+        return f"week must be between 1 and 53, got {shown!r}"
     return (year, value_int)
 
 

@@ -34,6 +34,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
+from pydantic import ValidationError
+
+from etatmachine.arguments import check_label, check_move, check_open, check_texts
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
 from etatmachine.catalogue import (
     Catalogue,
@@ -55,7 +58,7 @@ from etatmachine.dossier import (
     trusted_entry,
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
-from etatmachine.errors import MoveRefused
+from etatmachine.errors import ArgumentValueError, MoveRefused
 from etatmachine.labels import label_twins, resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.roles import Role
@@ -100,6 +103,8 @@ _INPUT_RULES = frozenset({"comment_required", "data_required", "appointment_too_
 
 _RESOLVED_MAX = 4096
 """How many distinct codes and labels a workflow remembers `resolve`'s answer for."""
+_RESOLVED_LABEL_MAX = 200
+"""The longest label remembered: a 10 MB label is resolved, never kept."""
 _PLANS_MAX = 4096
 """How many allowed_moves plans (state, actor role, file attributes) a workflow keeps."""
 _STATIC_CHECKS: frozenset[Check] = frozenset(
@@ -260,10 +265,10 @@ class Workflow:
         ``role``: who sets it. Where two states share a label (« En attente de fourniture »
         is also customer service's complaint state), the one this role may set.
         """
-        state = self._resolved.get(code_or_label)
+        state = self._resolved.get(code_or_label) if type(code_or_label) is str else None
         if state is None:
-            state = resolve(code_or_label, self.catalogue)
-            if len(self._resolved) < _RESOLVED_MAX:  # resolve is a pure function of the label
+            state = resolve(check_label(code_or_label, "label"), self.catalogue)
+            if len(self._resolved) < _RESOLVED_MAX and len(code_or_label) <= _RESOLVED_LABEL_MAX:
                 self._resolved[code_or_label] = state
         if role is not None and state.code in self._twins:
             authority = self.catalogue.authority
@@ -283,7 +288,11 @@ class Workflow:
                     config = self.calendar_config
                     if subdivision is not None:
                         config = config.model_copy(update={"subdivision": subdivision})
-                        config = CalendarConfig.model_validate(config.model_dump())
+                        try:
+                            config = CalendarConfig.model_validate(config.model_dump())
+                        except ValidationError as exc:
+                            reason = exc.errors(include_url=False)[0]["msg"]
+                            raise ArgumentValueError("subdivision", subdivision, reason) from None
                     cal = self._calendars[subdivision] = BusinessCalendar(config)
         return cal
 
@@ -566,6 +575,10 @@ class Workflow:
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
         starts in the middle of a file (`etatmachine.intake` brings in a live one).
         """
+        comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
+        check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if subdivision is not None:  # an unknown one: ArgumentValueError naming it
+            self.calendar(check_texts(subdivision=subdivision)[0])
         require_aware(at, "at")
         if due is not None:
             require_aware(due, "due")
@@ -574,7 +587,7 @@ class Workflow:
         if autonomy_limit is not None:
             parsed = as_amount(autonomy_limit)
             if isinstance(parsed, str):
-                raise ValueError(f"autonomy_limit: {parsed}")
+                raise ArgumentValueError("autonomy_limit", autonomy_limit, parsed)
             limit = parsed
         values = data if data is not None else _NO_DATA
         dossier = Dossier(
@@ -631,10 +644,7 @@ class Workflow:
     def _inputs(
         self, to: str, at: datetime, due: datetime | None, data: Mapping[str, Any] | None
     ) -> tuple[StateSpec, Mapping[str, Any]]:
-        """Check a move's instants and resolve its target: what move, record and explain share."""
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
+        """Resolve a move's target: what move, record and explain share (after check_move)."""
         return self.state(to), data if data is not None else _NO_DATA
 
     def move(
@@ -652,6 +662,7 @@ class Workflow:
 
         ``to`` is a state code or a label. The given dossier is never changed.
         """
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         violations, due_at, refusal_effects = self._judge(
             dossier, target, actor, at, comment, due, values
@@ -677,6 +688,7 @@ class Workflow:
         such as the complaint a late chase calls for) and the rules the move broke, for a
         replay to report. The same state set again is a change of its due date.
         """
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
@@ -749,6 +761,7 @@ class Workflow:
         data: Mapping[str, Any] | None = None,
     ) -> tuple[Violation, ...]:
         """The violations a move would have, without raising or changing anything."""
+        comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, at, due, data)
         violations, _, _ = self._judge(dossier, target, actor, at, comment, due, values)
         return tuple(violations)
@@ -758,6 +771,7 @@ class Workflow:
 
         Rules on the move's inputs (comment, data) are listed as ``needs``, not refusals.
         """
+        check_move(self._states, dossier, "", actor, at, None, None, None)
         require_aware(at, "at")
         # What does not depend on ``at`` is judged once per kind of file and actor (the plan
         # key); only the time-dependent rules and the time order are judged per call.
@@ -861,6 +875,7 @@ class Workflow:
         or a desk acting for it), never a locked due date, never at or before ``at``. The
         step's lateness stays measured against the due date it was first set with.
         """
+        comment = check_move(self._states, dossier, "", actor, at, comment, due, None)
         require_aware(at, "at")
         require_aware(due, "due")
         violations = self._reschedule_violations(dossier, due, actor, at, comment)
@@ -936,9 +951,10 @@ class Workflow:
         injoignable », which needs 3. ``reached`` meets a contact step (« L'artisan doit
         contacter le client »: its lateness stops there) and starts the count again.
         """
+        comment = check_move(self._states, dossier, "", actor, at, comment, None, None)
         require_aware(at, "at")
         if outcome not in ("failed", "reached"):
-            raise ValueError(f"outcome must be 'failed' or 'reached', got {outcome!r}")
+            raise ArgumentValueError("outcome", outcome, "must be 'failed' or 'reached'")
         state = self._states.get(dossier.state) or self.catalogue.state(dossier.state)
         last = dossier.last_at
         if last is not None and at < last:
