@@ -57,6 +57,7 @@ MODULES = [
     "etatmachine.cli",
     "etatmachine.binding",
     "etatmachine.evidence",
+    "etatmachine.arguments",
 ]
 
 
