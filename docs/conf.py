@@ -5,7 +5,9 @@ Build offline, warnings as errors::
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 The procedure, rules and deadline pages are written into ``docs/_generated/`` at build
-time by ``_ext/etatmachine_docs.py``; Graphviz's ``dot`` must be installed.
+time by ``_ext/etatmachine_docs.py``. Graphviz's ``dot`` must be installed (the build
+stops with one line saying so); Mermaid is vendored from the npm registry on the first build
+(``_ext/docs_mermaid.py`` holds the locked version).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ version = release
 
 extensions = ["myst_parser", "sphinx.ext.autodoc", "etatmachine_docs"]
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "_generated/include", "Thumbs.db", ".DS_Store"]
+exclude_patterns = [
+    "_build",
+    "_generated/include",
+    "_generated/static",
+    "_vendor",
+    "Thumbs.db",
+    ".DS_Store",
+    "browser_check.py",
+]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -41,7 +51,9 @@ nitpicky = False
 html_theme = "alabaster"
 html_title = f"etatmachine {release}"
 html_theme_options = {
-    "page_width": "1180px",
+    # 1400 px windows: diagrams up to ~1060 px wide are shown at their natural size
+    "page_width": "1340px",
+    "body_max_width": "none",
     "sidebar_width": "220px",
     "description": "The action dates of a claims back office as a rule-checked state machine.",
 }

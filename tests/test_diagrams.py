@@ -1,7 +1,9 @@
 """Diagrams and the catalogue table, pinned by golden files.
 
 The golden files under ``tests/golden/`` are the generated output for the bundled
-catalogue: ``diagrams/all.{mmd,dot}``, ``diagrams/<phase>.{mmd,dot}`` and ``catalogue.md``.
+catalogue: ``diagrams/all.{mmd,dot}``, ``diagrams/<phase>.{mmd,dot}``, the learners' views
+(``diagrams/views/``: the life of a dossier, each phase page, one state's neighbourhood) and
+``catalogue.md``.
 A change to the catalogue or to the generators makes these tests fail; review the diff,
 then regenerate them with::
 
@@ -12,6 +14,7 @@ and commit the new files with the change.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -22,21 +25,32 @@ from typing import Any
 import pytest
 from transitions.extensions.markup import MarkupMachine
 
-from etatmachine import diagrams
 from etatmachine.binding import machine_of
 from etatmachine.catalogue import default_catalogue, parse_catalogue
 from etatmachine.diagrams import (
+    MAIN_PATH,
+    MAIN_SIDE,
     GraphvizError,
     GraphvizNotFound,
+    Links,
+    PathError,
     UnknownPhaseError,
+    compact,
     dot,
+    dot_to_svg,
+    life_dot,
     mermaid,
     model,
+    neighbourhood,
+    neighbourhood_mermaid,
+    phase_dot,
+    phase_view,
     render,
     svg,
 )
+from etatmachine.diagrams.drawing import expand
 from etatmachine.errors import EtatmachineError
-from etatmachine.tables import catalogue_markdown
+from etatmachine.tables import catalogue_markdown, deadline_text, deadline_words
 from etatmachine.workflow import Workflow
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -99,9 +113,13 @@ def test_golden_catalogue_table() -> None:
 
 def test_no_stray_golden_files() -> None:
     """A phase renamed or removed leaves no stale golden diagram behind."""
+    if REGEN:
+        pytest.skip("regenerating the golden files: run again without ETATMACHINE_REGEN")
     expected = {f"{name}.{suffix}" for name in ["all", *PHASES] for suffix in ("mmd", "dot")}
-    present = {p.name for p in (GOLDEN / "diagrams").iterdir()}
+    present = {p.name for p in (GOLDEN / "diagrams").iterdir() if p.is_file()}
     assert present == expected
+    views = {"life.dot", "state-etude_devis.mmd", *(f"phase-{p}.dot" for p in PHASES)}
+    assert {p.name for p in (GOLDEN / "diagrams" / "views").iterdir()} == views
 
 
 def test_the_exported_catalogue_stands_for_the_same_moves() -> None:
@@ -314,8 +332,8 @@ def test_compact_drawing_of_a_small_catalogue() -> None:
     chart = mermaid(cat)
     assert "[*] --> a" in chart
     assert "done --> [*]" in chart and "gone --> [*]" in chart
-    assert 'state "A #gt; B<br/>24h 🔒" as a' in chart
-    assert 'state "W<br/>date donnée ✎ ↩" as w' in chart
+    assert 'state "A #gt; B<br/>24 h ouvrées 🔒" as a' in chart
+    assert 'state "W<br/>date saisie ✎ ↩" as w' in chart
     assert "G1 --> w" in chart and "G2 --> gone" in chart
     assert "a --> w" not in chart  # the group move is not expanded
     assert "phase_one --> reprise : reprise (↩)" in chart
@@ -410,7 +428,7 @@ def test_svg() -> None:
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_graphviz_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagrams, "dot", lambda catalogue, phase=None: "digraph {")
+    monkeypatch.setattr(compact, "dot", lambda catalogue, phase=None, links=None: "digraph {")
     with pytest.raises(GraphvizError, match="exited with"):
         svg(CATALOGUE)
 
@@ -423,3 +441,141 @@ def test_table_lists_every_state_once() -> None:
     assert devis.startswith("## Date d'action d'étude de devis")
     assert "`travaux_en_cours`" not in devis
     assert "| G9 |" in devis and "| G1 |" not in devis
+
+
+# --- the learners' views ---------------------------------------------------------------------
+
+LINKS = Links(state=lambda c: f"../states/{c}.html", phase=lambda p: f"{p}.html")
+
+
+def test_golden_views() -> None:
+    check_golden("diagrams/views/life.dot", life_dot(CATALOGUE, links=LINKS).source)
+    for phase in PHASES:
+        check_golden(
+            f"diagrams/views/phase-{phase}.dot", phase_dot(CATALOGUE, phase, links=LINKS).source
+        )
+    check_golden(
+        "diagrams/views/state-etude_devis.mmd",
+        neighbourhood_mermaid(CATALOGUE, "etude_devis", links=LINKS).source,
+    )
+
+
+def test_life_of_a_dossier_draws_the_main_path_bold_and_in_catalogue_moves_only() -> None:
+    view = life_dot(CATALOGUE, links=LINKS)
+    shown = [*MAIN_PATH, *MAIN_SIDE]
+    assert 12 <= len(shown) <= 15
+    assert MAIN_PATH[0] == "contact_client_devis" and "travaux_en_cours" in MAIN_PATH
+    assert CATALOGUE.state(MAIN_PATH[-1]).terminal
+    assert set(_NODE.findall(view.source)) == set(shown)
+    assert view.nodes == len(shown) + 1  # and the start point
+    edges = set(_EDGE.findall(view.source))
+    among = {(s, t) for s in shown for t in CATALOGUE.moves_from(s) if t in shown and t != s}
+    order = {p: i for i, p in enumerate(PHASES)}
+    gap = {
+        (s, t): abs(order[CATALOGUE.state(s).phase] - order[CATALOGUE.state(t).phase])
+        for s, t in among
+    }
+    assert edges == {m for m in among if gap[m] <= 1} | set(itertools.pairwise(MAIN_PATH))
+    assert edges <= among  # only the catalogue's moves; the skipped ones jump a whole phase
+    bold = set(re.findall(r'^\s*"(\w+)" -> "(\w+)" \[color="#1f4e8c"', view.source, re.M))
+    assert bold == set(itertools.pairwise(MAIN_PATH))
+    for code in shown:
+        assert f'URL="../states/{code}.html"' in view.source
+
+
+def test_a_main_path_off_the_catalogue_is_refused() -> None:
+    with pytest.raises(PathError, match="contact_client_devis' -> 'travaux_en_cours") as info:
+        life_dot(CATALOGUE, path=("contact_client_devis", "travaux_en_cours"), side={})
+    assert isinstance(info.value, EtatmachineError) and isinstance(info.value, ValueError)
+    assert (info.value.source, info.value.target) == ("contact_client_devis", "travaux_en_cours")
+    with pytest.raises(PathError):
+        life_dot(CATALOGUE, path=MAIN_PATH[:1], side={"nowhere": MAIN_PATH[0]})
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_view_stands_for_every_explicit_move_touching_the_phase(phase: str) -> None:
+    view = phase_view(CATALOGUE, phase)
+    here = set(view.states)
+    explicit = set()
+    for state in CATALOGUE:
+        for move in state.moves:
+            targets = expand((move.to,), CATALOGUE.groups) if move.to.startswith("@") else [move.to]
+            explicit.update((state.code, t) for t in targets if {state.code, t} & here)
+    through = {
+        (s, t) for tg in view.decisions for s, _ in tg.sources for t in tg.members if t in here
+    }
+    drawn = set(view.inner) | through | set(view.outgoing) | set(view.incoming)
+    assert drawn == explicit
+    assert all(s in here and t in here for s, t in view.inner)
+    assert all(s in here and t not in here for s, t in view.outgoing)
+    assert all(s not in here and t in here for s, t in view.incoming)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_diagram_sums_other_phases_up_in_one_box_each(phase: str) -> None:
+    view = phase_view(CATALOGUE, phase)
+    text = phase_dot(CATALOGUE, phase, links=LINKS).source
+    others_in = {CATALOGUE.state(s).phase for s, _ in view.incoming}
+    others_out = {CATALOGUE.state(t).phase for _, t in view.outgoing}
+    boxes = set(re.findall(r'^\s*"((?:from|to)_\w+)" \[', text, re.M))
+    assert boxes == {f"from_{p}" for p in others_in} | {f"to_{p}" for p in others_out}
+    assert set(_NODE.findall(text)) - boxes == set(view.states)
+    assert "__groups__" not in text and "__reprise__" not in text  # group moves are words
+    for p in others_in | others_out:
+        assert f'URL="{p}.html"' in text
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@pytest.mark.parametrize("phase", PHASES)
+def test_phase_diagram_node_count_is_what_graphviz_draws(phase: str) -> None:
+    view = phase_dot(CATALOGUE, phase, rankdir="LR")
+    assert dot_to_svg(view.source).count('class="node"') == view.nodes
+
+
+@pytest.mark.parametrize("code", [s.code for s in CATALOGUE])
+def test_neighbourhood_is_one_step_of_the_move_table(code: str) -> None:
+    n = neighbourhood(CATALOGUE, code)
+    assert set(n.outgoing) == set(CATALOGUE.moves_from(code)) - {code}
+    assert set(n.incoming) == {
+        s.code for s in CATALOGUE if code in CATALOGUE.moves_from(s.code) and s.code != code
+    }
+    view = neighbourhood_mermaid(CATALOGUE, code, links=LINKS)
+    ids = re.findall(r"^    (\w+)\[", view.source, re.M)
+    extra = int(n.resumes) + int(CATALOGUE.state(code).terminal)
+    assert view.nodes == len(ids) + extra
+    assert len(re.findall(r"^    click ", view.source, re.M)) == len(ids) - 1
+    for side in ("in_", "out_"):  # a crowded side is one box per phase
+        assert sum(i.startswith(side) for i in ids) <= max(6, len(CATALOGUE.phases))
+
+
+def test_a_phase_bringing_many_states_is_one_box_in_the_neighbourhood() -> None:
+    text = neighbourhood_mermaid(CATALOGUE, "dossier_annule", links=LINKS).source
+    assert "in_phase_attente" in text and "in_attente_cie" not in text
+    assert 'click in_phase_attente href "attente.html"' in text
+    assert "the file is closed" in text
+
+
+def test_dot_links_each_state_to_its_page() -> None:
+    text = dot(CATALOGUE, "devis", links=LINKS)
+    assert 'URL="../states/etude_devis.html", target="_top"' in text
+    assert "URL=" not in dot(CATALOGUE, "devis")
+
+
+def test_deadlines_say_their_unit() -> None:
+    words = {s.code: deadline_words(s.deadline) for s in CATALOGUE}
+    assert words["contact_client_devis"] == "24 h ouvrées"
+    assert words["rapport_attente_traitement"] == "5 jours ouvrés"
+    assert words["contact_client_travaux_15j"] == "15 jours calendaires"
+    assert words["devis_attente_accord_expert"] == "date saisie : date de relance"
+    assert words["demande_traitement_devis"] == "échéance conservée (48h de l'étude)"
+    assert words["devis_attente_accord_cie"] == "date saisie"
+    assert words["travaux_termines"] == "aucune (clôture)"
+    one = CATALOGUE.state("rapport_attente_traitement").deadline.model_copy(update={"amount": 1})
+    assert deadline_words(one) == "1 jour ouvré"
+    assert deadline_text(CATALOGUE.state("etude_devis").deadline) == "48 h ouvrées (« 48h »)"
+    assert deadline_text(CATALOGUE.state("attente_gestion_ma").deadline) == (
+        "2 jours calendaires (« 48h (observed) » in the histories), or a given date"
+    )
+    whole = mermaid(CATALOGUE)
+    for state in CATALOGUE:  # every box says its deadline with its unit
+        assert f"<br/>{deadline_words(state.deadline)}" in whole, state.code

@@ -9,7 +9,7 @@ takes part in (numbered as in the diagrams) and ``↩ reprise`` for resumable wa
 >>> text = catalogue_markdown(default_catalogue(), phase="devis")
 >>> text.splitlines()[0]
 "## Date d'action d'étude de devis"
->>> "| `etude_devis` | Etude de devis | surveyor | 48h (business_hours 48) |" in text
+>>> "| `etude_devis` | Etude de devis | surveyor | 48 h ouvrées (« 48h ») |" in text
 True
 """
 
@@ -18,32 +18,61 @@ from __future__ import annotations
 from typing import Any
 
 from etatmachine.catalogue import Catalogue, Deadline, DeadlineKind, StateSpec
-from etatmachine.diagrams import UnknownPhaseError
 
-__all__ = ["catalogue_markdown", "deadline_text", "rule_text"]
+__all__ = ["catalogue_markdown", "deadline_text", "deadline_words", "rule_text"]
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _plural(amount: int, one: str, many: str) -> str:
+    return f"{amount} {one if amount == 1 else many}"
+
+
+def deadline_words(deadline: Deadline) -> str:
+    """The deadline in the procedure's own words, with its unit: what a reader needs.
+
+    ``(21)`` or ``48h`` alone do not say whether weekends count; this does.
+
+    >>> from etatmachine.catalogue import default_catalogue
+    >>> catalogue = default_catalogue()
+    >>> [deadline_words(catalogue.state(c).deadline) for c in (
+    ...     "contact_client_devis", "rapport_attente_traitement", "contact_client_travaux_15j")]
+    ['24 h ouvrées', '5 jours ouvrés', '15 jours calendaires']
+    >>> deadline_words(catalogue.state("premiere_visite").deadline)
+    'date saisie : date du RDV'
+    """
+    kind, amount = deadline.kind, deadline.amount or 0
+    if kind is DeadlineKind.BUSINESS_HOURS:
+        return f"{amount} h ouvrées"
+    if kind is DeadlineKind.BUSINESS_DAYS:
+        return _plural(amount, "jour ouvré", "jours ouvrés")
+    if kind is DeadlineKind.CALENDAR_DAYS:
+        return _plural(amount, "jour calendaire", "jours calendaires")
+    if kind is DeadlineKind.GIVEN:
+        return f"date saisie : {deadline.figure}" if deadline.figure else "date saisie"
+    if kind is DeadlineKind.INHERIT:
+        kept = "échéance conservée"
+        return f"{kept} ({deadline.figure})" if deadline.figure else kept
+    return "aucune (clôture)"
+
+
 def deadline_text(deadline: Deadline) -> str:
-    """The deadline as a reader needs it: the figure, then how it is computed."""
-    kind = deadline.kind
-    if kind is DeadlineKind.NONE:
-        return "— (final)"
-    how = kind.value
-    if deadline.amount is not None:
-        how += f" {deadline.amount}"
-    if deadline.data_key:
-        how += f": {deadline.data_key}"
-    if deadline.overridable and kind is not DeadlineKind.GIVEN:
-        how += ", due= allowed"
-    figure = deadline.figure or {
-        DeadlineKind.GIVEN: "given",
-        DeadlineKind.INHERIT: "inherited",
-    }.get(kind, how)
-    return figure if figure == how else f"{figure} ({how})"
+    """The deadline with its unit, then the figure as the source writes it.
+
+    >>> from etatmachine.catalogue import default_catalogue
+    >>> deadline_text(default_catalogue().state("attente_autre_reparation").deadline)
+    '15 jours calendaires (« 15j »), or a given date'
+    """
+    words = deadline_words(deadline)
+    figure = deadline.figure
+    if figure and figure not in words:
+        where = " in the histories" if deadline.source == "history" else ""
+        words += f" (« {figure} »{where})"
+    if deadline.overridable and deadline.kind is not DeadlineKind.GIVEN:
+        words += ", or a given date"
+    return words
 
 
 def rule_text(rule: Any) -> str:
@@ -116,6 +145,8 @@ def _group_moves_table(catalogue: Catalogue, ids: set[str] | None) -> list[str]:
 
 def catalogue_markdown(catalogue: Catalogue, phase: str | None = None) -> str:
     """Markdown tables of the catalogue's states, one section per phase (or one phase)."""
+    from etatmachine.diagrams import UnknownPhaseError  # diagrams imports this module
+
     codes = [p.code for p in catalogue.phases]
     if phase is not None and phase not in codes:
         raise UnknownPhaseError(phase, codes)

@@ -1,8 +1,8 @@
-"""State diagrams generated from a catalogue (Mermaid, Graphviz DOT, SVG), never drawn by hand.
+"""The compact drawings: every move of the catalogue, or of one phase and its neighbours.
 
 A catalogue's ~500 moves are mostly *group moves* (every operational state may go to every
 interruption, everything may be cancelled) and *resumes* (a wait goes back to the step it
-interrupted). Expanded, they bury the procedure under hundreds of arrows, so the diagrams
+interrupted). Expanded, they bury the procedure under hundreds of arrows, so these diagrams
 draw them compactly: explicit per-state moves are edges, except that a move written to a
 ``@group`` (``moves = [{ to = "@quote_decisions" }]``) is one edge to a « decision » node
 listing the group, with one dashed edge from it to each member drawn (`TargetGroup`); each
@@ -10,37 +10,39 @@ group move is one dashed group node (``G1``…) with an edge to each of its targ
 are one dashed « reprise » edge per phase. `model` holds that compact graph;
 `DiagramModel.expanded` turns it back into the full move table, which the tests compare
 with the workflow's.
-
-Output is deterministic (ids are state codes, edges sorted) so golden files can pin it.
-
->>> from etatmachine.catalogue import default_catalogue
->>> text = mermaid(default_catalogue(), phase="devis")
->>> text.splitlines()[0]
-'stateDiagram-v2'
->>> 'state "Etude de devis<br/>48h" as etude_devis' in text
-True
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from etatmachine.catalogue import Catalogue, DeadlineKind, StateKind, StateSpec
-from etatmachine.errors import EtatmachineError
+from etatmachine.catalogue import Catalogue, StateKind, StateSpec
+from etatmachine.diagrams.drawing import (
+    RESERVED,
+    WRAP,
+    Links,
+    check_phase,
+    dot_attrs,
+    dot_string,
+    expand,
+    html_text,
+    link,
+    mermaid_text,
+    phase_colours,
+    reserved_desk,
+    state_lines,
+)
+from etatmachine.diagrams.graphviz import dot_to_svg
 
 __all__ = [
     "DiagramModel",
-    "GraphvizError",
-    "GraphvizNotFound",
+    "Format",
     "GroupEdge",
     "TargetGroup",
-    "UnknownPhaseError",
     "dot",
     "mermaid",
     "model",
@@ -49,55 +51,6 @@ __all__ = [
 ]
 
 Format = Literal["mermaid", "dot", "svg"]
-
-# Light fill / dark stroke per phase, by the phase's position in the catalogue (cycled).
-_PALETTE: tuple[tuple[str, str], ...] = (
-    ("#e8f1fb", "#3b6ea5"),  # blue
-    ("#fdf1e3", "#b8742a"),  # orange
-    ("#efe9f7", "#6f4ea0"),  # purple
-    ("#e6f4ea", "#2f7d46"),  # green
-    ("#fbeaea", "#a33b3b"),  # red
-    ("#e8f6f6", "#2a7f7f"),  # teal
-    ("#f1f1f1", "#555555"),  # grey
-)
-_RESERVED = "#b3261e"
-_WRAP = 30
-# Short names of the desks a reserved state belongs to, as the back office says them.
-_ROLE_SHORT: Mapping[str, str] = {
-    "expert_relations": "RE",
-    "customer_service": "SC",
-    "case_handler": "GR",
-    "surveyor": "PT",
-    "contractor": "PREST",
-    "system": "auto",
-}
-
-
-class UnknownPhaseError(EtatmachineError, LookupError):
-    """A phase code that the catalogue does not have; carries the valid codes."""
-
-    def __init__(self, phase: str, valid: Iterable[str]) -> None:
-        self.phase = phase
-        self.valid = tuple(valid)
-        super().__init__(f"unknown phase {phase!r}; valid: {', '.join(self.valid)}")
-
-    def __str__(self) -> str:  # LookupError would repr() the args
-        return str(self.args[0])
-
-
-class GraphvizError(EtatmachineError, RuntimeError):
-    """Graphviz's ``dot`` failed to turn a diagram into SVG."""
-
-
-class GraphvizNotFound(GraphvizError):
-    """The ``dot`` binary is missing: SVG needs Graphviz installed on the machine."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Graphviz's `dot` program was not found on PATH: SVG diagrams need it. "
-            "Install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: "
-            "`brew install graphviz`), or ask for `mermaid` or `dot` text instead."
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,28 +134,9 @@ class DiagramModel:
         return frozenset(edges)
 
 
-# --- the model ----------------------------------------------------------------------------
-
-
-def _expand(names: Iterable[str], groups: Mapping[str, tuple[str, ...]]) -> list[str]:
-    out: list[str] = []
-    for name in names:
-        if name.startswith("@"):
-            out.extend(_expand(groups[name[1:]], groups))
-        else:
-            out.append(name)
-    return out
-
-
-def _check_phase(catalogue: Catalogue, phase: str | None) -> None:
-    codes = [p.code for p in catalogue.phases]
-    if phase is not None and phase not in codes:
-        raise UnknownPhaseError(phase, codes)
-
-
 def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
     """The compact graph of the whole catalogue, or of one phase and its neighbours."""
-    _check_phase(catalogue, phase)
+    check_phase(catalogue, phase)
     groups = catalogue.groups
     inside = [s.code for s in catalogue if phase is None or s.phase == phase]
     here = set(inside)
@@ -219,7 +153,7 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
                 moves.add((state.code, move.to, rules))
     target_groups: list[TargetGroup] = []
     for name, by_source in to_groups.items():
-        members = tuple(dict.fromkeys(_expand(groups[name], groups)))
+        members = tuple(dict.fromkeys(expand(groups[name], groups)))
         pairs = [
             (s, t, rules)
             for s, rules in sorted(by_source.items())
@@ -236,8 +170,8 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
             moves.update(pairs)
     group_moves: list[GroupEdge] = []
     for i, gm in enumerate(catalogue.group_moves, start=1):
-        sources = frozenset(_expand(gm.from_, groups))
-        targets = tuple(dict.fromkeys(_expand(gm.to, groups)))
+        sources = frozenset(expand(gm.from_, groups))
+        targets = tuple(dict.fromkeys(expand(gm.to, groups)))
         if not sources & here:
             targets = tuple(t for t in targets if t in here)
         if targets:
@@ -261,52 +195,13 @@ def model(catalogue: Catalogue, phase: str | None = None) -> DiagramModel:
     )
 
 
-# --- what a state looks like --------------------------------------------------------------
-
-
-def _deadline_text(state: StateSpec) -> str:
-    """The deadline line of a node: the procedure's figure, else what the kind means."""
-    deadline = state.deadline
-    if deadline.figure:
-        return deadline.figure
-    return {
-        DeadlineKind.GIVEN: "date donnée",
-        DeadlineKind.INHERIT: "échéance conservée",
-        DeadlineKind.NONE: "fin",
-    }.get(deadline.kind, deadline.kind.value)
-
-
-def _reserved(state: StateSpec) -> str | None:
-    rule: Any = state.rule("role_reserved")
-    if rule is None:
-        return None
-    return "/".join(_ROLE_SHORT.get(r.value, r.value) for r in rule.roles)
-
-
-def _marks(state: StateSpec, *, emoji: bool) -> list[str]:
-    marks: list[str] = []
-    if emoji and state.rule("due_date_locked") is not None:
-        marks.append("🔒")
-    if state.rule("comment_required") is not None:
-        marks.append("✎")
-    reserved = _reserved(state)
-    if reserved is not None:
-        marks.append(f"⚑ {reserved}")
-    if state.resume:
-        marks.append("↩")
-    return marks
-
-
-def _lines(state: StateSpec, *, emoji: bool) -> list[str]:
-    lines = textwrap.wrap(state.label, _WRAP) or [state.code]
-    detail = " ".join([_deadline_text(state), *_marks(state, emoji=emoji)])
-    return [*lines, detail]
+# --- what a drawing says of groups ------------------------------------------------------
 
 
 def _group_from(gm: GroupEdge) -> list[str]:
     """What a group node says of the sources: the group names as the catalogue writes them."""
     what = textwrap.wrap(
-        " + ".join(gm.names) if gm.names[0].startswith("@") else ", ".join(gm.names), _WRAP
+        " + ".join(gm.names) if gm.names[0].startswith("@") else ", ".join(gm.names), WRAP
     )
     return ["from any of", *what, f"({len(gm.sources)} states)"]
 
@@ -329,28 +224,7 @@ def _member_rows(catalogue: Catalogue, m: DiagramModel, tg: TargetGroup) -> list
     return rows
 
 
-def _colours(catalogue: Catalogue) -> dict[str, tuple[str, str]]:
-    return {p.code: _PALETTE[i % len(_PALETTE)] for i, p in enumerate(catalogue.phases)}
-
-
 # --- Graphviz DOT -------------------------------------------------------------------------
-
-
-def _q(text: str) -> str:
-    """A DOT double-quoted string; lines joined with centred line breaks."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _attrs(**attrs: str | float) -> str:
-    parts = []
-    for key, value in attrs.items():
-        text = value if isinstance(value, str) and value.startswith("<") else _q(str(value))
-        parts.append(f"{key}={text}")
-    return "[" + ", ".join(parts) + "]"
 
 
 _LEGEND = (
@@ -365,16 +239,17 @@ _LEGEND = (
 )
 
 
-def dot(catalogue: Catalogue, phase: str | None = None) -> str:
-    """Graphviz DOT of the whole catalogue or of one phase (pipe it to ``dot -Tsvg``)."""
+def dot(catalogue: Catalogue, phase: str | None = None, *, links: Links | None = None) -> str:
+    """Graphviz DOT of the whole catalogue or of one phase (pipe it to ``dot -Tsvg``);
+    with ``links``, each state's box links to its page."""
     m = model(catalogue, phase)
-    colours = _colours(catalogue)
+    colours = phase_colours(catalogue)
     title = catalogue.phase(phase).label if phase else f"{catalogue.name} {catalogue.version}"
     out = [
-        f"digraph {_q(phase or catalogue.name)} {{",
+        f"digraph {dot_string(phase or catalogue.name)} {{",
         "  "
         + "graph "
-        + _attrs(
+        + dot_attrs(
             rankdir="LR",
             compound="true",
             newrank="true",
@@ -388,7 +263,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
             tooltip=title,
         ),
         "  node "
-        + _attrs(
+        + dot_attrs(
             shape="box",
             style="rounded,filled",
             fillcolor="white",
@@ -396,7 +271,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
             fontsize=10,
             margin="0.1,0.05",
         ),
-        "  edge " + _attrs(fontname="DejaVu Sans", fontsize=8, color="#555555", arrowsize=0.7),
+        "  edge " + dot_attrs(fontname="DejaVu Sans", fontsize=8, color="#555555", arrowsize=0.7),
     ]
     by_phase: dict[str, list[StateSpec]] = {}
     for code in m.states:
@@ -414,10 +289,10 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
     for phase_code, states in by_phase.items():
         fill, stroke = colours[phase_code]
         label = catalogue.phase(phase_code).label
-        out.append(f"  subgraph {_q('cluster_' + phase_code)} {{")
+        out.append(f"  subgraph {dot_string('cluster_' + phase_code)} {{")
         out.append(
             "    graph "
-            + _attrs(
+            + dot_attrs(
                 label=label,
                 style="rounded,filled",
                 fillcolor=fill,
@@ -428,7 +303,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
         )
         for state in states:
             attrs: dict[str, str | float] = {
-                "label": "\n".join(_lines(state, emoji=False)),
+                "label": "\n".join(state_lines(state, emoji=False)),
                 "color": stroke,
                 "tooltip": f"{state.code}: {state.meaning_en}",
             }
@@ -437,23 +312,24 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
                 style.append("dashed")
             if state.rule("due_date_locked") is not None:
                 attrs["penwidth"] = 2.5
-            if _reserved(state) is not None:
-                attrs["color"] = _RESERVED
-                attrs["fontcolor"] = _RESERVED
+            if reserved_desk(state) is not None:
+                attrs["color"] = RESERVED
+                attrs["fontcolor"] = RESERVED
             if state.terminal:
                 style = ["filled"]
                 attrs["peripheries"] = 2
             attrs["style"] = ",".join(style)
-            out.append(f"    {_q(state.code)} {_attrs(**attrs)}")
+            attrs.update(link(links, state.code))
+            out.append(f"    {dot_string(state.code)} {dot_attrs(**attrs)}")
         out.extend(f"    {node}" for node in decisions.get(phase_code, []))
         out.append("  }")
     out.extend(f"  {node}" for node in decisions.get(None, []))
     for code in m.external:
         state = catalogue.state(code)
-        label = "\n".join([*textwrap.wrap(state.label, _WRAP), f"({state.phase})"])
+        label = "\n".join([*textwrap.wrap(state.label, WRAP), f"({state.phase})"])
         out.append(
-            f"  {_q(code)} "
-            + _attrs(
+            f"  {dot_string(code)} "
+            + dot_attrs(
                 label=label,
                 style="filled",
                 fillcolor="#eeeeee",
@@ -461,15 +337,16 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
                 fontcolor="#555555",
                 fontsize=8,
                 tooltip=f"{code} ({state.phase})",
+                **link(links, code),
             )
         )
     initial = [c for c in m.states if catalogue.state(c).initial]
     if initial:
-        out.append("  __start__ " + _attrs(shape="point", width=0.15, label="", tooltip="start"))
-        out.extend(f"  __start__ -> {_q(c)}" for c in initial)
+        out.append("  __start__ " + dot_attrs(shape="point", width=0.15, label="", tooltip="start"))
+        out.extend(f"  __start__ -> {dot_string(c)}" for c in initial)
     for source, target, rules in m.moves:
-        extra = " " + _attrs(label=", ".join(rules), fontcolor="#555555") if rules else ""
-        out.append(f"  {_q(source)} -> {_q(target)}{extra}")
+        extra = " " + dot_attrs(label=", ".join(rules), fontcolor="#555555") if rules else ""
+        out.append(f"  {dot_string(source)} -> {dot_string(target)}{extra}")
     out.extend(decision_edges)
     if m.group_moves:
         head = "<b>Group moves</b> (dashed arrows)"
@@ -477,21 +354,22 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
         edges: list[str] = []
         for gm in m.group_moves:
             drawn, listed = _split(m, gm)
-            source = "<br/>".join(_html(line) for line in _group_from(gm))
-            target = "<br/>".join(f"→ {_html(code)}" for code in listed) or f"→ {len(drawn)}"
-            title = _html(gm.why).replace("'", "&#39;")
+            source = "<br/>".join(html_text(line) for line in _group_from(gm))
+            target = "<br/>".join(f"→ {html_text(code)}" for code in listed) or f"→ {len(drawn)}"
+            title = html_text(gm.why).replace("'", "&#39;")
             rows.append(
                 f"<tr><td>{gm.id}</td><td align='left' balign='left' title='{title}'>{source}</td>"
                 f"<td align='left' balign='left' port='{gm.id}'>{target}</td></tr>"
             )
             edges.extend(
-                f"  __groups__:{gm.id}:e -> {_q(t)} " + _attrs(style="dashed", color="#888888")
+                f"  __groups__:{gm.id}:e -> {dot_string(t)} "
+                + dot_attrs(style="dashed", color="#888888")
                 for t in drawn
             )
         table = "".join(rows)
         out.append(
             "  __groups__ "
-            + _attrs(
+            + dot_attrs(
                 shape="plaintext",
                 fontsize=8,
                 fontcolor="#444444",
@@ -506,7 +384,7 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
     if resume_phases:
         out.append(
             "  __reprise__ "
-            + _attrs(
+            + dot_attrs(
                 shape="note",
                 style="dashed",
                 color="#777777",
@@ -518,18 +396,18 @@ def dot(catalogue: Catalogue, phase: str | None = None) -> str:
         )
         for phase_code, first in resume_phases.items():
             out.append(
-                f"  {_q(first)} -> __reprise__ "
-                + _attrs(
+                f"  {dot_string(first)} -> __reprise__ "
+                + dot_attrs(
                     ltail="cluster_" + phase_code,
                     style="dashed",
                     color="#777777",
                     label="reprise (↩)",
                 )
             )
-    legend = "".join(f"<tr><td align='left'>{_html(line)}</td></tr>" for line in _LEGEND)
+    legend = "".join(f"<tr><td align='left'>{html_text(line)}</td></tr>" for line in _LEGEND)
     out.append(
         "  __legend__ "
-        + _attrs(
+        + dot_attrs(
             shape="plaintext",
             fontsize=8,
             label="<<table border='0' cellborder='0' "
@@ -546,17 +424,17 @@ def _dot_target_group(
     """A decision node: the group's name, then a row per member; an edge in from each source,
     a dashed edge out of the row of each member drawn in full."""
     rows = [
-        f"<tr><td align='left' balign='left' bgcolor='#f4f4f4'><b>{_html(tg.id)}</b><br/>"
+        f"<tr><td align='left' balign='left' bgcolor='#f4f4f4'><b>{html_text(tg.id)}</b><br/>"
         f"<font color='#666666'>any one of:</font></td></tr>"
     ]
     for code, (text, drawn) in zip(tg.members, _member_rows(catalogue, m, tg), strict=True):
-        lines = "<br/>".join(_html(line) for line in textwrap.wrap(text, _WRAP))
+        lines = "<br/>".join(html_text(line) for line in textwrap.wrap(text, WRAP))
         if not drawn:
             lines = f"<font color='#777777'>{lines}</font>"
         rows.append(
             f"<tr><td align='left' balign='left' bgcolor='white' port='{code}'>{lines}</td></tr>"
         )
-    node = f"{_q(tg.id)} " + _attrs(
+    node = f"{dot_string(tg.id)} " + dot_attrs(
         shape="plaintext",
         style="",
         fontsize=8,
@@ -568,9 +446,13 @@ def _dot_target_group(
     out = []
     for source, rules in tg.sources:
         extra = {"label": ", ".join(rules), "fontcolor": "#555555"} if rules else {}
-        out.append(f"  {_q(source)} -> {_q(tg.id)} " + _attrs(arrowhead="empty", **extra))
+        out.append(
+            f"  {dot_string(source)} -> {dot_string(tg.id)} "
+            + dot_attrs(arrowhead="empty", **extra)
+        )
     out.extend(
-        f"  {_q(tg.id)}:{code}:e -> {_q(code)} " + _attrs(style="dashed", color="#888888")
+        f"  {dot_string(tg.id)}:{code}:e -> {dot_string(code)} "
+        + dot_attrs(style="dashed", color="#888888")
         for code in tg.members
         if code in m.states
     )
@@ -578,14 +460,6 @@ def _dot_target_group(
 
 
 # --- Mermaid ------------------------------------------------------------------------------
-
-
-_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;"}
-
-
-def _m(text: str) -> str:
-    """Mermaid label text: entity codes for the characters its parser reads."""
-    return "".join(_MERMAID_ENTITIES.get(c, c) for c in text)
 
 
 def _mermaid_id(tg: TargetGroup) -> str:
@@ -596,7 +470,7 @@ def _mermaid_id(tg: TargetGroup) -> str:
 def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
     """Mermaid ``stateDiagram-v2`` of the whole catalogue or of one phase."""
     m = model(catalogue, phase)
-    colours = _colours(catalogue)
+    colours = phase_colours(catalogue)
     out = ["stateDiagram-v2", "    direction LR"]
     phases_drawn = list(dict.fromkeys(catalogue.state(c).phase for c in m.states))
     for phase_code in phases_drawn:
@@ -605,7 +479,7 @@ def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
     out.extend(
         [
             "    classDef locked stroke-width:3px",
-            f"    classDef reserved stroke:{_RESERVED},color:{_RESERVED}",
+            f"    classDef reserved stroke:{RESERVED},color:{RESERVED}",
             "    classDef wait stroke-dasharray:5 3",
             "    classDef external fill:#eeeeee,stroke:#aaaaaa,color:#555555,font-size:10px",
             "    classDef group fill:#ffffff,stroke:#888888,color:#444444,stroke-dasharray:4 3,"
@@ -615,34 +489,36 @@ def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
     classes: dict[str, list[str]] = {}
     for phase_code in phases_drawn:
         label = catalogue.phase(phase_code).label
-        out.append(f'    state "{_m(label)}" as phase_{phase_code} {{')
+        out.append(f'    state "{mermaid_text(label)}" as phase_{phase_code} {{')
         for code in m.states:
             state = catalogue.state(code)
             if state.phase != phase_code:
                 continue
-            text = "<br/>".join(_m(line) for line in _lines(state, emoji=True))
+            text = "<br/>".join(mermaid_text(line) for line in state_lines(state, emoji=True))
             out.append(f'        state "{text}" as {code}')
             classes.setdefault(phase_code, []).append(code)
             if state.rule("due_date_locked") is not None:
                 classes.setdefault("locked", []).append(code)
-            if _reserved(state) is not None:
+            if reserved_desk(state) is not None:
                 classes.setdefault("reserved", []).append(code)
             if state.kind is StateKind.WAIT:
                 classes.setdefault("wait", []).append(code)
         out.append("    }")
     for code in m.external:
         state = catalogue.state(code)
-        out.append(f'    state "{_m(state.label)}<br/>({state.phase})" as {code}')
+        out.append(f'    state "{mermaid_text(state.label)}<br/>({state.phase})" as {code}')
         classes.setdefault("external", []).append(code)
     for gm in m.group_moves:
         _, listed = _split(m, gm)
         lines = [f"{gm.id} · group move", *_group_from(gm), *(f"→ {t}" for t in listed)]
-        out.append(f'    state "{"<br/>".join(_m(x) for x in lines)}" as {gm.id}')
+        out.append(f'    state "{"<br/>".join(mermaid_text(x) for x in lines)}" as {gm.id}')
         classes.setdefault("group", []).append(gm.id)
     for tg in m.target_groups:
         listed = [text for text, drawn in _member_rows(catalogue, m, tg) if not drawn]
         lines = [f"{tg.id} · any one of", *(f"→ {text}" for text in listed)]
-        out.append(f'    state "{"<br/>".join(_m(x) for x in lines)}" as {_mermaid_id(tg)}')
+        out.append(
+            f'    state "{"<br/>".join(mermaid_text(x) for x in lines)}" as {_mermaid_id(tg)}'
+        )
         classes.setdefault("group", []).append(_mermaid_id(tg))
     if m.resumes:
         out.append('    state "↩ reprise: back to the step the wait interrupted" as reprise')
@@ -668,26 +544,15 @@ def mermaid(catalogue: Catalogue, phase: str | None = None) -> str:
 # --- SVG and the CLI's entry point --------------------------------------------------------
 
 
-def svg(catalogue: Catalogue, phase: str | None = None, *, timeout: float = 60.0) -> str:
+def svg(
+    catalogue: Catalogue,
+    phase: str | None = None,
+    *,
+    links: Links | None = None,
+    timeout: float = 60.0,
+) -> str:
     """The DOT diagram laid out by Graphviz as SVG text (needs the ``dot`` binary)."""
-    source = dot(catalogue, phase)
-    exe = shutil.which("dot")
-    if exe is None:
-        raise GraphvizNotFound()
-    try:
-        done = subprocess.run(
-            [exe, "-Tsvg"],
-            input=source.encode(),
-            capture_output=True,
-            check=False,
-            timeout=timeout,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GraphvizError(f"running {exe} failed: {exc}") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip()
-        raise GraphvizError(f"{exe} -Tsvg exited with {done.returncode}: {message}")
-    return done.stdout.decode()
+    return dot_to_svg(dot(catalogue, phase, links=links), timeout=timeout)
 
 
 def render(catalogue: Catalogue, *, phase: str | None, fmt: Format) -> str:
