@@ -35,6 +35,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from bench_moves import CYCLE, HANDLER, START, STEP, _edges  # noqa: E402
+from bench_moves import HANDLER, START, _edges  # noqa: E402
 
 from etatmachine import Dossier, Workflow  # noqa: E402
 from etatmachine.binding import Binder, machine_of  # noqa: E402
@@ -50,6 +51,21 @@ from etatmachine.binding import Binder, machine_of  # noqa: E402
 __all__ = ["main", "run"]
 
 Row = tuple[str, float, str]
+# The same ten moves for every object: surveyor steps, a wait with a comment and a given due
+# date, and its resume (the case handler acts on every desk's behalf).
+CYCLE: tuple[tuple[str, str | None, timedelta | None, dict[str, Any] | None], ...] = (
+    ("devis_demande_info", None, None, None),
+    ("devis_reponse_metreur", None, None, None),
+    ("attente_cie", "accord de la compagnie attendu", timedelta(days=7), None),
+    ("devis_reponse_metreur", None, None, None),  # the resume of the wait
+    ("devis_demande_info", None, None, None),
+    ("etude_devis", None, None, None),
+    ("devis_demande_info", None, None, None),
+    ("devis_reponse_metreur", None, None, None),
+    ("devis_demande_info", None, None, None),
+    ("etude_devis", None, None, None),
+)
+STEP = timedelta(minutes=37)
 MOVES_PER_DOSSIER = len(CYCLE)
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
