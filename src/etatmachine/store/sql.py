@@ -101,10 +101,16 @@ _CAS = update(_D).where(
     )
 )
 """The compare-and-set: the SET clause comes from the parameters (every extracted column)."""
-_BODY = select(_D.c.body, _D.c.catalogue_name, _D.c.catalogue_version).where(
+_BODY = select(_D.c.body, _D.c.version, _D.c.catalogue_name, _D.c.catalogue_version).where(
     _D.c.id == bindparam("id")
 )
-_ENTRIES = select(_T.c.entry).where(_T.c.dossier_id == bindparam("id")).order_by(_T.c.seq)
+# the trail up to the body's version: under READ COMMITTED a writer may commit between the
+# two reads, and its newer entries must not join an older body (seq runs 0..version)
+_ENTRIES = (
+    select(_T.c.entry)
+    .where(_T.c.dossier_id == bindparam("id"), _T.c.seq <= bindparam("version"))
+    .order_by(_T.c.seq)
+)
 _SERIAL: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _SERIAL_LOCK = threading.Lock()
 
@@ -374,7 +380,7 @@ class SqlStore:
         row = conn.execute(_BODY, {"id": dossier_id}).first()
         if row is None:
             raise UnknownDossier(dossier_id)
-        texts = conn.execute(_ENTRIES, {"id": dossier_id}).scalars()
+        texts = conn.execute(_ENTRIES, {"id": dossier_id, "version": row.version}).scalars()
         entries = list(texts)
         body: str = row.body
         dossier = Dossier.from_json(f'{body[:-1]},"history":[{",".join(entries)}]}}')
