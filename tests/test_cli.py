@@ -412,3 +412,10 @@ def test_an_unreadable_file_in_a_directory_is_reported_and_exits_2(tmp_path: Pat
         locked.chmod(0o644)
     assert code == 2 and "locked.txt: skipped: unreadable" in err
     assert json.loads(out.splitlines()[-1])["summary"]["entries"] == 10
+
+
+def test_due_outside_the_supported_years_exits_2_naming_the_year() -> None:
+    code, out, err = run("due", "etude_devis", "--from", "9999-01-01T09:00+01:00")
+    assert code == 2 and not out
+    assert "year 9999 is outside the supported range 1900-2999" in err
+    assert "Traceback" not in err

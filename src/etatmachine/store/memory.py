@@ -55,8 +55,7 @@ from etatmachine.store.protocol import (
     OutboxMessage,
     UnknownDossier,
 )
-from etatmachine.store.sweep import SweepReport, sweep
-from etatmachine.store.worklist import WorkItem, worklist
+from etatmachine.store.queries import DeskQueries
 from etatmachine.workflow import Workflow
 
 __all__ = ["DossierStore", "MemoryStore"]
@@ -73,7 +72,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class MemoryStore:
+class MemoryStore(DeskQueries):
     """Dossiers, trail, outbox and idempotency keys in memory; every write under one lock."""
 
     def __init__(self, workflow: Workflow | None = None) -> None:
@@ -320,31 +319,6 @@ class MemoryStore:
             if self._sweep is None or (mark is not None and mark > self._sweep):
                 self._sweep = mark
             return new
-
-    def worklist(
-        self,
-        *,
-        at: datetime,
-        role: str | None = None,
-        assignee: str | None = None,
-        contractor: str | None = None,
-        within: timedelta = timedelta(hours=24),
-        limit: int | None = None,
-    ) -> list[WorkItem]:
-        """What a desk must do now (`etatmachine.store.worklist.worklist`)."""
-        return worklist(
-            self,
-            at=at,
-            role=role,
-            assignee=assignee,
-            contractor=contractor,
-            within=within,
-            limit=limit,
-        )
-
-    def sweep(self, at: datetime) -> SweepReport:
-        """Breaches since the last sweep and their complaints (`etatmachine.store.sweep`)."""
-        return sweep(self, at)
 
 
 DossierStore = MemoryStore

@@ -81,8 +81,7 @@ from etatmachine.store.protocol import (
     UnknownDossier,
     effect_from_payload,
 )
-from etatmachine.store.sweep import SweepReport, sweep
-from etatmachine.store.worklist import WorkItem, worklist
+from etatmachine.store.queries import DeskQueries
 from etatmachine.workflow import Workflow
 
 __all__ = ["DEFAULT_URL", "SqlStore", "make_engine"]
@@ -273,7 +272,7 @@ class _HeldRaw(_Held):
                 self.conn.close()
 
 
-class SqlStore:
+class SqlStore(DeskQueries):
     """The `Store` protocol on a SQL database (SQLAlchemy 2 Core)."""
 
     def __init__(
@@ -857,28 +856,3 @@ class SqlStore:
                     update(_M).where(_M.c.key == "last_sweep").values(value=mark.isoformat())
                 )
             return new
-
-    def worklist(
-        self,
-        *,
-        at: datetime,
-        role: str | None = None,
-        assignee: str | None = None,
-        contractor: str | None = None,
-        within: timedelta = timedelta(hours=24),
-        limit: int | None = None,
-    ) -> list[WorkItem]:
-        """What a desk must do now (`etatmachine.store.worklist.worklist`)."""
-        return worklist(
-            self,
-            at=at,
-            role=role,
-            assignee=assignee,
-            contractor=contractor,
-            within=within,
-            limit=limit,
-        )
-
-    def sweep(self, at: datetime) -> SweepReport:
-        """Breaches since the last sweep and their complaints (`etatmachine.store.sweep`)."""
-        return sweep(self, at)
