@@ -642,7 +642,7 @@ class Workflow:
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
 
     def _inputs(
-        self, to: str, at: datetime, due: datetime | None, data: Mapping[str, Any] | None
+        self, to: str, data: Mapping[str, Any] | None
     ) -> tuple[StateSpec, Mapping[str, Any]]:
         """Resolve a move's target: what move, record and explain share (after check_move)."""
         return self.state(to), data if data is not None else _NO_DATA
@@ -663,7 +663,7 @@ class Workflow:
         ``to`` is a state code or a label. The given dossier is never changed.
         """
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, at, due, data)
+        target, values = self._inputs(to, data)
         violations, due_at, refusal_effects = self._judge(
             dossier, target, actor, at, comment, due, values
         )
@@ -689,7 +689,7 @@ class Workflow:
         replay to report. The same state set again is a change of its due date.
         """
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, at, due, data)
+        target, values = self._inputs(to, data)
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
@@ -762,7 +762,7 @@ class Workflow:
     ) -> tuple[Violation, ...]:
         """The violations a move would have, without raising or changing anything."""
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, at, due, data)
+        target, values = self._inputs(to, data)
         violations, _, _ = self._judge(dossier, target, actor, at, comment, due, values)
         return tuple(violations)
 
