@@ -495,12 +495,20 @@ class _Replayer:
             )
         else:
             data, due = self._inputs(spec, record)
-            current_due = self.dossier.due_at if self.dossier is not None else None
-            computed = compute_due(
-                spec.deadline, set_at, self.calendar, current_due=current_due, data=data
-            )
-            violations = self._history_checks(spec, record, computed)
+            prior = self.dossier
             found, effects = self._move(spec, actor, set_at, record, due, data)
+            moved = self.dossier
+            assert moved is not None  # a resolved entry always leaves a dossier
+            if due is None and spec.deadline.kind in _COUNTED and moved.history[-1].kind == "move":
+                # the move computed this very due date: same deadline, start and calendar, and
+                # a counted deadline reads nothing else
+                computed = moved.due_at
+            else:
+                current_due = prior.due_at if prior is not None else None
+                computed = compute_due(
+                    spec.deadline, set_at, self.calendar, current_due=current_due, data=data
+                )
+            violations = self._history_checks(spec, record, computed, prior)
             self.recorded_due = record.due_at
             violations.extend(found)
             state = spec.code
@@ -561,12 +569,15 @@ class _Replayer:
         return data, (record.due_at if given else None)
 
     def _history_checks(
-        self, spec: StateSpec, record: EtatRecord, computed: datetime | None
+        self,
+        spec: StateSpec,
+        record: EtatRecord,
+        computed: datetime | None,
+        d: Dossier | None,
     ) -> list[Violation]:
-        """What only a history shows: a locked due date set later than the procedure's
-        deadline allows (measured against the procedure's)."""
+        """What only a history shows (``d``: the dossier before the entry): a locked due date
+        changed by a later entry, or set later than the procedure's deadline allows."""
         deadline = spec.deadline
-        d = self.dossier
         if (
             d is not None
             and d.state == spec.code
