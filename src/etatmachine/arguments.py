@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, check_instant
 from etatmachine.dossier import MAX_DATA_INT, Actor, Dossier, text_problem
 from etatmachine.errors import ArgumentTypeError, ArgumentValueError, UnknownStateError
+from etatmachine.working import WorkingDossier
 
 __all__ = [
     "check_actor",
@@ -147,9 +148,10 @@ def check_flags(flags: Any) -> frozenset[str]:
     return out
 
 
-def check_dossier(dossier: Any, states: Mapping[str, Any]) -> Dossier:
-    """``dossier`` if it is a `Dossier` in one of ``states`` (else `UnknownStateError`)."""
-    if type(dossier) is not Dossier and not isinstance(dossier, Dossier):
+def check_dossier(dossier: Any, states: Mapping[str, Any]) -> Dossier | WorkingDossier:
+    """``dossier`` if it is a `Dossier` (or a `WorkingDossier`) in one of ``states`` (else
+    `UnknownStateError`)."""
+    if not isinstance(dossier, Dossier | WorkingDossier):
         raise ArgumentTypeError("dossier", dossier, "a Dossier")
     if dossier.state not in states:
         close = difflib.get_close_matches(dossier.state, list(states), n=3, cutoff=0.5)
@@ -187,7 +189,9 @@ def check_move(
 
     Written flat: it runs before every move, and values that pass cost a few tests.
     """
-    if type(dossier) is not Dossier or dossier.state not in states:
+    if (type(dossier) is not Dossier and type(dossier) is not WorkingDossier) or (
+        dossier.state not in states
+    ):
         check_dossier(dossier, states)
     if type(to) is not str:
         check_label(to, "to")

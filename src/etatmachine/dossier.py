@@ -421,6 +421,17 @@ class Dossier(BaseModel):
             raise _invalid(exc, data) from None
 
 
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], *, catalogue: Catalogue | None = None
+    ) -> Dossier:
+        """The dossier these field values make, checked as `from_json` checks one."""
+        try:
+            return cls.model_validate(dict(values), context={"catalogue": catalogue})
+        except ValidationError as exc:
+            raise _invalid(exc, values) from None
+
+
 class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key

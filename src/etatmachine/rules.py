@@ -18,7 +18,8 @@ from typing import Any, Final
 
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR
 from etatmachine.catalogue import Authority, StateSpec
-from etatmachine.dossier import Actor, Dossier
+from etatmachine.dossier import Actor
+from etatmachine.working import DossierView
 from etatmachine.roles import Role
 from etatmachine.violations import Violation
 
@@ -45,7 +46,7 @@ PARIS_MONTH_DAY = "%m-%d"
 class MoveContext:
     """A move being judged: the file, where it goes, who asks, when, with what."""
 
-    dossier: Dossier
+    dossier: DossierView
     source: StateSpec | None
     target: StateSpec
     actor: Actor

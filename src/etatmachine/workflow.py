@@ -58,7 +58,7 @@ from etatmachine.dossier import (
     trusted_entry,
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
-from etatmachine.errors import ArgumentValueError, MoveRefused
+from etatmachine.errors import ArgumentTypeError, ArgumentValueError, MoveRefused
 from etatmachine.labels import label_twins, resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.roles import Role
@@ -73,8 +73,9 @@ from etatmachine.rules import (
     violation,
 )
 from etatmachine.violations import Violation
+from etatmachine.working import DossierView, WorkingDossier
 
-__all__ = ["Moved", "Verdict", "Workflow"]
+__all__ = ["Moved", "Recorded", "Verdict", "Workflow"]
 
 
 class Moved(NamedTuple):
@@ -82,6 +83,41 @@ class Moved(NamedTuple):
 
     dossier: Dossier
     effects: tuple[Effect, ...]
+
+
+class Recorded(NamedTuple):
+    """What `Workflow.record_in_place` did to a working copy: the entry it appended (a
+    ``move``, or a ``reschedule`` for the same state set again), the effects the move owes
+    and the rules it broke."""
+
+    entry: HistoryEntry
+    effects: tuple[Effect, ...]
+    violations: tuple[Violation, ...]
+
+
+_Change = tuple[dict[str, Any], HistoryEntry]
+"""A change of a file: the fields it sets (not the history) and the entry it appends."""
+
+
+def _finish(dossier: Dossier, change: _Change) -> Dossier:
+    """The dossier after ``change``: a new value, the trail one entry longer."""
+    updates, entry = change
+    updates["history"] = (*dossier.history, entry)
+    return evolve(dossier, updates)
+
+
+def _finish_in_place(work: WorkingDossier, change: _Change) -> None:
+    """Apply ``change`` to a working copy: set its fields, append the entry."""
+    updates, entry = change
+    for name, value in updates.items():
+        setattr(work, name, value)
+    work.history.append(entry)
+
+
+def _working(work: Any) -> WorkingDossier:
+    if type(work) is not WorkingDossier:
+        raise ArgumentTypeError("work", work, "a WorkingDossier (WorkingDossier(dossier))")
+    return work
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +365,7 @@ class Workflow:
     # -- judging ----------------------------------------------------------------------
 
     def _graph(
-        self, dossier: Dossier, source: StateSpec, target: StateSpec
+        self, dossier: DossierView, source: StateSpec, target: StateSpec
     ) -> tuple[tuple[tuple[Check, Any], ...], list[Violation]]:
         """The checks of a move from ``source``, and its graph violations (not in the
         catalogue, file closed, or a wait leaving for a step the interrupted one could not
@@ -387,7 +423,7 @@ class Workflow:
 
     def _judge(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         actor: Actor,
         at: datetime,
@@ -530,7 +566,7 @@ class Workflow:
 
     def _effects(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         at: datetime,
         comment: str | None,
@@ -669,7 +705,8 @@ class Workflow:
         )
         if violations:
             raise MoveRefused(dossier.id, dossier.state, target.code, violations, refusal_effects)
-        return self._apply(dossier, target, actor, at, comment, due_at, values)
+        change, effects = self._apply(dossier, target, actor, at, comment, due_at, values)
+        return Moved(_finish(dossier, change), effects)
 
     def record(
         self,
@@ -688,6 +725,38 @@ class Workflow:
         such as the complaint a late chase calls for) and the rules the move broke, for a
         replay to report. The same state set again is a change of its due date.
         """
+        change, effects, violations = self._recorded(dossier, to, actor, at, comment, due, data)
+        return Moved(_finish(dossier, change), effects), violations
+
+    def record_in_place(
+        self,
+        work: WorkingDossier,
+        to: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Recorded:
+        """`record` on a working copy: the same verdict, applied in place (no copy of the
+        trail), so that replaying a history of any length costs its length."""
+        change, effects, violations = self._recorded(
+            _working(work), to, actor, at, comment, due, data
+        )
+        _finish_in_place(work, change)
+        return Recorded(change[1], effects, violations)
+
+    def _recorded(
+        self,
+        dossier: DossierView,
+        to: str,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any] | None,
+    ) -> tuple[_Change, tuple[Effect, ...], tuple[Violation, ...]]:
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
         target, values = self._inputs(to, data)
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
@@ -700,25 +769,25 @@ class Workflow:
             changed = due if due is not None and due != dossier.due_at else None
             found = self._reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
-            return self._rescheduled(dossier, new_due, actor, at, comment), tuple(found)
+            return self._rescheduled(dossier, new_due, actor, at, comment), (), tuple(found)
         violations, due_at, owed = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
-        moved = self._apply(dossier, target, actor, at, comment, due_at, values)
+        change, effects = self._apply(dossier, target, actor, at, comment, due_at, values)
         if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
-            moved = Moved(moved.dossier, (*moved.effects, *owed))
-        return moved, tuple(violations)
+            effects = (*effects, *owed)
+        return change, effects, tuple(violations)
 
     def _apply(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         actor: Actor,
         at: datetime,
         comment: str | None,
         due_at: datetime | None,
         values: Mapping[str, Any],
-    ) -> Moved:
+    ) -> tuple[_Change, tuple[Effect, ...]]:
         source = dossier.state
         if target.kind is StateKind.WAIT:
             interrupted = (
@@ -738,16 +807,14 @@ class Workflow:
             "version": dossier.version + 1,
             "interrupted": interrupted,
             "contact_attempts": attempts,
-            "history": (*dossier.history, entry),
         }
         if values and target.carries:
             amount = self._quote_amount(target, values)
             if amount is not None:
                 updates["quote_amount"] = amount
-        moved = evolve(dossier, updates)
-        if not target.effects:
-            return Moved(moved, ())
-        return Moved(moved, self._effects(moved, target, at, comment, due_at))
+        if not target.effects:  # the effects read the file's id and channel: a move keeps them
+            return (updates, entry), ()
+        return (updates, entry), self._effects(dossier, target, at, comment, due_at)
 
     def explain(
         self,
@@ -881,11 +948,11 @@ class Workflow:
         violations = self._reschedule_violations(dossier, due, actor, at, comment)
         if violations:
             raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
-        return self._rescheduled(dossier, due, actor, at, comment)
+        return Moved(_finish(dossier, self._rescheduled(dossier, due, actor, at, comment)), ())
 
     def _reschedule_violations(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         due: datetime | None,
         actor: Actor,
         at: datetime,
@@ -920,21 +987,16 @@ class Workflow:
 
     def _rescheduled(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         due: datetime | None,
         actor: Actor,
         at: datetime,
         comment: str | None,
-    ) -> Moved:
+    ) -> _Change:
         entry = trusted_entry(
             "reschedule", dossier.state, dossier.state, at, actor, comment, due, EMPTY_DATA
         )
-        updates = {
-            "due_at": due,
-            "version": dossier.version + 1,
-            "history": (*dossier.history, entry),
-        }
-        return Moved(evolve(dossier, updates), ())
+        return {"due_at": due, "version": dossier.version + 1}, entry
 
     def record_contact_attempt(
         self,
@@ -951,6 +1013,30 @@ class Workflow:
         injoignable », which needs 3. ``reached`` meets a contact step (« L'artisan doit
         contacter le client »: its lateness stops there) and starts the count again.
         """
+        return Moved(_finish(dossier, self._contact(dossier, actor, at, comment, outcome)), ())
+
+    def record_contact_attempt_in_place(
+        self,
+        work: WorkingDossier,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        outcome: Literal["failed", "reached"] = "failed",
+    ) -> HistoryEntry:
+        """`record_contact_attempt` on a working copy, in place; returns the entry."""
+        change = self._contact(_working(work), actor, at, comment, outcome)
+        _finish_in_place(work, change)
+        return change[1]
+
+    def _contact(
+        self,
+        dossier: DossierView,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        outcome: Literal["failed", "reached"],
+    ) -> _Change:
         comment = check_move(self._states, dossier, "", actor, at, comment, None, None)
         require_aware(at, "at")
         if outcome not in ("failed", "reached"):
@@ -972,17 +1058,7 @@ class Workflow:
             _OUTCOMES[outcome],
         )
         attempts = dossier.contact_attempts + 1 if outcome == "failed" else 0
-        return Moved(
-            evolve(
-                dossier,
-                {
-                    "contact_attempts": attempts,
-                    "version": dossier.version + 1,
-                    "history": (*dossier.history, entry),
-                },
-            ),
-            (),
-        )
+        return {"contact_attempts": attempts, "version": dossier.version + 1}, entry
 
     # -- binding your own objects (etatmachine.binding) --------------------------------
 
