@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, evolve
+from etatmachine.dossier import Actor, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
 from etatmachine.intake import adopt
@@ -52,6 +52,7 @@ from etatmachine.legacy import (
 from etatmachine.roles import Role
 from etatmachine.violations import Violation
 from etatmachine.workflow import Workflow
+from etatmachine.working import WorkingDossier
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -326,7 +327,7 @@ class _Replayer:
         self.given = {k for k, v in attributes.items() if v not in (None, frozenset(), ())}
         self.attributes = dict(attributes)
         self.calendar = workflow.calendar(attributes.get("subdivision"))
-        self.dossier: Dossier | None = None
+        self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
         self.segment = 1
         self.segment_contractor: dict[int, str | None] = {1: None}
@@ -405,7 +406,7 @@ class _Replayer:
             return
         self.attributes[name] = value
         if self.dossier is not None:
-            self.dossier = evolve(self.dossier, {name: value})
+            setattr(self.dossier, name, value)
 
     def _contractor(self, name: str, *, accepted: bool) -> None:
         current = self.segment_contractor[self.segment]
@@ -420,7 +421,7 @@ class _Replayer:
             self.segment_accepted.add(self.segment)
         self.segment_contractor[self.segment] = name
         if self.dossier is not None:
-            self.dossier = evolve(self.dossier, {"contractor": name})
+            self.dossier.contractor = name
 
     def _new_segment(self) -> None:
         self.segment += 1
@@ -450,9 +451,9 @@ class _Replayer:
             return
         last = self.dossier.last_at
         at = max(when, last) if last is not None else when
-        self.dossier = self.wf.record_contact_attempt(
+        self.wf.record_contact_attempt_in_place(
             self.dossier, actor=self.shared.actor(author), at=at, outcome=outcome
-        ).dossier
+        )
 
     # -- entries ------------------------------------------------------------------------
 
@@ -496,19 +497,20 @@ class _Replayer:
         else:
             data, due = self._inputs(spec, record)
             prior = self.dossier
-            found, effects = self._move(spec, actor, set_at, record, due, data)
+            prior_state = prior.state if prior is not None else None
+            prior_due = prior.due_at if prior is not None else None
+            found, effects, kind = self._move(spec, actor, set_at, record, due, data)
             moved = self.dossier
             assert moved is not None  # a resolved entry always leaves a dossier
-            if due is None and spec.deadline.kind in _COUNTED and moved.history[-1].kind == "move":
+            if due is None and spec.deadline.kind in _COUNTED and kind == "move":
                 # the move computed this very due date: same deadline, start and calendar, and
                 # a counted deadline reads nothing else
                 computed = moved.due_at
             else:
-                current_due = prior.due_at if prior is not None else None
                 computed = compute_due(
-                    spec.deadline, set_at, self.calendar, current_due=current_due, data=data
+                    spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
                 )
-            violations = self._history_checks(spec, record, computed, prior)
+            violations = self._history_checks(spec, record, computed, prior_state)
             self.recorded_due = record.due_at
             violations.extend(found)
             state = spec.code
@@ -573,14 +575,14 @@ class _Replayer:
         spec: StateSpec,
         record: EtatRecord,
         computed: datetime | None,
-        d: Dossier | None,
+        prior_state: str | None,
     ) -> list[Violation]:
-        """What only a history shows (``d``: the dossier before the entry): a locked due date
-        changed by a later entry, or set later than the procedure's deadline allows."""
+        """What only a history shows (``prior_state``: the file's state before the entry): a
+        locked due date changed by a later entry, or set later than the procedure's deadline
+        allows."""
         deadline = spec.deadline
         if (
-            d is not None
-            and d.state == spec.code
+            prior_state == spec.code
             and deadline.kind in _COUNTED
             and spec.rule("due_date_locked") is not None
             and self.recorded_due is not None
@@ -626,19 +628,21 @@ class _Replayer:
         record: EtatRecord,
         due: Any,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...]]:
-        if self.dossier is None:
-            return self._open(spec, actor, at, record, due, data), ()
-        (moved, effects), violations = self.wf.record(
-            self.dossier, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
+    ) -> tuple[list[Violation], tuple[str, ...], str]:
+        """Apply the entry; its violations, the kinds of the effects it owes, and the kind
+        of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
+        work = self.dossier
+        if work is None:
+            return self._open(spec, actor, at, record, due, data), (), "open"
+        entry, effects, violations = self.wf.record_in_place(
+            work, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
         )
-        self.dossier = moved
-        if moved.history[-1].kind == "reschedule":  # the same action date set again
+        if entry.kind == "reschedule":  # the same action date set again
             if self.step is not None:
-                self.step.last_due = moved.due_at
+                self.step.last_due = work.due_at
         else:
-            self.step = _Step(spec, at, moved.due_at)
-        return list(violations), tuple(e.kind for e in effects)
+            self.step = _Step(spec, at, work.due_at)
+        return list(violations), tuple(e.kind for e in effects), entry.kind
 
     def _open(
         self,
@@ -676,7 +680,7 @@ class _Replayer:
                 comment=record.comment,
                 **attributes,
             )
-        self.dossier = dossier
+        self.dossier = WorkingDossier(dossier)
         self.step = _Step(spec, at, dossier.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
