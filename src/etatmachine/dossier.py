@@ -63,6 +63,7 @@ __all__ = [
     "JsonValue",
     "evolve",
     "text_problem",
+    "trusted_dossier",
     "trusted_entry",
 ]
 
@@ -573,6 +574,16 @@ def trusted_entry(
         },
         _ENTRY_FIELDS,
     )
+
+
+_DOSSIER_FIELDS = tuple(Dossier.model_fields)
+
+
+def trusted_dossier(values: dict[str, Any]) -> Dossier:
+    """A dossier from checked values in their final types (every field, in order; an empty
+    or valid trail), without validation: the workflow's `open`, after its own checks."""
+    fields_set = _shared_fields_set(set(values))
+    return _trusted(Dossier, {name: values[name] for name in _DOSSIER_FIELDS}, fields_set)
 
 
 def evolve(model: _M, updates: dict[str, Any]) -> _M:

@@ -32,8 +32,10 @@ __all__ = [
     "GroupStats",
     "LatenessReport",
     "Step",
+    "StepFigures",
     "dossier_lateness",
     "lateness_report",
+    "lateness_report_of",
     "measure_step",
     "step_lateness",
 ]
@@ -215,13 +217,24 @@ def _stats(values: list[float]) -> GroupStats:
 
 def lateness_report(steps: Iterable[Step]) -> LatenessReport:
     """Group steps by owner and (for the contractor's clock) by contractor."""
+    return lateness_report_of(
+        (s.owner, s.contractor_clock, s.contractor, s.lateness_seconds) for s in steps
+    )
+
+
+StepFigures = tuple[Role | None, bool, str | None, float]
+"""What the statistics read of a step: owner, on the contractor's clock, contractor,
+lateness in business seconds."""
+
+
+def lateness_report_of(steps: Iterable[StepFigures]) -> LatenessReport:
+    """`lateness_report` from the figures of each step, for callers that hold no `Step`."""
     by_owner: dict[str, list[float]] = {}
     by_contractor: dict[str, list[float]] = {}
-    for step in steps:
-        owner = step.owner.value if step.owner else "none"
-        by_owner.setdefault(owner, []).append(step.lateness_seconds)
-        if step.contractor_clock:
-            by_contractor.setdefault(step.contractor or "unknown", []).append(step.lateness_seconds)
+    for owner, contractor_clock, contractor, seconds in steps:
+        by_owner.setdefault(owner.value if owner else "none", []).append(seconds)
+        if contractor_clock:
+            by_contractor.setdefault(contractor or "unknown", []).append(seconds)
     return LatenessReport(
         by_owner={k: _stats(v) for k, v in sorted(by_owner.items())},
         by_contractor={k: _stats(v) for k, v in sorted(by_contractor.items())},

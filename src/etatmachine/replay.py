@@ -32,7 +32,14 @@ from etatmachine.dossier import Actor, evolve
 from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
 from etatmachine.intake import adopt
-from etatmachine.lateness import LatenessReport, Step, lateness_report, measure_step
+from etatmachine.lateness import (
+    LatenessReport,
+    Step,
+    StepFigures,
+    lateness_report,
+    lateness_report_of,
+    measure_step,
+)
 from etatmachine.legacy import (
     ActionRecord,
     Author,
@@ -208,6 +215,7 @@ def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str] | None 
     return obj
 
 
+_ENTRY_FIELDS_SET = set(ReplayEntry.model_fields)  # shared: frozen models never change it
 _REPORT_FIELDS_SET = frozenset(
     {
         "source",
@@ -334,9 +342,14 @@ class _Replayer:
         self.segment_accepted: set[int] = set()
         self.pending: list[tuple[datetime, Author | None, Literal["failed", "reached"]]] = []
         self.seen_calls: set[tuple[str, datetime | None]] = set()
-        self.entries: list[ReplayEntry] = []
+        # the entries' field values: each becomes a `ReplayEntry` in `report`, once its
+        # segment's contractor is known
+        self.entries: list[dict[str, Any]] = []
+        self.verdicts = {"accepted": 0, "refused": 0, "unresolved": 0}
+        self.by_rule: dict[str, int] = {}
+        self.by_effect: dict[str, int] = {}
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[tuple[int, Step]] = []
+        self.steps: list[tuple[int, Role | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
         self.attributes_read = False  # insurer and channel both known: nothing more to read
@@ -516,38 +529,42 @@ class _Replayer:
             state = spec.code
             verdict = "refused" if violations else "accepted"
             replayed = tuple(_violation(v) for v in violations)
+            by_effect = self.by_effect
+            for kind in effects:
+                by_effect[kind] = by_effect.get(kind, 0) + 1
+        by_rule = self.by_rule
+        for v in replayed:
+            by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
+        self.verdicts[verdict] += 1
         closes, closes_owner, contractor_clock, closed_due, closed_last, late, late_last = closing
         self.entries.append(
-            _trusted(
-                ReplayEntry,
-                {
-                    "line": record.first_line,
-                    "last_line": record.last_line,
-                    "segment": self.segment,
-                    "contractor": None,
-                    "label": record.label,
-                    "n": record.n,
-                    "state": state,
-                    "set_at": set_at,
-                    "due_at": record.due_at,
-                    "computed_due_at": computed,
-                    "author": author.name if author else None,
-                    "author_id": author.user_id if author else None,
-                    "role": author.role if author else None,
-                    "comment": record.comment,
-                    "verdict": verdict,
-                    "violations": replayed,
-                    "effects": effects,
-                    "closes": closes,
-                    "closes_owner": closes_owner,
-                    "contractor_clock": contractor_clock,
-                    "closes_due_at": closed_due,
-                    "closes_last_due_at": closed_last,
-                    "late": late > 0,
-                    "lateness_business_seconds": late,
-                    "lateness_last_agreed_business_seconds": late_last,
-                },
-            )
+            {
+                "line": record.first_line,
+                "last_line": record.last_line,
+                "segment": self.segment,
+                "contractor": None,
+                "label": record.label,
+                "n": record.n,
+                "state": state,
+                "set_at": set_at,
+                "due_at": record.due_at,
+                "computed_due_at": computed,
+                "author": author.name if author else None,
+                "author_id": author.user_id if author else None,
+                "role": author.role if author else None,
+                "comment": record.comment,
+                "verdict": verdict,
+                "violations": replayed,
+                "effects": effects,
+                "closes": closes,
+                "closes_owner": closes_owner,
+                "contractor_clock": contractor_clock,
+                "closes_due_at": closed_due,
+                "closes_last_due_at": closed_last,
+                "late": late > 0,
+                "lateness_business_seconds": late,
+                "lateness_last_agreed_business_seconds": late_last,
+            }
         )
 
     def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
@@ -701,68 +718,43 @@ class _Replayer:
         lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
-        self.steps.append(
-            (
-                self.segment,
-                _trusted(
-                    Step,
-                    {
-                        "state": spec.code,
-                        "owner": spec.owner,
-                        "contractor_clock": contractor_clock,
-                        "entered_at": step.entered,
-                        "due_at": step.due,
-                        "left_at": ended_at,
-                        "late": lateness > _ZERO,
-                        "lateness": lateness,
-                        "contractor": None,
-                        "last_due_at": last_due,
-                        "lateness_last_agreed": last_lateness,
-                        "met_at": step.met_at,
-                    },
-                ),
-            )
-        )
+        seconds = lateness.total_seconds()
+        self.steps.append((self.segment, spec.owner, contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
             contractor_clock,
             step.due,
             last_due,
-            lateness.total_seconds(),
+            seconds,
             last_lateness.total_seconds(),
         )
 
     def report(self) -> ReplayReport:
-        by_rule: dict[str, int] = {}
-        by_effect: dict[str, int] = {}
-        for e in self.entries:
-            for v in e.violations:
-                by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
-            for kind in e.effects:
-                by_effect[kind] = by_effect.get(kind, 0) + 1
-        steps = [
-            evolve(step, {"contractor": self.segment_contractor.get(segment)})
-            for segment, step in self.steps
+        contractor_of = self.segment_contractor
+        entries = []
+        for values in self.entries:
+            values["contractor"] = contractor_of.get(values["segment"])
+            entries.append(_trusted(ReplayEntry, values, _ENTRY_FIELDS_SET))
+        figures: list[StepFigures] = [
+            (owner, clock, contractor_of.get(segment), seconds)
+            for segment, owner, clock, seconds in self.steps
         ]
-        entries = tuple(
-            evolve(e, {"contractor": self.segment_contractor.get(e.segment)}) for e in self.entries
-        )
-        verdicts = [e.verdict for e in entries]
+        verdicts = self.verdicts
         summary = _trusted(
             ReplaySummary,
             {
-                "entries": len(self.entries),
-                "accepted": verdicts.count("accepted"),
-                "refused": verdicts.count("refused"),
-                "unresolved": verdicts.count("unresolved"),
+                "entries": len(entries),
+                "accepted": verdicts["accepted"],
+                "refused": verdicts["refused"],
+                "unresolved": verdicts["unresolved"],
                 "segments": self.segment,
-                "violations_by_rule": dict(sorted(by_rule.items())),
-                "effects_by_kind": dict(sorted(by_effect.items())),
+                "violations_by_rule": dict(sorted(self.by_rule.items())),
+                "effects_by_kind": dict(sorted(self.by_effect.items())),
                 "contractor_lateness_business_seconds": float(
-                    sum(s.lateness_seconds for s in steps if s.contractor_clock)
+                    sum(seconds for _, _, clock, seconds in self.steps if clock)
                 ),
-                "lateness": lateness_report(steps),
+                "lateness": lateness_report_of(figures),
             },
         )
         contractors = [c for c in self.segment_contractor.values() if c is not None]
@@ -776,7 +768,7 @@ class _Replayer:
                 "insurer": self.attributes.get("insurer"),
                 "channel": self.attributes.get("channel"),
                 "autonomy_limit": self.attributes.get("autonomy_limit"),
-                "entries": entries,
+                "entries": tuple(entries),
                 "unrecognised": tuple(self.unrecognised),
                 "summary": summary,
             },

@@ -55,6 +55,7 @@ from etatmachine.dossier import (
     HistoryEntry,
     JsonValue,
     evolve,
+    trusted_dossier,
     trusted_entry,
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
@@ -112,6 +113,11 @@ def _finish_in_place(work: WorkingDossier, change: _Change) -> None:
     for name, value in updates.items():
         setattr(work, name, value)
     work.history.append(entry)
+
+
+def _plain(text: str | None) -> str | None:
+    """Checked text as a plain ``str`` (a subclass's value, as validation would give it)."""
+    return text if text is None or type(text) is str else str.__str__(text)
 
 
 def _working(work: Any) -> WorkingDossier:
@@ -626,17 +632,25 @@ class Workflow:
                 raise ArgumentValueError("autonomy_limit", autonomy_limit, parsed)
             limit = parsed
         values = data if data is not None else _NO_DATA
-        dossier = Dossier(
-            id=dossier_id,
-            state=target.code,
-            due_at=None,
-            insurer=self.insurer_code(insurer),
-            channel=self.channel_code(channel),
-            subdivision=subdivision,
-            contractor=contractor,
-            flags=frozenset(flags),
-            autonomy_limit=limit,
-            quote_amount=self._quote_amount(target, values),
+        # every value is checked above (check_open, check_texts, as_amount, the codes): the
+        # dossier and its opening entry are built as the move path builds them
+        dossier = trusted_dossier(
+            {
+                "id": _plain(dossier_id),
+                "state": target.code,
+                "due_at": None,
+                "version": 0,
+                "insurer": self.insurer_code(insurer),
+                "channel": self.channel_code(channel),
+                "subdivision": _plain(subdivision),
+                "contractor": _plain(contractor),
+                "flags": frozenset(_plain(f) for f in flags) if flags else frozenset(),
+                "contact_attempts": 0,
+                "autonomy_limit": limit,
+                "quote_amount": self._quote_amount(target, values),
+                "interrupted": None,
+                "history": (),
+            }
         )
         violations, due_at, _ = self._judge(
             dossier, target, actor, at, comment, due, values, opening=True
@@ -654,26 +668,10 @@ class Workflow:
             )
         if violations:
             raise MoveRefused(dossier_id, "(new)", target.code, violations)
-        entry = HistoryEntry(
-            kind="open",
-            source=None,
-            target=target.code,
-            at=at,
-            actor=actor,
-            comment=comment,
-            due_at=due_at,
-            data={k: _json_value(v) for k, v in values.items()},
+        data_values = (
+            FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
         )
-        entry = trusted_entry(  # validated above; now sharing what entries share
-            "open",
-            None,
-            entry.target,
-            entry.at,
-            entry.actor,
-            entry.comment,
-            entry.due_at,
-            entry.data,
-        )
+        entry = trusted_entry("open", None, target.code, at, actor, comment, due_at, data_values)
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
 
