@@ -45,6 +45,17 @@ _AMOUNT = re.compile(
 )
 
 
+def _lacks(text: str, names: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds none of the ASCII ``names`` in any case: a substring test,
+    much cheaper than the case-insensitive regex it spares, and never wrong the other way.
+    Every letter the regex takes for an ASCII one upper-cases to it (« ı » to I, « ſ » to
+    S), except « İ », whose single-letter lower case is « i »: it is mapped by hand."""
+    upper = text.upper()
+    if not text.isascii():
+        upper = upper.replace("\u0130", "I")
+    return not any(name in upper for name in names)
+
+
 def failed_call(text: str) -> bool:
     """Whether a call note records an unanswered call to the insured."""
     return _FAILED_CALL.search(text.casefold()) is not None
@@ -53,14 +64,14 @@ def failed_call(text: str) -> bool:
 def insurers_named(text: str) -> set[str]:
     """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
     the catalogue says which insurer each name is."""
-    if _INSURERS.search(text) is None:  # the common case: one scan, no set built
+    if _lacks(text, ("AZ", "ALLIANZ", "BPCE")):  # the common case: no regex run at all
         return set()
     return {m.group(1).upper() for m in _INSURERS.finditer(text)}
 
 
 def channels_named(text: str) -> set[str]:
     """The channels a text names (``sinapps``, ``darva``)."""
-    if _CHANNELS.search(text) is None:
+    if _lacks(text, ("SINAPPS", "DARVA")):
         return set()
     return {m.group(1).lower() for m in _CHANNELS.finditer(text)}
 

@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, evolve
+from etatmachine.dossier import Actor
 from etatmachine.errors import MoveRefused, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
 from etatmachine.intake import adopt
@@ -357,35 +357,56 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        if isinstance(record, EtatRecord):
+        handler = _HANDLERS.get(type(record))
+        if handler is None:
+            handler = _handler_for(type(record))
+        handler(self, record)
+
+    def _on_etat(self, record: EtatRecord) -> None:
+        if not self.attributes_read:
             self._read_attributes(f"{record.label} {record.comment or ''}")
-            self._etat(record)
-        elif isinstance(record, UnrecognisedRecord):
-            self.unrecognised.append(
-                UnrecognisedLines(
-                    line=record.first_line,
-                    last_line=record.last_line,
-                    text=record.text,
-                    message=record.message,
-                )
+        self._etat(record)
+
+    def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
+        self.unrecognised.append(
+            _trusted(
+                UnrecognisedLines,
+                {
+                    "line": record.first_line,
+                    "last_line": record.last_line,
+                    "text": record.text,
+                    "message": record.message,
+                },
             )
-        elif isinstance(record, SubAssignmentRecord):
-            self._contractor(record.contractor_name or record.contractor_id, accepted=False)
-        elif isinstance(record, ActionRecord) and record.contractor_name:
+        )
+
+    def _on_sub_assignment(self, record: SubAssignmentRecord) -> None:
+        self._contractor(record.contractor_name or record.contractor_id, accepted=False)
+
+    def _on_action(self, record: ActionRecord) -> None:
+        if record.contractor_name:
             self._contractor(record.contractor_name, accepted=True)
-        elif isinstance(record, AutonomyLimitRecord):
-            self._attribute("autonomy_limit", record.amount)
-        elif isinstance(record, ContactRecord):
-            # « NTACT 1: -Date du contact avec le client »: the insured was reached
-            when = record.contacted_at or (record.author.at if record.author else None)
-            if when is not None and self._first_time("contact", record.text, when):
-                self._call(when, record.author, "reached")
-        elif isinstance(record, NoteRecord):
-            when = record.author.at if record.author else None
-            if failed_call(record.text) and self._first_time("note", record.text, when):
-                self._call(when or self.last_set_at, record.author, "failed")
-        elif isinstance(record, MessageRecord | MensajeRecord):
+
+    def _on_autonomy_limit(self, record: AutonomyLimitRecord) -> None:
+        self._attribute("autonomy_limit", record.amount)
+
+    def _on_contact(self, record: ContactRecord) -> None:
+        # « NTACT 1: -Date du contact avec le client »: the insured was reached
+        when = record.contacted_at or (record.author.at if record.author else None)
+        if when is not None and self._first_time("contact", record.text, when):
+            self._call(when, record.author, "reached")
+
+    def _on_note(self, record: NoteRecord) -> None:
+        when = record.author.at if record.author else None
+        if failed_call(record.text) and self._first_time("note", record.text, when):
+            self._call(when or self.last_set_at, record.author, "failed")
+
+    def _on_message(self, record: MessageRecord | MensajeRecord) -> None:
+        if not self.attributes_read:
             self._read_attributes(record.raw)
+
+    def _on_other(self, record: Record) -> None:
+        """Records that say nothing the replay reads (signatures, assignments...)."""
 
     def _first_time(self, kind: str, text: str, when: datetime | None) -> bool:
         """A duplicated line (the same text at the same time) counts once."""
@@ -409,10 +430,10 @@ class _Replayer:
             for name in sorted(channels_named(text)):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
-        self.attributes_read = all(
-            name in self.given or self.attributes.get(name) is not None
-            for name in ("insurer", "channel")
-        )
+        attributes = self.attributes
+        self.attributes_read = (
+            "insurer" in self.given or attributes.get("insurer") is not None
+        ) and ("channel" in self.given or attributes.get("channel") is not None)
 
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
@@ -774,6 +795,28 @@ class _Replayer:
             },
             set(_REPORT_FIELDS_SET),
         )
+
+
+_Handler = Any  # an unbound `_Replayer` method taking one kind of record
+_HANDLED: tuple[tuple[type[Any], _Handler], ...] = (
+    (EtatRecord, _Replayer._on_etat),
+    (UnrecognisedRecord, _Replayer._on_unrecognised),
+    (SubAssignmentRecord, _Replayer._on_sub_assignment),
+    (ActionRecord, _Replayer._on_action),
+    (AutonomyLimitRecord, _Replayer._on_autonomy_limit),
+    (ContactRecord, _Replayer._on_contact),
+    (NoteRecord, _Replayer._on_note),
+    (MessageRecord, _Replayer._on_message),
+    (MensajeRecord, _Replayer._on_message),
+)
+_HANDLERS: dict[type[Any], _Handler] = dict(_HANDLED)
+
+
+def _handler_for(kind: type[Any]) -> _Handler:
+    """The handler of a record type not seen yet (a subclass): its nearest handled base."""
+    handler = next((h for base, h in _HANDLED if issubclass(kind, base)), _Replayer._on_other)
+    _HANDLERS[kind] = handler
+    return handler
 
 
 def replay_records(
