@@ -47,6 +47,7 @@ from pydantic_core import PydanticCustomError
 
 from etatmachine.errors import DossierInvalid
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 if TYPE_CHECKING:
     from etatmachine.catalogue import Catalogue
@@ -421,7 +422,6 @@ class Dossier(BaseModel):
         except ValidationError as exc:
             raise _invalid(exc, data) from None
 
-
     @classmethod
     def from_values(
         cls, values: Mapping[str, Any], *, catalogue: Catalogue | None = None
@@ -540,15 +540,6 @@ _M = TypeVar("_M", bound=BaseModel)
 _ENTRY_FIELDS: set[str] = _shared_fields_set(set(HistoryEntry.model_fields))
 
 
-def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    obj = cls.__new__(cls)
-    _object_setattr(obj, "__dict__", values)
-    _object_setattr(obj, "__pydantic_fields_set__", fields_set)
-    _object_setattr(obj, "__pydantic_extra__", None)
-    _object_setattr(obj, "__pydantic_private__", None)
-    return obj
-
-
 def trusted_entry(
     kind: EntryKind,
     source: str | None,
@@ -560,7 +551,7 @@ def trusted_entry(
     data: Mapping[str, JsonValue],
 ) -> HistoryEntry:
     """A history entry from checked values (``at``/``due_at`` aware), without validation."""
-    return _trusted(
+    return trusted(
         HistoryEntry,
         {
             "kind": kind,
@@ -583,7 +574,7 @@ def trusted_dossier(values: dict[str, Any]) -> Dossier:
     """A dossier from checked values in their final types (every field, in order; an empty
     or valid trail), without validation: the workflow's `open`, after its own checks."""
     fields_set = _shared_fields_set(set(values))
-    return _trusted(Dossier, {name: values[name] for name in _DOSSIER_FIELDS}, fields_set)
+    return trusted(Dossier, {name: values[name] for name in _DOSSIER_FIELDS}, fields_set)
 
 
 def evolve(model: _M, updates: dict[str, Any]) -> _M:
@@ -594,4 +585,4 @@ def evolve(model: _M, updates: dict[str, Any]) -> _M:
     fields_set = model.__pydantic_fields_set__
     if not fields_set.issuperset(updates):
         fields_set = _shared_fields_set(fields_set | updates.keys())
-    return _trusted(type(model), values, fields_set)
+    return trusted(type(model), values, fields_set)

@@ -26,6 +26,7 @@ from etatmachine.business_calendar import BusinessCalendar, require_aware
 from etatmachine.catalogue import Catalogue, StateSpec
 from etatmachine.dossier import Dossier
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 __all__ = [
     "DossierLateness",
@@ -194,6 +195,10 @@ class LatenessReport(BaseModel):
     """Only the steps on the contractor's clock."""
 
 
+_GROUP_FIELDS = set(GroupStats.model_fields)  # shared: frozen models never change it
+_REPORT_FIELDS = set(LatenessReport.model_fields)
+
+
 def _p90(late: list[float]) -> float:
     """The 90th percentile of sorted values, as ``statistics.quantiles(late, n=10,
     method="inclusive")[-1]`` computes it (linear interpolation), without its overhead."""
@@ -206,12 +211,20 @@ def _p90(late: list[float]) -> float:
 def _stats(values: list[float]) -> GroupStats:
     late = sorted(v for v in values if v > 0)
     if not late:
-        return GroupStats(steps=len(values), late=0, median_seconds=0.0, p90_seconds=0.0)
-    return GroupStats(
-        steps=len(values),
-        late=len(late),
-        median_seconds=statistics.median(late),
-        p90_seconds=_p90(late),
+        return trusted(
+            GroupStats,
+            {"steps": len(values), "late": 0, "median_seconds": 0.0, "p90_seconds": 0.0},
+            _GROUP_FIELDS,
+        )
+    return trusted(
+        GroupStats,
+        {
+            "steps": len(values),
+            "late": len(late),
+            "median_seconds": float(statistics.median(late)),
+            "p90_seconds": float(_p90(late)),
+        },
+        _GROUP_FIELDS,
     )
 
 
@@ -235,7 +248,11 @@ def lateness_report_of(steps: Iterable[StepFigures]) -> LatenessReport:
         by_owner.setdefault(owner.value if owner else "none", []).append(seconds)
         if contractor_clock:
             by_contractor.setdefault(contractor or "unknown", []).append(seconds)
-    return LatenessReport(
-        by_owner={k: _stats(v) for k, v in sorted(by_owner.items())},
-        by_contractor={k: _stats(v) for k, v in sorted(by_contractor.items())},
+    return trusted(  # every value computed here: counts, floats, models just built
+        LatenessReport,
+        {
+            "by_owner": {k: _stats(v) for k, v in sorted(by_owner.items())},
+            "by_contractor": {k: _stats(v) for k, v in sorted(by_contractor.items())},
+        },
+        _REPORT_FIELDS,
     )

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -57,6 +57,7 @@ from etatmachine.legacy import (
     iter_file,
 )
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
 from etatmachine.workflow import Workflow
 from etatmachine.working import WorkingDossier
@@ -195,25 +196,9 @@ class ReplayReport(_Out):
         return self.summary.refused + self.summary.unresolved
 
 
-# Trusted construction. The replay builds its output models (and lateness steps) from values
-# it already holds in their final types (ints, floats, bools, aware datetimes, Role members,
-# str or None, tuples of built models), so pydantic validation would only copy them. `_trusted`
-# sets them as `BaseModel.model_construct` does, without its per-field loop: ``values`` holds
-# every field in declaration order and ``fields_set`` the fields validation would have been
-# given. tests/test_trusted_models.py checks that validating a dump gives back an equal model.
-
-_M = TypeVar("_M", bound=BaseModel)
-_set = object.__setattr__
-
-
-def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str] | None = None) -> _M:
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
+# The replay builds its output models from values it already holds in their final types:
+# `etatmachine.trusted` sets them without validation.
+_trusted = trusted
 
 _ENTRY_FIELDS_SET = set(ReplayEntry.model_fields)  # shared: frozen models never change it
 _REPORT_FIELDS_SET = frozenset(

@@ -19,9 +19,9 @@ from typing import Any, Final
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR
 from etatmachine.catalogue import Authority, StateSpec
 from etatmachine.dossier import Actor
-from etatmachine.working import DossierView
 from etatmachine.roles import Role
 from etatmachine.violations import Violation
+from etatmachine.working import DossierView
 
 __all__ = [
     "LEAVE_CHECKS",
