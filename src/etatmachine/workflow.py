@@ -168,6 +168,16 @@ _STATIC_CHECKS: frozenset[Check] = frozenset(
 _PlanKey = tuple[str, str | None, Role, str | None, str | None, frozenset[str], int]
 
 
+_JudgeKey = tuple[
+    str | None, str | None, str, Role, str | None, str | None, frozenset[str], int
+]
+"""A move's plan key: source (None: an opening), interrupted, target, and what the static
+checks read (the actor's role, insurer, channel, flags, failed contact attempts)."""
+_JudgePlan = tuple[tuple[Violation, ...], tuple[Violation | tuple[Check, Any], ...]]
+"""A move's graph violations, and in rule order the static checks' violations (found once
+per key; the checks that passed are gone) and the checks to run per move."""
+
+
 class _TargetPlan(NamedTuple):
     code: str
     target: StateSpec
@@ -247,6 +257,7 @@ class Workflow:
         self._resolved: dict[str, StateSpec] = {}
         self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
+        self._judged: dict[_JudgeKey, _JudgePlan] = {}
 
     # -- construction -----------------------------------------------------------------
 
@@ -444,38 +455,68 @@ class Workflow:
         refusal_effects: list[Effect] = []
         if opening:
             source = None
-            checks = self._checks[(None, None, target.code)]
-            violations: list[Violation] = []
+            key: _JudgeKey = (
+                None,
+                None,
+                target.code,
+                actor.role,
+                dossier.insurer,
+                dossier.channel,
+                dossier.flags,
+                dossier.contact_attempts,
+            )
         else:
             source = self._states.get(dossier.state)
             if source is None:
                 source = self.catalogue.state(dossier.state)  # raises UnknownStateError
-            checks, violations = self._graph(dossier, source, target)
+            key = (
+                source.code,
+                dossier.interrupted,
+                target.code,
+                actor.role,
+                dossier.insurer,
+                dossier.channel,
+                dossier.flags,
+                dossier.contact_attempts,
+            )
+        plan = self._judged.get(key)
+        if plan is None:
+            plan = self._judge_plan(dossier, source, target, actor, at)
+            if len(self._judged) >= _PLANS_MAX:
+                self._judged.clear()
+            self._judged[key] = plan
+        head, slots = plan
+        violations = list(head)
         history = dossier.history
         if history:
             last = history[-1].at
             if at < last:
                 violations.append(_out_of_order(target, at, last))
-        if checks:
-            local_day = at.astimezone(PARIS).date()
-            ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
-            for check, ref in checks:
-                if not inputs and ref.code in _INPUT_RULES:
-                    continue
-                found = check(ref, ctx)
-                if found is not None:
-                    violations.append(found)
-                    if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
-                        assert dossier.due_at is not None
-                        refusal_effects.append(
-                            ComplaintToOpen(
-                                dossier_id=dossier.id,
-                                state=dossier.state,
-                                at=at,
-                                overdue_since=dossier.due_at,
-                                reason=found.message_en,
-                            )
+        ctx: MoveContext | None = None
+        for slot in slots:
+            if isinstance(slot, Violation):
+                violations.append(slot)
+                continue
+            check, ref = slot
+            if not inputs and ref.code in _INPUT_RULES:
+                continue
+            if ctx is None:
+                local_day = at.astimezone(PARIS).date()
+                ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
+            found = check(ref, ctx)
+            if found is not None:
+                violations.append(found)
+                if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
+                    assert dossier.due_at is not None
+                    refusal_effects.append(
+                        ComplaintToOpen(
+                            dossier_id=dossier.id,
+                            state=dossier.state,
+                            at=at,
+                            overdue_since=dossier.due_at,
+                            reason=found.message_en,
                         )
+                    )
         deadline = target.deadline
         if due is not None:
             violations.extend(self._due_given(target, due, at, reschedule=False))
@@ -525,6 +566,32 @@ class Workflow:
         ):
             violations.append(_due_in_past(target, due_at, at))
         return violations, due_at, refusal_effects
+
+    def _judge_plan(
+        self,
+        dossier: DossierView,
+        source: StateSpec | None,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+    ) -> _JudgePlan:
+        """The part of a move's verdict that only its plan key decides (`_JudgeKey`)."""
+        if source is None:
+            checks = self._checks[(None, None, target.code)]
+            head: list[Violation] = []
+        else:
+            checks, head = self._graph(dossier, source, target)
+        local_day = at.astimezone(PARIS).date()
+        ctx = MoveContext(dossier, source, target, actor, at, local_day, None, None, _NO_DATA)
+        slots: list[Violation | tuple[Check, Any]] = []
+        for check, ref in checks:
+            if check in _STATIC_CHECKS:
+                found = check(ref, ctx)
+                if found is not None:
+                    slots.append(found)
+            else:
+                slots.append((check, ref))
+        return tuple(head), tuple(slots)
 
     @staticmethod
     def _due_given(
