@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etatmachine.business_calendar import PARIS
-from etatmachine.evidence import channels_named, insurers_named
+from etatmachine.evidence import channels_named, failed_call, insurers_named
 from etatmachine.legacy import RoleMap, iter_records, split_lines
 from etatmachine.replay import ReplayReport, replay_records
 from etatmachine.roles import Role
@@ -195,3 +195,37 @@ def test_names_are_found_as_the_case_insensitive_regex_finds_them(text: str) -> 
     channels = {m.group(1).lower() for m in re.finditer(r"\b(SINAPPS|DARVA)\b", text, re.I)}
     assert insurers_named(text) == insurers
     assert channels_named(text) == channels
+
+
+_CALL_NOTE = re.compile(
+    r"\bnrp\b|\blm\b|\bne r[ée]pond pas\b|\bmessage laiss[ée]\b|\blaiss[ée] (?:un )?message\b"
+    r"|\br[ée]pondeur\b|\binjoignable\b"
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "nrp",
+                "NRP",
+                "lm",
+                "ne répond pas",
+                "Message laissé",
+                "laisse un message",
+                "RÉPONDEUR",
+                "injoignable",
+                "rdv pris",
+                "appel",
+                "client",
+                "allo",
+            ]
+        )
+        | st.text(alphabet="nrplmaiséeuo /-", max_size=10),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_failed_calls_are_read_as_the_call_note_words_say(text: str) -> None:
+    """The substring test before the regex never hides a call note's words."""
+    assert failed_call(text) == (_CALL_NOTE.search(text.casefold()) is not None)
