@@ -108,7 +108,7 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     """``data`` if it is None or a mapping of text keys to storable values."""
     if data is None:
         return None
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ArgumentTypeError("data", data, "a mapping of field names to values")
     for key, value in data.items():
         if type(key) is not str:
@@ -136,8 +136,13 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     return data
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 def check_flags(flags: Any) -> frozenset[str]:
     """The flags as a frozenset of text; one string is refused (it is not a set of letters)."""
+    if not flags and (type(flags) is tuple or type(flags) is frozenset):
+        return _NO_FLAGS  # the common case: none
     if isinstance(flags, str | bytes):
         raise ArgumentTypeError("flags", flags, "an iterable of flags (str), not one string")
     if not isinstance(flags, Iterable):

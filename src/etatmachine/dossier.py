@@ -570,11 +570,14 @@ def trusted_entry(
 _DOSSIER_FIELDS = tuple(Dossier.model_fields)
 
 
+_DOSSIER_FIELDS_SET = _shared_fields_set(set(_DOSSIER_FIELDS))
+
+
 def trusted_dossier(values: dict[str, Any]) -> Dossier:
-    """A dossier from checked values in their final types (every field, in order; an empty
-    or valid trail), without validation: the workflow's `open`, after its own checks."""
-    fields_set = _shared_fields_set(set(values))
-    return trusted(Dossier, {name: values[name] for name in _DOSSIER_FIELDS}, fields_set)
+    """A dossier from checked values in their final types (every field, in declaration
+    order; an empty or valid trail), without validation: the workflow's `open`, after its
+    own checks."""
+    return trusted(Dossier, values, _DOSSIER_FIELDS_SET)
 
 
 def evolve(model: _M, updates: dict[str, Any]) -> _M:

@@ -15,7 +15,6 @@ contractor's doing stop it.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -199,6 +198,13 @@ _GROUP_FIELDS = set(GroupStats.model_fields)  # shared: frozen models never chan
 _REPORT_FIELDS = set(LatenessReport.model_fields)
 
 
+def _median(late: list[float]) -> float:
+    """The median of sorted values, as ``statistics.median`` computes it."""
+    n = len(late)
+    half = n // 2
+    return late[half] if n % 2 else (late[half - 1] + late[half]) / 2
+
+
 def _p90(late: list[float]) -> float:
     """The 90th percentile of sorted values, as ``statistics.quantiles(late, n=10,
     method="inclusive")[-1]`` computes it (linear interpolation), without its overhead."""
@@ -221,7 +227,7 @@ def _stats(values: list[float]) -> GroupStats:
         {
             "steps": len(values),
             "late": len(late),
-            "median_seconds": float(statistics.median(late)),
+            "median_seconds": float(_median(late)),
             "p90_seconds": float(_p90(late)),
         },
         _GROUP_FIELDS,
