@@ -60,7 +60,7 @@ def _handmade() -> list[Dossier]:
             target="attente_cie",
             at=datetime(1905, 3, 7, 10, 11, 12, 345678, tzinfo=PARIS),
             actor=named,
-            comment="ligne 1\nligne 2 \"guillemets\" \\ \t ✓ 🏠",
+            comment='ligne 1\nligne 2 "guillemets" \\ \t ✓ 🏠',
             due_at=datetime(1905, 3, 9, 18, tzinfo=PARIS),
             data={
                 "f": 0.1,

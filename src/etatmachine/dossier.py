@@ -17,6 +17,7 @@ terminal states with a due date; it raises `DossierInvalid` naming the field.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -24,7 +25,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -34,18 +35,21 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     PlainSerializer,
     SerializerFunctionWrapHandler,
     Strict,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WrapSerializer,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.fields import FieldInfo
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from etatmachine.errors import DossierInvalid
+from etatmachine.errors import ArgumentValueError, DossierInvalid
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 
@@ -297,46 +301,303 @@ EntryKind = Literal["open", "move", "reschedule", "contact_attempt"]
 ``reached`` (the insured was reached: a contact step is met)."""
 
 
-class HistoryEntry(BaseModel):
-    """One accepted change of a dossier; never edited once written."""
+class _Validating:
+    """The home of the model that validates a history entry. It is named ``HistoryEntry``
+    (its JSON schema and its errors keep the public name) and never handed out: a valid
+    entry is a `HistoryEntry` value holding its fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    class HistoryEntry(BaseModel):
+        """One accepted change of a dossier; never edited once written."""
+
+        model_config = ConfigDict(frozen=True, extra="forbid")
+
+        kind: EntryKind
+        source: _Text | None
+        """The state before (None when the dossier is opened)."""
+        target: _Text
+        """The state after (equal to ``source`` for a reschedule or a contact attempt)."""
+        at: _Instant
+        actor: Actor
+        comment: _Text | None = None
+        due_at: _Instant | None = None
+        """The due date set by this entry (the dossier's due date after it)."""
+        data: _Data = Field(default_factory=lambda: EMPTY_DATA)
+
+        @field_validator("kind", "source", "target")
+        @classmethod
+        def _intern(cls, value: str | None) -> str | None:
+            return None if value is None else sys.intern(value)
+
+        @field_validator("actor")
+        @classmethod
+        def _share_actor(cls, actor: Actor) -> Actor:
+            """Equal actors read from JSON become one object (a history repeats a few)."""
+            if type(actor) is not Actor:
+                return actor
+            key = (actor.role, actor.id, actor.name, frozenset(actor.model_fields_set))
+            shared = _ACTORS.get(key)
+            if shared is None:
+                if len(_ACTORS) >= _ACTORS_MAX:
+                    _ACTORS.clear()
+                shared = _ACTORS.setdefault(key, actor)
+            return shared
+
+
+_EntryModel = _Validating.HistoryEntry
+_ENTRY_FIELDS = ("kind", "source", "target", "at", "actor", "comment", "due_at", "data")
+assert tuple(_EntryModel.model_fields) == _ENTRY_FIELDS
+
+
+_ENTRY_SERIALIZER = _EntryModel.__pydantic_serializer__
+
+
+def _frozen(name: str, value: object) -> ValidationError:
+    """What assigning to a frozen pydantic model raises (a `ValueError`)."""
+    return ValidationError.from_exception_data(
+        "HistoryEntry", [{"type": "frozen_instance", "loc": (name,), "input": value}]
+    )
+
+
+class HistoryEntry:
+    """One accepted change of a dossier; never edited once written.
+
+    A frozen ``__slots__`` value (~100 B where a pydantic model with its ``__dict__`` holds
+    ~450 B: a dossier keeps one per move) with the pydantic API the code base and its users
+    call: ``HistoryEntry(**fields)``, `model_validate` and `model_validate_json` validate
+    (pydantic's `ValidationError`, as a model raises); `model_dump`, `model_dump_json`,
+    `model_copy`, `model_fields`, `model_json_schema`; equal and hashed by value; assignment
+    refused as a frozen model refuses it. As a pydantic field (``Dossier.history``) it
+    validates and serialises through the validating model: the same errors, the same JSON
+    bytes (the store's trail digests depend on them).
+    """
+
+    __slots__ = _ENTRY_FIELDS
 
     kind: EntryKind
-    source: _Text | None
+    source: str | None
     """The state before (None when the dossier is opened)."""
-    target: _Text
+    target: str
     """The state after (equal to ``source`` for a reschedule or a contact attempt)."""
-    at: _Instant
+    at: datetime
     actor: Actor
-    comment: _Text | None = None
-    due_at: _Instant | None = None
+    comment: str | None
+    due_at: datetime | None
     """The due date set by this entry (the dossier's due date after it)."""
-    data: _Data = Field(default_factory=lambda: EMPTY_DATA)
+    data: FrozenData
 
-    @field_validator("kind", "source", "target")
+    model_fields: ClassVar[dict[str, FieldInfo]] = _EntryModel.model_fields
+
+    if TYPE_CHECKING:  # the keywords pydantic's mypy plugin gives a model
+
+        def __init__(
+            self,
+            *,
+            kind: Any,
+            source: Any,
+            target: Any,
+            at: Any,
+            actor: Any,
+            comment: Any = None,
+            due_at: Any = None,
+            data: Any = ...,
+        ) -> None: ...
+
+    else:
+
+        def __init__(self, **values: Any) -> None:
+            _fill(self, _EntryModel(**values).__dict__)
+
+    # --- pydantic's API ------------------------------------------------------------------
+
     @classmethod
-    def _intern(cls, value: str | None) -> str | None:
-        return None if value is None else sys.intern(value)
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+    ) -> HistoryEntry:
+        """``obj`` (a mapping of fields) validated; an entry is returned as it is."""
+        if isinstance(obj, HistoryEntry):
+            return obj
+        model = _EntryModel.model_validate(
+            obj, strict=strict, from_attributes=from_attributes, context=context
+        )
+        return _of_model(model)
 
-    @field_validator("actor")
     @classmethod
-    def _share_actor(cls, actor: Actor) -> Actor:
-        """Equal actors read from JSON become one object (a history repeats a few)."""
-        if type(actor) is not Actor:
-            return actor
-        key = (actor.role, actor.id, actor.name, frozenset(actor.model_fields_set))
-        shared = _ACTORS.get(key)
-        if shared is None:
-            if len(_ACTORS) >= _ACTORS_MAX:
-                _ACTORS.clear()
-            shared = _ACTORS.setdefault(key, actor)
-        return shared
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *, strict: bool | None = None, context: Any = None
+    ) -> HistoryEntry:
+        """The entry a JSON text holds, validated."""
+        return _of_model(_EntryModel.model_validate_json(json_data, strict=strict, context=context))
 
-    @model_validator(mode="after")
-    def _share_fields_set(self) -> HistoryEntry:
-        _object_setattr(self, "__pydantic_fields_set__", _shared_fields_set(self.model_fields_set))
+    @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> HistoryEntry:
+        """An entry from trusted values, without validation (defaults filled in)."""
+        values.setdefault("comment", None)
+        values.setdefault("due_at", None)
+        values.setdefault("data", EMPTY_DATA)
+        return _of_values(values)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The JSON schema of an entry (titled ``HistoryEntry``)."""
+        return _EntryModel.model_json_schema(*args, **kwargs)
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """Every field (an entry holds them all; a shared, immutable set)."""
+        return _ENTRY_FIELDS_SET
+
+    def model_dump(self, *, mode: str = "python", **options: Any) -> Any:
+        """The entry's fields as a dict, as its pydantic model dumps them."""
+        return _ENTRY_SERIALIZER.to_python(_model_of(self), mode=mode, **options)
+
+    def model_dump_json(self, *, indent: int | None = None, **options: Any) -> str:
+        """The entry's JSON, byte for byte what its pydantic model writes."""
+        return _ENTRY_SERIALIZER.to_json(_model_of(self), indent=indent, **options).decode()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """A copy with ``update`` applied, without validation (as pydantic's)."""
+        values = self._values()
+        if update:
+            for name in update:
+                if name not in values:
+                    raise ArgumentValueError("update", name, "not a field of a history entry")
+            values.update(update)
+        if deep:
+            values = copy.deepcopy(values)
+        return _of_values(values)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """As a field: an entry passes unchanged (pydantic does not revalidate instances);
+        anything else is validated by the validating model (its errors, its locations) then
+        held as an entry; serialised by the model's serialiser (its bytes, its JSON schema)."""
+        model = handler(_EntryModel)
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.no_info_after_validator_function(_of_model, model),
+            python_schema=core_schema.no_info_wrap_validator_function(_of_python, model),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _model_of, return_schema=model
+            ),
+        )
+
+    # --- a value -------------------------------------------------------------------------
+
+    def _values(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "target": self.target,
+            "at": self.at,
+            "actor": self.actor,
+            "comment": self.comment,
+            "due_at": self.due_at,
+            "data": self.data,
+        }
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.kind,
+            self.source,
+            self.target,
+            self.at,
+            self.actor,
+            self.comment,
+            self.due_at,
+            self.data,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """``(name, value)`` pairs, as a pydantic model iterates (``dict(entry)`` works)."""
+        return zip(_ENTRY_FIELDS, self._key(), strict=True)
+
+    def __repr_str(self, sep: str) -> str:
+        return sep.join(f"{name}={value!r}" for name, value in self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__repr_str(', ')})"
+
+    def __str__(self) -> str:
+        return self.__repr_str(" ")
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise _frozen(name, value)
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise _frozen(name, None)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (_entry, self._key())
+
+    def __copy__(self) -> HistoryEntry:
         return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> HistoryEntry:
+        return self
+
+
+_new = object.__new__
+_SETTERS = tuple((name, getattr(HistoryEntry, name).__set__) for name in _ENTRY_FIELDS)
+(
+    _set_kind,
+    _set_source,
+    _set_target,
+    _set_at,
+    _set_actor,
+    _set_comment,
+    _set_due_at,
+    _set_data,
+) = (setter for _, setter in _SETTERS)
+_ENTRY_FIELDS_SET: set[str] = _shared_fields_set(set(_ENTRY_FIELDS))
+
+
+def _fill(entry: HistoryEntry, values: Mapping[str, Any]) -> None:
+    for name, setter in _SETTERS:
+        setter(entry, values[name])
+
+
+def _of_values(values: Mapping[str, Any]) -> HistoryEntry:
+    entry = _new(HistoryEntry)
+    _fill(entry, values)
+    return entry
+
+
+def _of_model(model: BaseModel) -> HistoryEntry:
+    """The entry a validated model holds."""
+    return _of_values(model.__dict__)
+
+
+def _of_python(value: Any, validate: ValidatorFunctionWrapHandler) -> HistoryEntry:
+    """A field's python input: an entry as it is, anything else validated."""
+    if isinstance(value, HistoryEntry):
+        return value
+    return _of_model(validate(value))
+
+
+def _model_of(entry: HistoryEntry) -> BaseModel:
+    """What the validating model's serialiser reads of an entry: a model instance whose
+    ``__dict__`` is the entry's values (nothing else of it is set: it is only serialised,
+    without ``exclude_unset``, and dropped)."""
+    model = _new(_EntryModel)
+    _object_setattr(model, "__dict__", entry._values())
+    return model
+
+
+def _entry(*values: Any) -> HistoryEntry:
+    """An entry unpickled (its values in field order)."""
+    return trusted_entry(*values)
 
 
 class Dossier(BaseModel):
@@ -536,8 +797,7 @@ def _catalogue_problem(d: Dossier, catalogue: Catalogue) -> tuple[str, str] | No
 # skips validation (as `model_construct` / `model_copy` do) and their per-call overhead.
 # Every entry shares one fields-set: frozen models never add to it (`model_copy` copies it).
 
-_M = TypeVar("_M", bound=BaseModel)
-_ENTRY_FIELDS: set[str] = _shared_fields_set(set(HistoryEntry.model_fields))
+_M = TypeVar("_M", bound=BaseModel | HistoryEntry)
 
 
 def trusted_entry(
@@ -550,21 +810,18 @@ def trusted_entry(
     due_at: datetime | None,
     data: Mapping[str, JsonValue],
 ) -> HistoryEntry:
-    """A history entry from checked values (``at``/``due_at`` aware), without validation."""
-    return trusted(
-        HistoryEntry,
-        {
-            "kind": kind,
-            "source": source,
-            "target": target,
-            "at": at,
-            "actor": actor,
-            "comment": comment,
-            "due_at": due_at,
-            "data": data,
-        },
-        _ENTRY_FIELDS,
-    )
+    """A history entry from checked values (``at``/``due_at`` aware, ``data`` a
+    `FrozenData`), without validation."""
+    entry = _new(HistoryEntry)
+    _set_kind(entry, kind)
+    _set_source(entry, source)
+    _set_target(entry, target)
+    _set_at(entry, at)
+    _set_actor(entry, actor)
+    _set_comment(entry, comment)
+    _set_due_at(entry, due_at)
+    _set_data(entry, data)
+    return entry
 
 
 _DOSSIER_FIELDS = tuple(Dossier.model_fields)
@@ -583,6 +840,8 @@ def trusted_dossier(values: dict[str, Any]) -> Dossier:
 def evolve(model: _M, updates: dict[str, Any]) -> _M:
     """``model.model_copy(update=updates)`` for a dossier or an entry: same values and
     fields-set, less overhead (the fields-set stays shared)."""
+    if isinstance(model, HistoryEntry):
+        return model.model_copy(update=updates)  # type: ignore[no-any-return]
     values = model.__dict__.copy()
     values.update(updates)
     fields_set = model.__pydantic_fields_set__
