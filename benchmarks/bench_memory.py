@@ -4,12 +4,15 @@ Run: ``python benchmarks/bench_memory.py [--n 2000]``. Figures are traced alloca
 (`tracemalloc`) still alive after building ``n`` objects, divided by ``n``:
 
 * ours: a dossier opened then moved 9 times along a seeded random path (a 10-entry
-  history with its comments, due dates and data), only the last value kept; everything it
-  holds is counted except what every dossier shares (the actors, the state codes);
+  history with its comments, due dates and data), only the last value kept; each move is
+  given fresh inputs (new datetimes, comment strings and data, as a caller that reads them
+  from a request would), so everything the dossier keeps is counted except what every
+  dossier shares (the actors, the state codes and data keys);
 * the same dossier read back from JSON (``Dossier.from_json``): nothing shared but codes;
 * baseline: the same information in plain ``@dataclass(slots=True)`` objects, a dossier
-  and its 10 entries (fresh datetimes, the same strings and data), i.e. what any Python
-  program keeping this history must hold at least. Goal: ours ≤ 1.2× the baseline;
+  (every field ours has) and its 10 entries (fresh datetimes, strings, amounts and data
+  dicts; the same actors, codes and keys), i.e. what any Python program keeping this
+  history must hold at least. Goal: ours ≤ 1.2× the baseline;
 * `transitions`: one model attached to a Machine with the catalogue's states and moves (no
   history at all: the price of the attachment alone), for reference.
 
@@ -21,9 +24,10 @@ from __future__ import annotations
 import argparse
 import gc
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bench_moves import HANDLER, _Model, _Plain, bare_transitions, random_paths
@@ -62,6 +66,8 @@ class SlotsDossier:
     contractor: str | None
     flags: frozenset[str]
     contact_attempts: int
+    autonomy_limit: Decimal | None
+    quote_amount: Decimal | None
     interrupted: str | None
     history: tuple[SlotsEntry, ...]
 
@@ -91,6 +97,24 @@ def _copy(text: str | None) -> str | None:
     return None if text is None else (text + ".")[:-1]
 
 
+def _amount(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _value(value: Any) -> Any:
+    """A new object equal to a datum (datetimes and strings; numbers and booleans are
+    small or short-lived either way)."""
+    if isinstance(value, datetime):
+        return _fresh(value)
+    if isinstance(value, str):
+        return _copy(value)
+    return value
+
+
+def _data(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if values is None else {k: _value(v) for k, v in values.items()}
+
+
 def _slots(d: Dossier) -> SlotsDossier:
     return SlotsDossier(
         id=_copy(d.id),  # type: ignore[arg-type]
@@ -103,6 +127,8 @@ def _slots(d: Dossier) -> SlotsDossier:
         contractor=d.contractor,
         flags=d.flags,
         contact_attempts=d.contact_attempts,
+        autonomy_limit=_amount(d.autonomy_limit),
+        quote_amount=_amount(d.quote_amount),
         interrupted=d.interrupted,
         history=tuple(
             SlotsEntry(
@@ -113,8 +139,7 @@ def _slots(d: Dossier) -> SlotsDossier:
                 actor=e.actor,
                 comment=_copy(e.comment),
                 due_at=_fresh(e.due_at),
-                data={k: _fresh(v) if isinstance(v, datetime) else v for k, v in e.data.items()}
-                or None,
+                data=_data(e.data) or None,
             )
             for e in d.history
         ),
@@ -133,10 +158,17 @@ def run(quick: bool = False, n: int | None = None) -> list[Row]:
 
     def build() -> Dossier:
         p = next(built)
-        d = wf.open(f"D-{id(p)}", p.start, actor=HANDLER, at=p.at, mid_flow=True).dossier
+        at = _fresh(p.at)
+        d = wf.open(f"D-{id(p)}", p.start, actor=HANDLER, at=at, mid_flow=True).dossier
         for m in p.moves[: HISTORY - 1]:
             d = wf.move(
-                d, m.target, actor=m.actor, at=m.at, comment=m.comment, due=m.due, data=m.data
+                d,
+                m.target,
+                actor=m.actor,
+                at=_fresh(m.at),  # type: ignore[arg-type]
+                comment=_copy(m.comment),
+                due=_fresh(m.due),
+                data=_data(m.data),
             ).dossier
         assert len(d.history) == HISTORY
         return d

@@ -60,6 +60,7 @@ __all__ = [
     "EMPTY_DATA",
     "MAX_CONTACT_ATTEMPTS",
     "MAX_DATA_INT",
+    "NO_FLAGS",
     "Actor",
     "Dossier",
     "EntryKind",
@@ -108,48 +109,64 @@ _Text = Annotated[str, Strict(), AfterValidator(_clean_text)]
 
 class FrozenData(Mapping[str, JsonValue]):
     """A history entry's data: a read-only mapping (not a dict: ``dict.update`` cannot reach
-    it), hashable by content, that pickles and copies as itself."""
+    it), hashable by content, that pickles and copies as itself.
 
-    __slots__ = ("_items",)
-    _items: dict[str, JsonValue]
+    Held compactly: a tuple of the values, and the position of each key in a dict that
+    every data with the same keys (in the same order) shares -- ~100 B for one datum where
+    a dict of its own costs ~230 B, and a dossier keeps one per move with data.
+    """
+
+    __slots__ = ("_index", "_values")
+    _index: dict[str, int]
+    _values: tuple[JsonValue, ...]
 
     def __init__(self, values: Mapping[str, JsonValue] | None = None) -> None:
-        _object_setattr(self, "_items", dict(values) if values else {})
+        items = dict(values) if values else {}
+        _object_setattr(self, "_index", _shared_index(tuple(items)))
+        _object_setattr(self, "_values", tuple(items.values()))
 
     @classmethod
     def adopt(cls, values: dict[str, JsonValue]) -> FrozenData:
-        """Wrap a dict nobody else holds (the workflow's freshly built data), without a copy."""
+        """The data a dict nobody else holds makes (the workflow's freshly built data)."""
         obj = cls.__new__(cls)
-        _object_setattr(obj, "_items", values)
+        _object_setattr(obj, "_index", _shared_index(tuple(values)))
+        _object_setattr(obj, "_values", tuple(values.values()))
         return obj
 
     def __getitem__(self, key: str) -> JsonValue:
-        return self._items[key]
+        return self._values[self._index[key]]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._index)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._values)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        return key in self._index
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._items.get(key, default)
+        at = self._index.get(key)
+        return default if at is None else self._values[at]
+
+    def as_dict(self) -> dict[str, JsonValue]:
+        """A new dict of the data (what it serialises as)."""
+        return dict(zip(self._index, self._values, strict=True))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenData):
-            return self._items == other._items
+            if self._index is other._index:
+                return self._values == other._values
+            return self.as_dict() == other.as_dict()
         if isinstance(other, Mapping):
-            return self._items == dict(other)
+            return self.as_dict() == dict(other)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._items.items()))
+        return hash(frozenset(zip(self._index, self._values, strict=True)))
 
     def __repr__(self) -> str:
-        return f"FrozenData({self._items!r})"
+        return f"FrozenData({self.as_dict()!r})"
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise TypeError("history entry data is immutable")
@@ -158,13 +175,33 @@ class FrozenData(Mapping[str, JsonValue]):
         raise TypeError("history entry data is immutable")
 
     def __reduce__(self) -> tuple[type[FrozenData], tuple[dict[str, JsonValue]]]:
-        return (type(self), (dict(self._items),))
+        return (type(self), (self.as_dict(),))
 
     def __copy__(self) -> FrozenData:
         return self
 
     def __deepcopy__(self, memo: dict[int, object]) -> FrozenData:
         return self
+
+
+_INDEXES: dict[tuple[str, ...], dict[str, int]] = {}
+_INDEXES_MAX = 10_000
+
+
+def _shared_index(keys: tuple[str, ...]) -> dict[str, int]:
+    """The position of each key, one dict per distinct tuple of keys (nobody writes to it:
+    `FrozenData` only reads it). Bounded: data read from anywhere may bring any keys."""
+    index = _INDEXES.get(keys)
+    if index is None:
+        if len(_INDEXES) >= _INDEXES_MAX:
+            _INDEXES.clear()
+        index = _INDEXES.setdefault(keys, {key: i for i, key in enumerate(keys)})
+    return index
+
+
+def _data_dict(values: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """How data serialises: a dict, in its keys' order."""
+    return values.as_dict() if type(values) is FrozenData else dict(values)
 
 
 class _FieldsSet(frozenset[str]):
@@ -223,7 +260,7 @@ def _freeze(value: Mapping[str, JsonValue]) -> FrozenData:
 _Data = Annotated[
     Mapping[str, JsonValue],
     AfterValidator(_freeze),
-    PlainSerializer(dict, return_type=dict[str, JsonValue]),
+    PlainSerializer(_data_dict, return_type=dict[str, JsonValue]),
 ]
 
 _PARIS = ZoneInfo("Europe/Paris")
@@ -267,8 +304,17 @@ _Instant = Annotated[
     BeforeValidator(_read_instant),
     WrapSerializer(_write_instant, when_used="json"),
 ]
+NO_FLAGS: frozenset[str] = frozenset()
+"""The one empty set of flags dossiers share (CPython makes a new ~216 B one per call)."""
+
+
+def _share_no_flags(flags: frozenset[str]) -> frozenset[str]:
+    return flags or NO_FLAGS
+
+
 _Flags = Annotated[
     frozenset[_Text],
+    AfterValidator(_share_no_flags),
     PlainSerializer(sorted, return_type=list[str], when_used="json"),
 ]
 _Count = Annotated[int, Strict(), Field(ge=0)]
@@ -619,7 +665,7 @@ class Dossier(BaseModel):
     channel: _Text | None = None
     subdivision: _Text | None = None
     contractor: _Text | None = None
-    flags: _Flags = frozenset()
+    flags: _Flags = NO_FLAGS
     contact_attempts: Annotated[_Count, Field(le=MAX_CONTACT_ATTEMPTS)] = 0
     """Failed attempts to reach the insured during the current step (facts of the trail)."""
     autonomy_limit: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
