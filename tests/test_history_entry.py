@@ -283,3 +283,54 @@ def test_trusted_entries_equal_validated_ones() -> None:
         "open", None, "x", datetime(2024, 1, 1, tzinfo=UTC), HANDLER, None, None, EMPTY_DATA
     )
     assert utc.model_dump(mode="json")["at"] == "2024-01-01T00:00:00Z"
+
+
+# --- FrozenData: a compact read-only mapping --------------------------------------------------
+
+
+def test_frozen_data_is_a_read_only_mapping() -> None:
+    data = FrozenData({"a": 1, "b": "x", "c": None})
+    assert dict(data) == data.as_dict() == {"a": 1, "b": "x", "c": None}
+    assert list(data) == ["a", "b", "c"] and len(data) == 3
+    assert data["b"] == "x" and "c" in data and "z" not in data
+    assert data.get("a") == 1 and data.get("z", 5) == 5 and data.get("c", 5) is None
+    assert list(data.items()) == [("a", 1), ("b", "x"), ("c", None)]
+    with pytest.raises(KeyError):
+        data["z"]
+    with pytest.raises(TypeError):
+        data[["unhashable"]]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        data["a"] = 2  # type: ignore[index]
+    with pytest.raises(TypeError):
+        data._values = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        dict.update(data, {"x": 1})  # type: ignore[arg-type]
+    assert repr(data) == "FrozenData({'a': 1, 'b': 'x', 'c': None})"
+    assert not hasattr(data, "__dict__")
+
+
+def test_frozen_data_equality_and_hash_ignore_key_order() -> None:
+    one = FrozenData({"a": 1, "b": 2})
+    other = FrozenData({"b": 2, "a": 1})
+    assert one == other == {"a": 1, "b": 2} and hash(one) == hash(other)
+    assert hash(one) == hash(frozenset({"a": 1, "b": 2}.items()))  # as before the change
+    assert one != FrozenData({"a": 1, "b": 3}) and one != FrozenData({"a": 1})
+    assert one != [("a", 1), ("b", 2)]
+    assert FrozenData() == FrozenData({}) == EMPTY_DATA == {} and not EMPTY_DATA
+    assert FrozenData.adopt({"a": 1, "b": 2}) == one
+    # data with the same keys share their index: one tuple of values each
+    assert one._index is FrozenData({"a": 5, "b": 6})._index
+
+
+def test_frozen_data_pickles_and_copies_as_itself() -> None:
+    data = FrozenData({"a": 1.5, "when": "2024-03-04T09:00:00+01:00"})
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(data, protocol))
+        assert type(back) is FrozenData and back == data and list(back) == list(data)
+    assert copy.copy(data) is data and copy.deepcopy(data) is data
+
+
+def test_data_keys_keep_their_order_in_json() -> None:
+    e = _entry(data={"z": 1, "a": 2, "m": 3})
+    assert e.model_dump_json().endswith('"data":{"z":1,"a":2,"m":3}}')
+    assert list(HistoryEntry.model_validate_json(e.model_dump_json()).data) == ["z", "a", "m"]
