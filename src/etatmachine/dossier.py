@@ -121,17 +121,15 @@ class FrozenData(Mapping[str, JsonValue]):
     _values: tuple[JsonValue, ...]
 
     def __init__(self, values: Mapping[str, JsonValue] | None = None) -> None:
-        items = dict(values) if values else {}
-        _object_setattr(self, "_index", _shared_index(tuple(items)))
-        _object_setattr(self, "_values", tuple(items.values()))
+        items = {} if not values else values if type(values) is dict else dict(values)
+        _set_index(self, _shared_index(tuple(items)))
+        _set_values(self, tuple(items.values()))
 
     @classmethod
     def adopt(cls, values: dict[str, JsonValue]) -> FrozenData:
-        """The data a dict nobody else holds makes (the workflow's freshly built data)."""
-        obj = cls.__new__(cls)
-        _object_setattr(obj, "_index", _shared_index(tuple(values)))
-        _object_setattr(obj, "_values", tuple(values.values()))
-        return obj
+        """The data a dict makes (kept for callers of the dict-backed version: the values
+        are copied into a tuple either way)."""
+        return cls(values)
 
     def __getitem__(self, key: str) -> JsonValue:
         return self._values[self._index[key]]
@@ -184,6 +182,8 @@ class FrozenData(Mapping[str, JsonValue]):
         return self
 
 
+_set_index = FrozenData._index.__set__  # type: ignore[attr-defined]
+_set_values = FrozenData._values.__set__  # type: ignore[attr-defined]
 _INDEXES: dict[tuple[str, ...], dict[str, int]] = {}
 _INDEXES_MAX = 10_000
 
@@ -395,6 +395,7 @@ assert tuple(_EntryModel.model_fields) == _ENTRY_FIELDS
 
 
 _ENTRY_SERIALIZER = _EntryModel.__pydantic_serializer__
+_validate_entry = _EntryModel.__pydantic_validator__.validate_python
 
 
 def _frozen(name: str, value: object) -> ValidationError:
@@ -451,7 +452,7 @@ class HistoryEntry:
     else:
 
         def __init__(self, **values: Any) -> None:
-            _fill(self, _EntryModel(**values).__dict__)
+            _fill(self, _validate_entry(values).__dict__)
 
     # --- pydantic's API ------------------------------------------------------------------
 
@@ -610,8 +611,14 @@ _ENTRY_FIELDS_SET: set[str] = _shared_fields_set(set(_ENTRY_FIELDS))
 
 
 def _fill(entry: HistoryEntry, values: Mapping[str, Any]) -> None:
-    for name, setter in _SETTERS:
-        setter(entry, values[name])
+    _set_kind(entry, values["kind"])
+    _set_source(entry, values["source"])
+    _set_target(entry, values["target"])
+    _set_at(entry, values["at"])
+    _set_actor(entry, values["actor"])
+    _set_comment(entry, values["comment"])
+    _set_due_at(entry, values["due_at"])
+    _set_data(entry, values["data"])
 
 
 def _of_values(values: Mapping[str, Any]) -> HistoryEntry:
@@ -622,7 +629,10 @@ def _of_values(values: Mapping[str, Any]) -> HistoryEntry:
 
 def _of_model(model: BaseModel) -> HistoryEntry:
     """The entry a validated model holds."""
-    return _of_values(model.__dict__)
+    v = model.__dict__
+    return trusted_entry(
+        v["kind"], v["source"], v["target"], v["at"], v["actor"], v["comment"], v["due_at"], v["data"]
+    )
 
 
 def _of_python(value: Any, validate: ValidatorFunctionWrapHandler) -> HistoryEntry:
