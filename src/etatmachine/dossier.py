@@ -391,9 +391,6 @@ class _Validating:
 
 _EntryModel = _Validating.HistoryEntry
 _ENTRY_FIELDS = ("kind", "source", "target", "at", "actor", "comment", "due_at", "data")
-assert tuple(_EntryModel.model_fields) == _ENTRY_FIELDS
-
-
 _ENTRY_SERIALIZER = _EntryModel.__pydantic_serializer__
 _validate_entry = _EntryModel.__pydantic_validator__.validate_python
 
@@ -596,7 +593,7 @@ class HistoryEntry:
 
 
 _new = object.__new__
-_SETTERS = tuple((name, getattr(HistoryEntry, name).__set__) for name in _ENTRY_FIELDS)
+# the slots' own setters: the frozen class refuses `setattr`, and they are the fastest way
 (
     _set_kind,
     _set_source,
@@ -606,7 +603,7 @@ _SETTERS = tuple((name, getattr(HistoryEntry, name).__set__) for name in _ENTRY_
     _set_comment,
     _set_due_at,
     _set_data,
-) = (setter for _, setter in _SETTERS)
+) = (getattr(HistoryEntry, name).__set__ for name in _ENTRY_FIELDS)
 _ENTRY_FIELDS_SET: set[str] = _shared_fields_set(set(_ENTRY_FIELDS))
 
 
@@ -631,7 +628,14 @@ def _of_model(model: BaseModel) -> HistoryEntry:
     """The entry a validated model holds."""
     v = model.__dict__
     return trusted_entry(
-        v["kind"], v["source"], v["target"], v["at"], v["actor"], v["comment"], v["due_at"], v["data"]
+        v["kind"],
+        v["source"],
+        v["target"],
+        v["at"],
+        v["actor"],
+        v["comment"],
+        v["due_at"],
+        v["data"],
     )
 
 
