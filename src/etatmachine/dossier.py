@@ -13,6 +13,11 @@ state the file was in, ``contact_attempts`` never exceeds the attempts recorded.
 `Dossier.from_json` also refuses duplicate keys and, given a catalogue, unknown states and
 terminal states with a due date; it raises `DossierInvalid` naming the field.
 `to_json` is canonical (``flags`` sorted) and exact (UTC offsets with seconds kept).
+
+A dossier keeps one entry per move, so entries are small: `HistoryEntry` is a frozen
+``__slots__`` value with the pydantic API (a private model validates it and writes its
+JSON, byte for byte as the model it replaced), its data a compact `FrozenData`, and the
+dossiers the workflow moves hold a key-sharing ``__dict__`` (`evolve`).
 """
 
 from __future__ import annotations
