@@ -744,9 +744,10 @@ class Dossier(BaseModel):
         if not isinstance(data, dict):
             raise DossierInvalid("(text)", "the JSON text must hold an object")
         try:
-            return cls.model_validate(data, context={"catalogue": catalogue})
+            read = cls.model_validate(data, context={"catalogue": catalogue})
         except ValidationError as exc:
             raise _invalid(exc, data) from None
+        return evolve(read, {})  # a key-sharing __dict__: a store holds what it reads
 
     @classmethod
     def from_values(
