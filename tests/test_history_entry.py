@@ -199,6 +199,15 @@ def test_entries_are_frozen_values() -> None:
     assert len({e, twin, _entry(comment="x")}) == 2
 
 
+def test_dump_options_are_pydantic_s() -> None:
+    e = _entry()
+    assert e.model_dump(exclude={"data", "actor"}, mode="json")["at"] == "2024-03-04T09:00:00+01:00"
+    assert "comment" not in e.model_dump(include={"kind"})
+    assert e.model_dump(exclude_unset=True) == e.model_dump()  # every field is set
+    assert json.loads(e.model_dump_json(indent=2)) == json.loads(e.model_dump_json())
+    assert "due_at" not in _entry(due_at=None).model_dump(exclude_none=True)
+
+
 def test_repr_str_iteration_match_a_model() -> None:
     e = _entry()
     assert repr(e).startswith("HistoryEntry(kind='move', source='etude_devis', target=")

@@ -501,11 +501,14 @@ class HistoryEntry:
         return _ENTRY_FIELDS_SET
 
     def model_dump(self, *, mode: str = "python", **options: Any) -> Any:
-        """The entry's fields as a dict, as its pydantic model dumps them."""
+        """The entry's fields as a dict, as its pydantic model dumps them (pydantic's
+        options; ``exclude_unset`` changes nothing: an entry holds every field)."""
+        options.pop("exclude_unset", None)
         return _ENTRY_SERIALIZER.to_python(_model_of(self), mode=mode, **options)
 
     def model_dump_json(self, *, indent: int | None = None, **options: Any) -> str:
         """The entry's JSON, byte for byte what its pydantic model writes."""
+        options.pop("exclude_unset", None)
         return _ENTRY_SERIALIZER.to_json(_model_of(self), indent=indent, **options).decode()
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
