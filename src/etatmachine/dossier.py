@@ -750,7 +750,9 @@ class Dossier(BaseModel):
             read = cls.model_validate(data, context={"catalogue": catalogue})
         except ValidationError as exc:
             raise _invalid(exc, data) from None
-        return evolve(read, {})  # a key-sharing __dict__: a store holds what it reads
+        if _KEY_SHARING and type(read) is Dossier:  # a store holds what it reads: smaller
+            return _sharing_keys(read.__dict__, read.__pydantic_fields_set__)
+        return read
 
     @classmethod
     def from_values(
@@ -902,52 +904,53 @@ _DOSSIER_FIELDS_SET = _shared_fields_set(set(_DOSSIER_FIELDS))
 def trusted_dossier(values: dict[str, Any]) -> Dossier:
     """A dossier from checked values in their final types (every field, in declaration
     order; an empty or valid trail), without validation: the workflow's `open`, after its
-    own checks."""
+    own checks. Its ``__dict__`` shares its keys (see `_key_sharing`)."""
+    if _KEY_SHARING:
+        return _sharing_keys(values, _DOSSIER_FIELDS_SET)
     return trusted(Dossier, values, _DOSSIER_FIELDS_SET)
 
 
 def evolve(model: _M, updates: dict[str, Any]) -> _M:
     """``model.model_copy(update=updates)`` for a dossier or an entry: same values and
-    fields-set, less overhead (the fields-set stays shared). A dossier's values go into a
-    key-sharing dict (see `_key_sharing`), which its later copies keep."""
+    fields-set, less overhead (the fields-set stays shared; a key-sharing ``__dict__``'s
+    copy shares its keys too)."""
     if isinstance(model, HistoryEntry):
         return model.model_copy(update=updates)  # type: ignore[no-any-return]
+    values = model.__dict__.copy()
+    values.update(updates)
     fields_set = model.__pydantic_fields_set__
     if not fields_set.issuperset(updates):
         fields_set = _shared_fields_set(fields_set | updates.keys())
-    source = model.__dict__
-    if type(model) is Dossier and _COMBINED_SIZE and _sizeof(source) >= _COMBINED_SIZE:
-        moved = _new(Dossier)
-        values = moved.__dict__  # a new key-sharing dict: filled key by key, it stays one
-        values.update(source.items())
-        values.update(updates)
-        _object_setattr(moved, "__pydantic_fields_set__", fields_set)
-        _object_setattr(moved, "__pydantic_extra__", None)
-        _object_setattr(moved, "__pydantic_private__", None)
-        return moved  # type: ignore[return-value]
-    values = source.copy()  # a key-sharing dict's copy is one too
-    values.update(updates)
     return trusted(type(model), values, fields_set)
 
 
-_sizeof = sys.getsizeof
+def _sharing_keys(values: Mapping[str, Any], fields_set: set[str]) -> Dossier:
+    """A dossier holding ``values`` (every field, in order) in a key-sharing ``__dict__``."""
+    dossier = _new(Dossier)
+    own = dossier.__dict__  # a new key-sharing dict: filled key by key in order, it stays one
+    own.update(values.items())
+    _object_setattr(dossier, "__pydantic_fields_set__", fields_set)
+    _object_setattr(dossier, "__pydantic_extra__", None)
+    _object_setattr(dossier, "__pydantic_private__", None)
+    return dossier
 
 
-def _key_sharing() -> int:
-    """The size of a dossier's ``__dict__`` built as pydantic builds it, if CPython gives
-    dossiers smaller key-sharing dicts (else 0).
+def _key_sharing() -> bool:
+    """Whether CPython gives dossiers key-sharing ``__dict__`` values (smaller).
 
     Pydantic sets a model's ``__dict__`` to a dict of its own (~464 B for a dossier's 14
     fields). The dict CPython makes for an instance whose ``__dict__`` is read before it has
-    one shares its keys with every instance of the class, and holds only the values
-    (~270 B) -- as long as it is filled in the fields' order, and copies keep it shared. A
-    dossier held by an application or a store saves ~190 B. This probe fills the first one
-    in the fields' order (which fixes the shared order) and compares."""
+    one shares its keys with every instance of the class and holds only the values (~270 B),
+    as long as it is filled in one order; its copies share the keys too. The workflow opens
+    dossiers that way (`trusted_dossier`) and moves them by copies (`evolve`), and
+    `Dossier.from_json` returns one: a dossier an application or a store holds saves
+    ~190 B. This probe fills the first one in the fields' order (which fixes the shared
+    order) and compares."""
     probe = _new(Dossier)
     shared = probe.__dict__
     shared.update((name, None) for name in Dossier.model_fields)
-    combined = dict.fromkeys(Dossier.model_fields)
-    return _sizeof(combined) if _sizeof(shared) < _sizeof(combined) else 0
+    return _sizeof(shared) < _sizeof(dict.fromkeys(Dossier.model_fields))
 
 
-_COMBINED_SIZE = _key_sharing()
+_sizeof = sys.getsizeof
+_KEY_SHARING = _key_sharing()
