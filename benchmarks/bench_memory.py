@@ -11,7 +11,7 @@ Run: ``python benchmarks/bench_memory.py [--n 2000]``. Figures are traced alloca
 * the same dossier read back from JSON (``Dossier.from_json``): nothing shared but codes;
 * baseline: the same information in plain ``@dataclass(slots=True)`` objects, a dossier
   (every field ours has) and its 10 entries (fresh datetimes, strings, amounts and data
-  dicts; the same actors, codes and keys, and ours's flags set, which ours counts), i.e.
+  dicts; the same actors, codes and keys, and the flags set ours holds and counts), i.e.
   what any Python program keeping this history must hold at least. Goal: ours ≤ 1.2× the
   baseline;
 * `transitions`: one model attached to a Machine with the catalogue's states and moves (no

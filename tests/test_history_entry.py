@@ -236,6 +236,15 @@ def test_pickle_copy_and_deepcopy_keep_the_value() -> None:
     assert pickle.loads(pickle.dumps(d)) == d and copy.deepcopy(d) == d
 
 
+def test_entries_pickled_as_pydantic_models_load() -> None:
+    """tests/golden/history_entry_pydantic.pickle: `_entry()` pickled (protocol 4) by the
+    pydantic model this class replaced."""
+    old = (entry_golden.GOLDEN.parent / "history_entry_pydantic.pickle").read_bytes()
+    back = pickle.loads(old)
+    assert type(back) is HistoryEntry and back == _entry()
+    assert back.model_dump_json() == _entry().model_dump_json()
+
+
 def test_model_copy_and_evolve_change_only_what_they_name() -> None:
     e = _entry()
     c = e.model_copy(update={"comment": "x"})

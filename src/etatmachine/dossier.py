@@ -593,6 +593,10 @@ class HistoryEntry:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (_entry, self._key())
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """An entry pickled when it was a pydantic model (its state holds ``__dict__``)."""
+        _fill(self, state["__dict__"])
+
     def __copy__(self) -> HistoryEntry:
         return self
 
