@@ -684,13 +684,12 @@ class Workflow:
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
         starts in the middle of a file (`etatmachine.intake` brings in a live one).
         """
+        # check_open checks ``at`` and ``due`` are aware instants in the supported years
         comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
-        check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if insurer is not None or channel is not None or contractor is not None:
+            check_texts(insurer=insurer, channel=channel, contractor=contractor)
         if subdivision is not None:  # an unknown one: ArgumentValueError naming it
             self.calendar(check_texts(subdivision=subdivision)[0])
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
         target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
         limit = None
         if autonomy_limit is not None:
@@ -714,7 +713,7 @@ class Workflow:
                 "flags": frozenset(_plain(f) for f in flags) if flags else frozenset(),
                 "contact_attempts": 0,
                 "autonomy_limit": limit,
-                "quote_amount": self._quote_amount(target, values),
+                "quote_amount": self._quote_amount(target, values) if target.carries else None,
                 "interrupted": None,
                 "history": (),
             }
@@ -806,9 +805,9 @@ class Workflow:
     ) -> Recorded:
         """`record` on a working copy: the same verdict, applied in place (no copy of the
         trail), so that replaying a history of any length costs its length."""
-        change, effects, violations = self._recorded(
-            _working(work), to, actor, at, comment, due, data
-        )
+        if type(work) is not WorkingDossier:
+            _working(work)  # raises
+        change, effects, violations = self._recorded(work, to, actor, at, comment, due, data)
         _finish_in_place(work, change)
         return Recorded(change[1], effects, violations)
 
@@ -823,7 +822,8 @@ class Workflow:
         data: Mapping[str, Any] | None,
     ) -> tuple[_Change, tuple[Effect, ...], tuple[Violation, ...]]:
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, data)
+        target = self.state(to)
+        values = data if data is not None else _NO_DATA
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
