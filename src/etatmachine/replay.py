@@ -226,6 +226,26 @@ def _violation(v: Violation) -> ReplayViolation:
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
 
+class _StatePlan:
+    """What the replay reads of a state's deadline and rules, read once."""
+
+    __slots__ = ("carries_quote", "data_key", "given", "locked_counted", "within_procedure")
+
+    def __init__(self, spec: StateSpec) -> None:
+        deadline = spec.deadline
+        self.carries_quote = "quote_amount" in spec.carries
+        # a given deadline read from data: the recorded due is the appointment
+        self.data_key = deadline.data_key if deadline.kind is DeadlineKind.GIVEN else None
+        # the recorded due date is the move's (else the procedure computes it)
+        self.given = deadline.overridable or (
+            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
+        )
+        # a locked due date the procedure counts: a later entry may not change it
+        self.locked_counted = deadline.kind in _COUNTED and spec.rule("due_date_locked") is not None
+        # ... and may not be recorded later than the procedure's deadline
+        self.within_procedure = self.locked_counted and not deadline.overridable
+
+
 class _Shared:
     """What every replay on one workflow can reuse: labels resolved, states by code, actors.
 
@@ -235,6 +255,8 @@ class _Shared:
 
     def __init__(self, workflow: Workflow) -> None:
         self.states: dict[str, StateSpec] = {s.code: s for s in workflow.catalogue}
+        # per state: what `_Replayer._inputs` and `_history_checks` read of its deadline
+        self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
 
@@ -576,22 +598,19 @@ class _Replayer:
     def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
+        plan = self.shared.plans[spec.code]
         data: dict[str, Any] = {}
         if record.humidity is not None:
             data["humidity"] = record.humidity
         if record.week is not None:
             data["delivery_week"] = record.week
-        if "quote_amount" in spec.carries and record.comment:
+        if plan.carries_quote and record.comment:
             amount = quote_amount_in(record.comment)
             if amount is not None:
                 data["quote_amount"] = amount
-        deadline = spec.deadline
-        if deadline.kind is DeadlineKind.GIVEN and deadline.data_key:
-            data[deadline.data_key] = record.due_at  # the recorded due is the appointment
-        given = deadline.overridable or (
-            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
-        )
-        return data, (record.due_at if given else None)
+        if plan.data_key:
+            data[plan.data_key] = record.due_at  # the recorded due is the appointment
+        return data, (record.due_at if plan.given else None)
 
     def _history_checks(
         self,
@@ -603,11 +622,12 @@ class _Replayer:
         """What only a history shows (``prior_state``: the file's state before the entry): a
         locked due date changed by a later entry, or set later than the procedure's deadline
         allows."""
+        plan = self.shared.plans[spec.code]
+        if not plan.locked_counted:
+            return []
         deadline = spec.deadline
         if (
             prior_state == spec.code
-            and deadline.kind in _COUNTED
-            and spec.rule("due_date_locked") is not None
             and self.recorded_due is not None
             and record.due_at != self.recorded_due
         ):
@@ -623,9 +643,7 @@ class _Replayer:
             ]
         if (
             computed is not None
-            and deadline.kind in _COUNTED
-            and not deadline.overridable
-            and spec.rule("due_date_locked") is not None
+            and plan.within_procedure
             and record.due_at > computed + _DUE_TOLERANCE
         ):
             return [

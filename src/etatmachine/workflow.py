@@ -258,6 +258,7 @@ class Workflow:
         self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
         self._judged: dict[_JudgeKey, _JudgePlan] = {}
+        self._locked = frozenset(s.code for s in catalogue if s.rule("due_date_locked"))
 
     # -- construction -----------------------------------------------------------------
 
@@ -593,14 +594,13 @@ class Workflow:
                 slots.append((check, ref))
         return tuple(head), tuple(slots)
 
-    @staticmethod
     def _due_given(
-        state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
+        self, state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
     ) -> list[Violation]:
         """What is wrong with giving ``due`` to ``state`` at ``at``: at a move (``due=``) or as
         a reschedule, where a locked due date may not change at all."""
         deadline = state.deadline
-        locked = state.rule("due_date_locked") is not None
+        locked = state.code in self._locked
         if deadline.kind is DeadlineKind.NONE:
             return [
                 violation(
