@@ -258,7 +258,15 @@ class _Shared:
         # per state: what `_Replayer._inputs` and `_history_checks` read of its deadline
         self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
+        self._targets: dict[str, frozenset[str]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+
+    def targets(self, wf: Workflow, code: str) -> frozenset[str]:
+        """``wf.targets(code)``, remembered (a pure function of the catalogue)."""
+        found = self._targets.get(code)
+        if found is None:
+            found = self._targets[code] = wf.targets(code)
+        return found
 
     def state(self, wf: Workflow, label: str, role: Role) -> StateSpec | str:
         """``wf.state(label, role=role)``, remembered; an unknown label gives the error's
@@ -516,7 +524,7 @@ class _Replayer:
             and spec.initial
             and self.dossier is not None
             and spec.code != self.dossier.state
-            and spec.code not in self.wf.targets(self.dossier.state)
+            and spec.code not in self.shared.targets(self.wf, self.dossier.state)
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
         closing = self._close(set_at)
@@ -683,7 +691,8 @@ class _Replayer:
                 self.step.last_due = work.due_at
         else:
             self.step = _Step(spec, at, work.due_at)
-        return list(violations), tuple(e.kind for e in effects), entry.kind
+        kinds = tuple([e.kind for e in effects]) if effects else ()
+        return list(violations), kinds, entry.kind
 
     def _open(
         self,
