@@ -29,9 +29,8 @@ from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor
-from etatmachine.errors import MoveRefused, UnknownStateError
+from etatmachine.errors import UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
-from etatmachine.intake import adopt
 from etatmachine.lateness import (
     LatenessReport,
     Step,
@@ -705,37 +704,26 @@ class _Replayer:
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
         attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
-        violations: list[Violation] = []
-        try:
-            dossier = self.wf.open(
-                self.dossier_id,
-                spec.code,
-                actor=actor,
-                at=at,
-                comment=record.comment,
-                due=due,
-                data=data,
-                mid_flow=True,
-                **attributes,
-            ).dossier
-        except MoveRefused as exc:  # the history opened it anyway, with the due it recorded
-            violations = list(exc.violations)
-            dossier = adopt(
-                self.wf,
-                self.dossier_id,
-                spec.code,
-                due_at=None if spec.terminal else due if due is not None else record.due_at,
-                at=at,
-                actor=actor,
-                comment=record.comment,
-                **attributes,
-            )
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        moved, violations = self.wf.record_open(
+            self.dossier_id,
+            spec.code,
+            actor=actor,
+            at=at,
+            comment=record.comment,
+            due=due,
+            data=data,
+            recorded_due=None if spec.terminal else record.due_at,
+            mid_flow=True,
+            **attributes,
+        )
+        dossier = moved.dossier
         self.dossier = WorkingDossier(dossier)
         self.step = _Step(spec, at, dossier.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return violations
+        return list(violations)
 
     def _close(
         self, ended_at: datetime
