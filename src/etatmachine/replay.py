@@ -258,7 +258,18 @@ class _Shared:
         self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
         self._targets: dict[str, frozenset[str]] = {}
+        self._names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+
+    def names(self, label: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The insurers and channels a label names, remembered (labels repeat)."""
+        found = self._names.get(label)
+        if found is None:
+            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            if len(self._names) >= _CACHE_MAX:
+                self._names.clear()
+            self._names[label] = found
+        return found
 
     def targets(self, wf: Workflow, code: str) -> frozenset[str]:
         """``wf.targets(code)``, remembered (a pure function of the catalogue)."""
@@ -378,7 +389,7 @@ class _Replayer:
 
     def _on_etat(self, record: EtatRecord) -> None:
         if not self.attributes_read:
-            self._read_attributes(f"{record.label} {record.comment or ''}")
+            self._read_attributes(record.comment or "", record.label)
         self._etat(record)
 
     def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
@@ -430,18 +441,25 @@ class _Replayer:
         self.seen_calls.add(key)
         return True
 
-    def _read_attributes(self, text: str) -> None:
-        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…)."""
+    def _read_attributes(self, text: str, label: str | None = None) -> None:
+        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…) in
+        ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
+        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
+        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        if label is not None:  # a name never spans the label and the text: no space in one
+            in_label = self.shared.names(label)
+            insurers = insurers | in_label[0] if in_label[0] else insurers
+            channels = channels | in_label[1] if in_label[1] else channels
         if "insurer" not in self.given and self.attributes.get("insurer") is None:
-            for name in sorted(insurers_named(text)):
+            for name in sorted(insurers):
                 code = self.wf.insurer_code(name)
                 if code is not None and self.wf.catalogue.insurer(code) is not None:
                     self._attribute("insurer", code)
                     break
         if "channel" not in self.given and self.attributes.get("channel") is None:
-            for name in sorted(channels_named(text)):
+            for name in sorted(channels):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
         attributes = self.attributes
