@@ -341,6 +341,18 @@ class _Step:
         self.met_at: datetime | None = None
 
 
+class _Setup:
+    """What every dossier of one replay call shares: the workflow's caches, the attributes
+    given (never read from the history), the calendar."""
+
+    __slots__ = ("calendar", "given", "shared")
+
+    def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
+        self.shared = _shared(workflow)
+        self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
+        self.calendar = workflow.calendar(attributes.get("subdivision"))
+
+
 class _Replayer:
     """Replays the records of one dossier; `feed` one record at a time, then `report`.
 
@@ -351,15 +363,22 @@ class _Replayer:
     """
 
     def __init__(
-        self, workflow: Workflow, dossier_id: str, source: str, attributes: dict[str, Any]
+        self,
+        workflow: Workflow,
+        dossier_id: str,
+        source: str,
+        attributes: dict[str, Any],
+        setup: _Setup | None = None,
     ) -> None:
+        if setup is None:
+            setup = _Setup(workflow, attributes)
         self.wf = workflow
-        self.shared = _shared(workflow)
+        self.shared = setup.shared
         self.dossier_id = dossier_id
         self.source = source
-        self.given = {k for k, v in attributes.items() if v not in (None, frozenset(), ())}
+        self.given = setup.given
         self.attributes = dict(attributes)
-        self.calendar = workflow.calendar(attributes.get("subdivision"))
+        self.calendar = setup.calendar
         self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
         self.segment = 1
@@ -908,12 +927,13 @@ def iter_replays(
     attrs.update(attributes)
     count = 0
     replayer: _Replayer | None = None
+    setup = _Setup(wf, attrs)
     for record in records:
         if isinstance(record, OpeningRecord) or replayer is None:
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
-            replayer = _Replayer(wf, f"{source}#{count}", source, attrs)
+            replayer = _Replayer(wf, f"{source}#{count}", source, attrs, setup)
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()
