@@ -536,6 +536,7 @@ _SUBASSIGN, _ACTION, _MESSAGE, _POUR, _REMIS, _CONTACT, _CONTROL, _MENSAJE = ran
 _GARBAGE, _BAD_AUTHOR = 15, 16
 _SOFT = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
 
+_MESSAGE_START_RE = re.compile(r"MESSAGE DE\b")
 _STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
     "E": ((re.compile(r"ETAT ?:"), _ETAT),),
     "É": ((re.compile(r"ÉTAT ?:"), _ETAT),),
@@ -547,7 +548,7 @@ _STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
         (re.compile(r"Action r[ée]alis[ée]e ?:"), _ACTION),
     ),
     "I": ((re.compile(r"Intervention sous-assign[ée]e"), _SUBASSIGN),),
-    "M": ((re.compile(r"MESSAGE DE\b"), _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
+    "M": ((_MESSAGE_START_RE, _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
     "P": ((re.compile(r"POUR ?:"), _POUR),),
     "N": ((re.compile(r"NTACT ?\d+ ?:"), _CONTACT),),
     "C": ((re.compile(r"CONTACT ?\d+ ?:"), _CONTACT),),
@@ -559,7 +560,17 @@ _AUTHOR_RE = re.compile(_STAMP + r"\Z")
 _DATE_TIME = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
 _DUE_RE = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
 _DUE_END_RE = re.compile(_DATE_TIME + r" *\Z")
-_SET_END_RE = re.compile(r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z")
+_SET_END = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_END_RE = re.compile(_SET_END)
+# The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
+# would): "ETAT: " then a label without "/" (so the due date is the first "/" one), the due
+# date with two-digit fields and one space, anything (the comment), and the set date, which
+# has no "(" inside, so its "(" is the last one, where the general path looks for it.
+_ETAT_FAST_RE = re.compile(
+    r"[EÉ]TAT: ([^\s/-][^/]*?) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*?("
+    + _SET_END
+    + ")"
+)
 _WEEK_END_RE = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
 _N_END_RE = re.compile(r"\((\d{1,4})\)\.?\Z")
@@ -609,9 +620,28 @@ class _BadEntryError(ValueError):
     """An entry that cannot be read; the message goes into the unrecognised record."""
 
 
+# Date and time fields are 1-4 ASCII digits; the common ones read from a table (int() is
+# the slower path, and the only one for other digits, Unicode ones included).
+_INTS: dict[str, int] = {
+    **{str(i): i for i in range(100)},
+    **{f"{i:02d}": i for i in range(10)},
+    **{str(y): y for y in range(1900, 2101)},
+}
+
+
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
+    g = _INTS.get
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=PARIS)
+        return datetime(
+            g(year) or int(year),
+            g(month) or int(month),
+            g(day) or int(day),
+            g(hour) or int(hour),
+            g(minute) or int(minute),
+            0,
+            0,
+            PARIS,  # positional: half the cost of tzinfo=PARIS
+        )
     except ValueError:
         raise _BadEntryError(f"impossible {what} {day}/{month}/{year} {hour}:{minute}") from None
 
@@ -627,8 +657,9 @@ def _day_match(m: re.Match[str], what: str) -> date:
 
 
 def _day(day: str, month: str, year: str, what: str) -> date:
+    g = _INTS.get
     try:
-        return date(int(year), int(month), int(day))
+        return date(g(year) or int(year), g(month) or int(month), g(day) or int(day))
     except ValueError:
         raise _BadEntryError(f"impossible {what} {day}/{month}/{year}") from None
 
@@ -663,56 +694,58 @@ def _split_tag(rest: str) -> tuple[str | None, str | None]:
 
 
 class _Builder:
-    """A record being read: its lines, its content, whether it still takes lines."""
+    """A record being read: its lines, its cleaned content, whether it still takes lines.
 
-    __slots__ = (
-        "author",
-        "blanks",
-        "closed",
-        "cls",
-        "content",
-        "first",
-        "line",
-        "lines",
-        "message",
-        "n_cont",
-        "pour",
-        "remis",
-        "signable",
-        "texts",
-    )
+    A plain class (not slotted) so the rarely set attributes read their class defaults: a
+    builder per record sets only what every record needs. The verbatim content lines (for an
+    unrecognised record's text) are the non-blank ``lines`` but the signature line
+    (``sig``), so they are only rebuilt when a record turns out unreadable.
+    """
 
-    def __init__(self, cls: int, first: int, lines: list[str], line: int) -> None:
+    author: Author | None = None
+    blanks = 0
+    n_cont = 0
+    pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
+    remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
+    message = ""
+    sig = -1  # index in lines of the signature line, if any
+
+    def __init__(self, cls: int, first: int, lines: list[str], s: str) -> None:
         self.cls = cls
         self.first = first
         self.lines = lines  # verbatim, blanks included
-        self.line = line  # line number of the first content line
-        self.texts: list[str] = []  # cleaned content lines
-        self.content: list[str] = []  # verbatim content lines
-        self.author: Author | None = None
-        self.signable = cls not in (_OPENING, _AUTHOR, _BAD_AUTHOR)
+        self.line = first + len(lines) - 1  # line number of the first content line
+        self.texts = [s]  # cleaned content lines
+        self.signable = cls not in _UNSIGNABLE
         self.closed = cls not in _MAX_CONT
-        self.blanks = 0
-        self.n_cont = 0
-        self.pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
-        self.remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
-        self.message = ""
 
-    def add(self, raw: str, s: str) -> None:
-        self.lines.append(raw)
-        self.texts.append(s)
-        self.content.append(raw)
-        self.blanks = 0
+    def content(self) -> list[str]:
+        """The verbatim content lines: no blank line, no signature."""
+        return [r for i, r in enumerate(self.lines) if i != self.sig and _clean(r)]
 
 
-_CACHE_SIZE = 256  # bounded, so memory stays flat over any archive
+_UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
+_CACHE_SIZE = 1024  # bounded, so memory stays flat over any archive
+_COMMON_SET = frozenset(_COMMON)
+_ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
+_ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
+
+
+def _new(cls: type[_R], d: dict[str, Any], fields_set: set[str]) -> _R:
+    """A trusted record (see `_record_of`) from its whole ``__dict__``."""
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", d)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 class _Parser:
     def __init__(self, roles: RoleMap) -> None:
         self.roles = roles
         self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
-        self.times: dict[str, datetime] = {}
+        self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -726,131 +759,182 @@ class _Parser:
         return self._stamp(m, s)
 
     def _stamp(self, m: re.Match[str], key: str) -> Author:
-        d, mo, y, h, mi, uid, name = m.groups()
-        stamp = key[: m.end(5)]
-        at = self.times.get(stamp)
-        if at is None:
-            at = _at(d, mo, y, h, mi, "signature date")
-            if len(self.times) >= _CACHE_SIZE:
-                self.times.clear()
-            self.times[stamp] = at
-        if uid is not None:
-            uid = uid.strip() or None
-        author = _author_of(at, uid, _name(name or ""), self.roles.role_of(uid))
-        if len(self.authors) >= _CACHE_SIZE:
-            self.authors.clear()
-        self.authors[key] = author
+        """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
+        signs many times, at many times: caching the times would cost more than it saves)."""
+        end = m.end(5)
+        d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
+        at = _at(d, mo, y, h, mi, "signature date")
+        tail = key[end:]
+        tails = self.tails
+        who = tails.get(tail)
+        if who is None:
+            uid, name = m.group(6, 7)
+            if uid is not None:
+                uid = uid.strip() or None
+            who = (uid, _name(name) if name else None, self.roles.role_of(uid))
+            if len(tails) >= _CACHE_SIZE:
+                tails.clear()
+            tails[tail] = who
+        author = _author_of(at, *who)
+        authors = self.authors
+        if len(authors) >= _CACHE_SIZE:
+            authors.clear()
+        authors[key] = author
         return author
 
     def embedded(self, text: str) -> Author:
         """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
+        hit = self.authors.get(text)
+        if hit is not None:
+            return hit
         m = _AUTHOR_RE.match(text)
         if m is None:
             raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
         return self._stamp(m, text)
 
     # -- main loop ---------------------------------------------------------------------------
-    def run(self, lines: Iterable[str], first_line: int = 1) -> Iterator[Record]:
-        """Read physical lines (no line breaks left in them) into records, in order; the
-        first line is numbered ``first_line``."""
+    def run(self, blocks: Iterable[Iterable[str]], first_line: int = 1) -> Iterator[Record]:
+        """Read blocks of physical lines (no line breaks left in them) into records, in
+        order; the first line is numbered ``first_line``.
+
+        One pass, one dispatch per line on its first character; the open record lives in a
+        `_Builder`. Lines before the first record can only be blank (``leading``)."""
         cur: _Builder | None = None
         leading: list[str] = []
         held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
         lineno = first_line - 1
         authors = self.authors
-        for raw in lines:
-            lineno += 1
-            if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
-                s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-            else:
-                s = _clean(raw)
-            if held is not None:
-                h_no, h_raw, h_author = held
-                held = None
-                if s and s.startswith("MESSAGE DE") and _classify(s) == _MESSAGE:
-                    if cur is not None:
-                        yield self.build(cur)
-                    cur = _Builder(_MESSAGE, h_no - len(leading), [*leading, h_raw], lineno)
-                    leading = []
-                    cur.author = h_author
-                    cur.signable = False
-                    cur.add(raw, s)
+        author_match = _AUTHOR_RE.match
+        control = _CONTROL_RE.search
+        starts = _STARTS
+        soft = _SOFT
+        max_cont = _MAX_CONT
+        build = self.build
+        for block in blocks:
+            for raw in block:
+                lineno += 1
+                if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
+                    s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+                    ascii_ = True
+                else:
+                    s = _clean(raw)
+                    ascii_ = False
+                if held is not None:
+                    h_no, h_raw, h_author = held
+                    held = None
+                    if s.startswith("MESSAGE DE") and _MESSAGE_START_RE.match(s):
+                        if cur is not None:
+                            yield build(cur)
+                        if leading:
+                            lines = leading
+                            lines.append(h_raw)
+                            leading = []
+                        else:
+                            lines = [h_raw]
+                        lines.append(raw)
+                        cur = _Builder(_MESSAGE, h_no - len(lines) + 2, lines, s)
+                        cur.sig = len(lines) - 2
+                        cur.line = lineno
+                        cur.author = h_author
+                        cur.signable = False
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        cur.sig = len(cur.lines)
+                        cur.lines.append(h_raw)
+                        cur.author = h_author
+                        cur.closed = True
+                        cur.blanks = 0
+                    else:
+                        if cur is not None:
+                            yield build(cur)
+                        cur = self.author_builder(h_no, leading, h_raw, h_author)
+                        leading = []
+                if not s:
+                    if cur is None:
+                        leading.append(raw)
+                    else:
+                        cur.lines.append(raw)
+                        cur.blanks += 1
                     continue
-                if cur is not None and cur.signable and cur.author is None:
-                    cur.lines.append(h_raw)
-                    cur.author = h_author
-                    cur.closed = True
-                    cur.blanks = 0
+                # classify: one dispatch on the first character
+                c = s[0]
+                signature: Author | re.Match[str] | None = None
+                if "0" <= c <= "9":  # a signature? (matching it once)
+                    signature = authors.get(s) or author_match(s)
+                    if signature is not None:
+                        cls = _AUTHOR
+                    elif (s.isprintable() if ascii_ else not control(s)):
+                        cls = _TEXT
+                    else:
+                        cls = _GARBAGE
                 else:
+                    cls = _TEXT
+                    patterns = starts.get(c)
+                    if patterns is not None:
+                        for pattern, k in patterns:
+                            if pattern.match(s):
+                                cls = k
+                                break
+                    if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
+                        cls = _GARBAGE
+                # a continuation of the open record?
+                if cur is not None and not cur.closed:
+                    kind = cur.cls
+                    if kind == _MESSAGE:
+                        if self.takes_message(cur, cls, s):
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            cur.blanks = 0
+                            continue
+                    elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
+                        cur.n_cont += 1
+                        if kind == _ETAT and s[-1] == ")" and _paren_end(_SET_END_RE, s):
+                            cur.closed = True
+                        cur.lines.append(raw)
+                        cur.texts.append(s)
+                        continue
+                message = ""
+                if signature is not None:  # cls == _AUTHOR
                     if cur is not None:
-                        yield self.build(cur)
-                    cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
-                    leading = []
-                    cur.author = h_author
-                    cur.content.append(h_raw)
-            if not s:
-                if cur is None:
-                    leading.append(raw)
-                else:
-                    cur.lines.append(raw)
-                    cur.blanks += 1
-                continue
-            signature: Author | re.Match[str] | None = None
-            if "0" <= s[0] <= "9":  # a signature? (_classify, matching it once)
-                signature = authors.get(s)
-                if signature is None:
-                    signature = _AUTHOR_RE.match(s)
-                if signature is not None:
-                    cls = _AUTHOR
-                else:
-                    cls = _GARBAGE if _CONTROL_RE.search(s) else _TEXT
-            else:
-                cls = _classify(s)
-            message = ""
-            if (
-                cur is not None
-                and not cur.closed
-                and ((cls in _SOFT and not cur.blanks) or cur.cls == _MESSAGE)
-                and self.takes(cur, cls, s)
-            ):
-                cur.add(raw, s)
-                continue
-            if signature is not None:  # cls == _AUTHOR
+                        cur.closed = True
+                    if type(signature) is Author:
+                        held = (lineno, raw, signature)
+                        continue
+                    try:
+                        held = (lineno, raw, self._stamp(signature, s))
+                        continue
+                    except _BadEntryError as exc:
+                        cls = _BAD_AUTHOR
+                        message = str(exc)
                 if cur is not None:
-                    cur.closed = True
-                try:
-                    if not isinstance(signature, Author):
-                        signature = self._stamp(signature, s)
-                    held = (lineno, raw, signature)
-                    continue
-                except _BadEntryError as exc:
-                    cls = _BAD_AUTHOR
-                    message = str(exc)
-            if cur is not None:
-                yield self.build(cur)
-            if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
-                cls = _TEXT
-            cur = _Builder(cls, lineno - len(leading), leading, lineno)
-            leading = []
-            cur.add(raw, s)
-            if cls == _BAD_AUTHOR:
-                cur.message = message
-            elif cls == _ETAT and _SET_END_RE.search(s):
-                cur.closed = True
+                    yield build(cur)
+                if cls == _POUR or cls == _REMIS:  # outside a MESSAGE header: plain text
+                    cls = _TEXT
+                if leading:
+                    lines = leading
+                    lines.append(raw)
+                    leading = []
+                else:
+                    lines = [raw]
+                cur = _Builder(cls, lineno - len(lines) + 1, lines, s)
+                if cls == _ETAT:
+                    if s[-1] == ")" and _paren_end(_SET_END_RE, s):
+                        cur.closed = True
+                elif cls == _BAD_AUTHOR:
+                    cur.message = message
         if held is not None:
             h_no, h_raw, h_author = held
             if cur is not None and cur.signable and cur.author is None:
+                cur.sig = len(cur.lines)
                 cur.lines.append(h_raw)
                 cur.author = h_author
             else:
                 if cur is not None:
-                    yield self.build(cur)
-                cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
+                    yield build(cur)
+                cur = self.author_builder(h_no, leading, h_raw, h_author)
                 leading = []
-                cur.author = h_author
-                cur.content.append(h_raw)
         if cur is not None:
-            yield self.build(cur)
+            yield build(cur)
         elif leading:
             yield NoteRecord(
                 first_line=first_line,
@@ -859,144 +943,217 @@ class _Parser:
                 text="",
             )
 
-    def takes(self, b: _Builder, cls: int, s: str) -> bool:
-        """Whether the open record ``b`` continues with this line (the wrapping rules)."""
-        kind = b.cls
-        if kind == _MESSAGE:
-            if b.remis is None:  # header: POUR: (may wrap), blank lines, REMIS DE:
-                if cls == _REMIS:
-                    b.remis = len(b.texts)
-                    return True
-                if b.blanks:
-                    return False
-                if cls == _POUR and b.pour is None:
-                    b.pour = [s]
-                    return True
-                if b.pour and cls == _TEXT and len(b.pour) < 4:
-                    m = _ID_REST_RE.match(_after_colon(b.pour[0]))
-                    if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
-                        b.pour.append(s)
-                        return True
+    @staticmethod
+    def author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -> _Builder:
+        """The builder of a signature that signs nothing (an ``author`` record)."""
+        b = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_raw)
+        b.texts = []
+        b.author = author
+        return b
+
+    def takes_message(self, b: _Builder, cls: int, s: str) -> bool:
+        """Whether the open MESSAGE ``b`` continues with this line: its header (``POUR:``,
+        which may wrap, blank lines, ``REMIS DE:``), then body lines."""
+        if b.remis is None:
+            if cls == _REMIS:
+                b.remis = len(b.texts)
+                return True
+            if b.blanks:
                 return False
-            if b.blanks or cls not in _SOFT:
-                return False
-        elif b.blanks or cls not in _SOFT:
+            if cls == _POUR and b.pour is None:
+                b.pour = [s]
+                return True
+            if b.pour and cls == _TEXT and len(b.pour) < 4:
+                m = _ID_REST_RE.match(_after_colon(b.pour[0]))
+                if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
+                    b.pour.append(s)
+                    return True
             return False
-        if b.n_cont >= _MAX_CONT[kind]:
+        if b.blanks or cls not in _SOFT or b.n_cont >= _MAX_CONT[_MESSAGE]:
             return False
         b.n_cont += 1
-        if kind == _ETAT and _SET_END_RE.search(s):
-            b.closed = True
         return True
 
     # -- records -----------------------------------------------------------------------------
     def build(self, b: _Builder) -> Record:
         """Turn a finished builder into its record (or an unrecognised one)."""
-        common: dict[str, Any] = {
-            "first_line": b.first,
-            "last_line": b.first + len(b.lines) - 1,
-            "raw": "\n".join(b.lines),
-            "author": b.author,
-        }
         try:
-            if b.cls == _BAD_AUTHOR:
-                raise _BadEntryError(b.message)
-            if b.cls == _GARBAGE:
-                raise _BadEntryError("control characters (binary data?)")
-            return self._record(b, common)
+            return _BUILD[b.cls](self, b)
         except _BadEntryError as exc:
             return _record_of(
                 UnrecognisedRecord,
-                common,
-                {"text": "\n".join(b.content), "message": str(exc), "line": b.line},
+                _common(b),
+                {"text": "\n".join(b.content()), "message": str(exc), "line": b.line},
             )
 
-    def _record(self, b: _Builder, common: dict[str, Any]) -> Record:
-        cls = b.cls
-        if cls == _ETAT:
-            return _record_of(EtatRecord, common, _etat(" ".join(b.texts)))
-        if cls in _SOFT:
-            return _record_of(NoteRecord, common, {"text": "\n".join(b.texts)})
-        if cls == _AUTHOR:
-            return _record_of(AuthorRecord, common, {})
+    def _etat(self, b: _Builder) -> EtatRecord:
+        """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
+        texts = b.texts
+        text = texts[0] if len(texts) == 1 else " ".join(texts)
+        m = _ETAT_FAST_RE.match(text)
+        if m is not None:  # the values the general path below would read, read at once
+            d, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
+            set_on = _day(sd, smo, sy, "set date")
+            set_number = int(k)
+            due_at = _at(d, mo, y, h, mi, "due date")
+            comment = text[m.end(6) : m.start(7)].strip() or None
+            head = m.group(1).rstrip()
+            fields_set = set(_ETAT_SET_ON)
+            n = humidity = week = None
+        else:
+            body = _after_colon(text).strip()
+            fields_set = set(_ETAT_SET)
+            set_on = set_number = n = humidity = week = None
+            if body.endswith(")"):
+                m = _paren_end(_SET_END_RE, body)
+                if m is not None:
+                    d, mo, y, k = m.groups()
+                    set_on = _day(d, mo, y, "set date")
+                    set_number = int(k)
+                    fields_set.add("set_on")
+                    fields_set.add("set_number")
+                    body = body[: m.start()].rstrip()
+            due = _find_due(body)
+            if due is None:
+                raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
+            due_at = _at_match(due, "due date")
+            comment = body[due.end() :].strip() or None
+            head = body[: due.start()].rstrip()
+        while True:  # extras at the end of the label, each after a ". " separator
+            m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+            if m is not None:
+                week = int(m.group(1))
+                fields_set.add("week")
+            else:
+                m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
+                if m is None:
+                    break
+                humidity = int(m.group(1))
+                fields_set.add("humidity")
+            head = head[: m.start()].rstrip()
+            if head.endswith("."):
+                head = head[:-1].rstrip()
+        if head.endswith((")", ").")):
+            m = _paren_end(_N_END_RE, head)
+            if m is not None:
+                n = int(m.group(1))
+                fields_set.add("n")
+                head = head[: m.start()].rstrip()
+        if not head:
+            raise _BadEntryError("ETAT entry without a label")
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "etat",
+            "label": head,
+            "n": n,
+            "due_at": due_at,
+            "comment": comment,
+            "set_on": set_on,
+            "set_number": set_number,
+            "humidity": humidity,
+            "week": week,
+        }
+        return _new(EtatRecord, d, fields_set)
+
+    def _note(self, b: _Builder) -> NoteRecord:
+        return _record_of(NoteRecord, _common(b), {"text": "\n".join(b.texts)})
+
+    def _author(self, b: _Builder) -> AuthorRecord:
+        return _record_of(AuthorRecord, _common(b), {})
+
+    def _bad_author(self, b: _Builder) -> Record:
+        raise _BadEntryError(b.message)
+
+    def _garbage(self, b: _Builder) -> Record:
+        raise _BadEntryError("control characters (binary data?)")
+
+    def _opening(self, b: _Builder) -> OpeningRecord:
+        common = _common(b)
+        common["author"] = self.embedded(_after_colon(" ".join(b.texts)))
+        return _record_of(OpeningRecord, common, {})
+
+    def _action(self, b: _Builder) -> ActionRecord:
+        fields = _action(_after_colon(" ".join(b.texts)))
+        return _record_of(ActionRecord, _common(b), fields)
+
+    def _contact(self, b: _Builder) -> ContactRecord:
+        m = _CONTACT_RE.match(" ".join(b.texts))
+        if m is None:
+            raise _BadEntryError("contact without a number")
+        due = _find_due(m.group(2))
+        fields = {
+            "number": int(m.group(1)),
+            "text": m.group(2),
+            "contacted_at": _at_match(due, "contact date") if due else None,
+        }
+        return _record_of(ContactRecord, _common(b), fields)
+
+    def _control(self, b: _Builder) -> ControlRecord:
         text = " ".join(b.texts)
-        if cls == _OPENING:
-            common["author"] = self.embedded(_after_colon(text))
-            return _record_of(OpeningRecord, common, {})
-        if cls == _MESSAGE:
-            return self._message(b, common)
-        if cls == _ACTION:
-            return _record_of(ActionRecord, common, _action(_after_colon(text)))
-        if cls == _CONTACT:
-            m = _CONTACT_RE.match(text)
-            if m is None:
-                raise _BadEntryError("contact without a number")
-            due = _find_due(m.group(2))
-            return _record_of(
-                ContactRecord,
-                common,
-                {
-                    "number": int(m.group(1)),
-                    "text": m.group(2),
-                    "contacted_at": _at_match(due, "contact date") if due else None,
-                },
-            )
-        if cls == _CONTROL:
-            detail = text[text.find(" ") + 1 :]  # after "Dossier"
-            detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-            fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
-            return _record_of(ControlRecord, common, fields)
-        if cls == _MENSAJE:
-            m = _MENSAJE_RE.match(text)
-            if m is None:
-                raise _BadEntryError("Mensaje without a sender")
-            sender = m.group(1)
-            fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
-            return _record_of(MensajeRecord, common, fields)
-        if cls == _AUTONOMY:
-            colon = text.find(":")
-            rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
-            m = _AMOUNT_RE.match(rest)
-            if m is None:
-                raise _BadEntryError("autonomy limit without an amount")
-            try:
-                amount = Decimal(
-                    m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
-                )
-            except InvalidOperation:  # pragma: no cover - the pattern only passes digits
-                raise _BadEntryError("unreadable amount") from None
-            caveat = rest[m.end() :].strip() or None
-            fields = {"amount": amount, "caveat": caveat}
-            return _record_of(AutonomyLimitRecord, common, fields)
-        if cls == _REALISATION:
-            body = _after_colon(text)
-            m = _DAY_END_RE.search(body)
-            if m is None:
-                raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
-            what = body[: m.start()].rstrip().rstrip(":").rstrip()
-            fields = {"what": what, "on": _day_match(m, "realisation date")}
-            return _record_of(RealisationRecord, common, fields)
-        if cls == _ASSIGN:
-            m = _ID_REST_RE.match(_after_colon(text))
-            if m is None:
-                raise _BadEntryError("ASSIGNER without an (id)")
-            fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
-            return _record_of(AssignmentRecord, common, fields)
-        if cls == _SUBASSIGN:
-            m = _BRACKET_ID_RE.match(_after_colon(text))
-            if m is None:
-                raise _BadEntryError("sub-assignment without a [contractor id]")
-            rest = m.group(2)
-            due = _DUE_END_RE.search(rest)
-            at = None
-            if due is not None:
-                at = _at_match(due, "sub-assignment date")
-                rest = rest[: due.start()]
-            fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
-            return _record_of(SubAssignmentRecord, common, fields)
-        raise AssertionError(f"unhandled line class {cls}")  # pragma: no cover
+        detail = text[text.find(" ") + 1 :]  # after "Dossier"
+        detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
+        fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
+        return _record_of(ControlRecord, _common(b), fields)
 
-    def _message(self, b: _Builder, common: dict[str, Any]) -> MessageRecord:
+    def _mensaje(self, b: _Builder) -> MensajeRecord:
+        m = _MENSAJE_RE.match(" ".join(b.texts))
+        if m is None:
+            raise _BadEntryError("Mensaje without a sender")
+        sender = m.group(1)
+        fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
+        return _record_of(MensajeRecord, _common(b), fields)
+
+    def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
+        text = " ".join(b.texts)
+        colon = text.find(":")
+        rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
+        m = _AMOUNT_RE.match(rest)
+        if m is None:
+            raise _BadEntryError("autonomy limit without an amount")
+        try:
+            amount = Decimal(
+                m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
+            )
+        except InvalidOperation:  # pragma: no cover - the pattern only passes digits
+            raise _BadEntryError("unreadable amount") from None
+        caveat = rest[m.end() :].strip() or None
+        fields = {"amount": amount, "caveat": caveat}
+        return _record_of(AutonomyLimitRecord, _common(b), fields)
+
+    def _realisation(self, b: _Builder) -> RealisationRecord:
+        body = _after_colon(" ".join(b.texts))
+        m = _DAY_END_RE.search(body)
+        if m is None:
+            raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
+        what = body[: m.start()].rstrip().rstrip(":").rstrip()
+        fields = {"what": what, "on": _day_match(m, "realisation date")}
+        return _record_of(RealisationRecord, _common(b), fields)
+
+    def _assign(self, b: _Builder) -> AssignmentRecord:
+        m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("ASSIGNER without an (id)")
+        fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
+        return _record_of(AssignmentRecord, _common(b), fields)
+
+    def _subassign(self, b: _Builder) -> SubAssignmentRecord:
+        m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("sub-assignment without a [contractor id]")
+        rest = m.group(2)
+        due = _DUE_END_RE.search(rest)
+        at = None
+        if due is not None:
+            at = _at_match(due, "sub-assignment date")
+            rest = rest[: due.start()]
+        fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
+        return _record_of(SubAssignmentRecord, _common(b), fields)
+
+    def _message(self, b: _Builder) -> MessageRecord:
         head = b.texts[0]
         m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
         if m is None:
@@ -1022,12 +1179,45 @@ class _Parser:
             "delivered": delivered,
             "body": " ".join(body),
         }
-        return _record_of(MessageRecord, common, fields)
+        return _record_of(MessageRecord, _common(b), fields)
 
     def _party_role(self, uid: str | None, tag: str | None) -> Role:
         if tag is not None and tag.upper().startswith("PRESTATAIRE"):
             return Role.CONTRACTOR
         return self.roles.role_of(uid)
+
+
+def _common(b: _Builder) -> dict[str, Any]:
+    """The fields every record has, from its builder."""
+    lines = b.lines
+    return {
+        "first_line": b.first,
+        "last_line": b.first + len(lines) - 1,
+        "raw": "\n".join(lines),
+        "author": b.author,
+    }
+
+
+_BUILD: dict[int, Any] = {
+    _ETAT: _Parser._etat,
+    _TEXT: _Parser._note,
+    _POUR: _Parser._note,
+    _REMIS: _Parser._note,
+    _AUTHOR: _Parser._author,
+    _BAD_AUTHOR: _Parser._bad_author,
+    _GARBAGE: _Parser._garbage,
+    _OPENING: _Parser._opening,
+    _MESSAGE: _Parser._message,
+    _ACTION: _Parser._action,
+    _CONTACT: _Parser._contact,
+    _CONTROL: _Parser._control,
+    _MENSAJE: _Parser._mensaje,
+    _AUTONOMY: _Parser._autonomy,
+    _REALISATION: _Parser._realisation,
+    _ASSIGN: _Parser._assign,
+    _SUBASSIGN: _Parser._subassign,
+}
+"""The record builder of each line class (a finished builder's class)."""
 
 
 def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -1121,7 +1311,7 @@ def iter_records(
     (see `read_lines`) parses to the records the whole archive gives for those lines.
     """
     parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
-    return parser.run(_physical(lines), first_line)
+    return parser.run((_physical(lines),), first_line)
 
 
 def is_opening_line(line: str) -> bool:
@@ -1149,7 +1339,13 @@ def read_lines(source: str | Path | BinaryIO) -> Iterator[str]:
 
 
 def _file_lines(path: str | Path | BinaryIO) -> Iterator[str]:
-    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only).
+    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only)."""
+    for block in _file_blocks(path):
+        yield from block
+
+
+def _file_blocks(path: str | Path | BinaryIO) -> Iterator[list[str]]:
+    """The physical lines of a file, a block of whole lines at a time.
 
     Reads blocks of whole lines: a block that is valid UTF-8 as a whole is valid line by line
     (b"\\n" never occurs inside a multi-byte sequence), so it is decoded at once; any other
@@ -1158,13 +1354,13 @@ def _file_lines(path: str | Path | BinaryIO) -> Iterator[str]:
     """
     if isinstance(path, str | Path):
         with open(path, "rb") as fh:
-            yield from _stream_lines(fh)
+            yield from _stream_blocks(fh)
     else:
-        yield from _stream_lines(path)
+        yield from _stream_blocks(path)
 
 
-def _stream_lines(fh: BinaryIO) -> Iterator[str]:
-    """`_file_lines` on an open binary stream."""
+def _stream_blocks(fh: BinaryIO) -> Iterator[list[str]]:
+    """`_file_blocks` on an open binary stream."""
     first = True
     parts: list[bytes] = []  # the start of a line longer than a block
     while True:
@@ -1172,7 +1368,7 @@ def _stream_lines(fh: BinaryIO) -> Iterator[str]:
         if not block:
             if parts:
                 parts.append(b"\n")
-                yield from _block_lines(b"".join(parts), first)
+                yield _block_lines(b"".join(parts), first)
             return
         end = block.rfind(b"\n") + 1
         if end == 0:
@@ -1186,7 +1382,7 @@ def _stream_lines(fh: BinaryIO) -> Iterator[str]:
             data = block if end == len(block) else block[:end]
         if end < len(block):
             parts.append(block[end:])
-        yield from _block_lines(data, first)
+        yield _block_lines(data, first)
         first = False
 
 
@@ -1219,7 +1415,7 @@ def _block_lines(data: bytes, first: bool) -> list[str]:
 
 def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
     """Stream records from a file of any encoding (see the module notes); never holds it all."""
-    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_file_lines(path))
+    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_file_blocks(path))
 
 
 def parse_text(
