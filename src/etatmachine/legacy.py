@@ -727,6 +727,7 @@ class _Builder:
 _UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
 _CACHE_SIZE = 1024  # bounded, so memory stays flat over any archive
 _COMMON_SET = frozenset(_COMMON)
+_AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
 _ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
 
@@ -746,6 +747,7 @@ class _Parser:
         self.roles = roles
         self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
         self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
+        self.parties: dict[str, Party] = {}  # MESSAGE DE / POUR: text -> party
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -775,7 +777,11 @@ class _Parser:
             if len(tails) >= _CACHE_SIZE:
                 tails.clear()
             tails[tail] = who
-        author = _author_of(at, *who)
+        author = Author.__new__(Author)  # _author_of, inlined
+        _set(author, "__dict__", {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
+        _set(author, "__pydantic_fields_set__", set(_AUTHOR_FIELDS))
+        _set(author, "__pydantic_extra__", None)
+        _set(author, "__pydantic_private__", None)
         authors = self.authors
         if len(authors) >= _CACHE_SIZE:
             authors.clear()
@@ -804,6 +810,7 @@ class _Parser:
         held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
         lineno = first_line - 1
         authors = self.authors
+        stamp = self._stamp
         author_match = _AUTHOR_RE.match
         control = _CONTROL_RE.search
         starts = _STARTS
@@ -813,6 +820,13 @@ class _Parser:
         for block in blocks:
             for raw in block:
                 lineno += 1
+                if not raw and held is None:  # the commonest line, read at once
+                    if cur is None:
+                        leading.append(raw)
+                    else:
+                        cur.lines.append(raw)
+                        cur.blanks += 1
+                    continue
                 if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
                     s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
                     ascii_ = True
@@ -858,12 +872,24 @@ class _Parser:
                     continue
                 # classify: one dispatch on the first character
                 c = s[0]
-                signature: Author | re.Match[str] | None = None
-                if "0" <= c <= "9":  # a signature? (matching it once)
-                    signature = authors.get(s) or author_match(s)
+                message = ""
+                if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
+                    signature = authors.get(s)
+                    if signature is None:
+                        m = author_match(s)
+                        if m is not None:
+                            try:
+                                signature = stamp(m, s)
+                            except _BadEntryError as exc:
+                                message = str(exc)
                     if signature is not None:
-                        cls = _AUTHOR
-                    elif (s.isprintable() if ascii_ else not control(s)):
+                        if cur is not None:
+                            cur.closed = True
+                        held = (lineno, raw, signature)
+                        continue
+                    if message:
+                        cls = _BAD_AUTHOR
+                    elif s.isprintable() if ascii_ else not control(s):
                         cls = _TEXT
                     else:
                         cls = _GARBAGE
@@ -878,7 +904,7 @@ class _Parser:
                     if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
                         cls = _GARBAGE
                 # a continuation of the open record?
-                if cur is not None and not cur.closed:
+                if cur is not None and not cur.closed and cls != _BAD_AUTHOR:
                     kind = cur.cls
                     if kind == _MESSAGE:
                         if self.takes_message(cur, cls, s):
@@ -893,19 +919,6 @@ class _Parser:
                         cur.lines.append(raw)
                         cur.texts.append(s)
                         continue
-                message = ""
-                if signature is not None:  # cls == _AUTHOR
-                    if cur is not None:
-                        cur.closed = True
-                    if type(signature) is Author:
-                        held = (lineno, raw, signature)
-                        continue
-                    try:
-                        held = (lineno, raw, self._stamp(signature, s))
-                        continue
-                    except _BadEntryError as exc:
-                        cls = _BAD_AUTHOR
-                        message = str(exc)
                 if cur is not None:
                     yield build(cur)
                 if cls == _POUR or cls == _REMIS:  # outside a MESSAGE header: plain text
@@ -980,9 +993,9 @@ class _Parser:
         try:
             return _BUILD[b.cls](self, b)
         except _BadEntryError as exc:
-            return _record_of(
+            return _make(
                 UnrecognisedRecord,
-                _common(b),
+                b,
                 {"text": "\n".join(b.content()), "message": str(exc), "line": b.line},
             )
 
@@ -1060,10 +1073,10 @@ class _Parser:
         return _new(EtatRecord, d, fields_set)
 
     def _note(self, b: _Builder) -> NoteRecord:
-        return _record_of(NoteRecord, _common(b), {"text": "\n".join(b.texts)})
+        return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
 
     def _author(self, b: _Builder) -> AuthorRecord:
-        return _record_of(AuthorRecord, _common(b), {})
+        return _make(AuthorRecord, b, {})
 
     def _bad_author(self, b: _Builder) -> Record:
         raise _BadEntryError(b.message)
@@ -1072,13 +1085,12 @@ class _Parser:
         raise _BadEntryError("control characters (binary data?)")
 
     def _opening(self, b: _Builder) -> OpeningRecord:
-        common = _common(b)
-        common["author"] = self.embedded(_after_colon(" ".join(b.texts)))
-        return _record_of(OpeningRecord, common, {})
+        author = self.embedded(_after_colon(" ".join(b.texts)))
+        return _make(OpeningRecord, b, {"author": author})  # signed inline
 
     def _action(self, b: _Builder) -> ActionRecord:
         fields = _action(_after_colon(" ".join(b.texts)))
-        return _record_of(ActionRecord, _common(b), fields)
+        return _make(ActionRecord, b, fields)
 
     def _contact(self, b: _Builder) -> ContactRecord:
         m = _CONTACT_RE.match(" ".join(b.texts))
@@ -1090,14 +1102,14 @@ class _Parser:
             "text": m.group(2),
             "contacted_at": _at_match(due, "contact date") if due else None,
         }
-        return _record_of(ContactRecord, _common(b), fields)
+        return _make(ContactRecord, b, fields)
 
     def _control(self, b: _Builder) -> ControlRecord:
         text = " ".join(b.texts)
         detail = text[text.find(" ") + 1 :]  # after "Dossier"
         detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
         fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
-        return _record_of(ControlRecord, _common(b), fields)
+        return _make(ControlRecord, b, fields)
 
     def _mensaje(self, b: _Builder) -> MensajeRecord:
         m = _MENSAJE_RE.match(" ".join(b.texts))
@@ -1105,7 +1117,7 @@ class _Parser:
             raise _BadEntryError("Mensaje without a sender")
         sender = m.group(1)
         fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
-        return _record_of(MensajeRecord, _common(b), fields)
+        return _make(MensajeRecord, b, fields)
 
     def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
         text = " ".join(b.texts)
@@ -1122,7 +1134,7 @@ class _Parser:
             raise _BadEntryError("unreadable amount") from None
         caveat = rest[m.end() :].strip() or None
         fields = {"amount": amount, "caveat": caveat}
-        return _record_of(AutonomyLimitRecord, _common(b), fields)
+        return _make(AutonomyLimitRecord, b, fields)
 
     def _realisation(self, b: _Builder) -> RealisationRecord:
         body = _after_colon(" ".join(b.texts))
@@ -1131,14 +1143,14 @@ class _Parser:
             raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
         what = body[: m.start()].rstrip().rstrip(":").rstrip()
         fields = {"what": what, "on": _day_match(m, "realisation date")}
-        return _record_of(RealisationRecord, _common(b), fields)
+        return _make(RealisationRecord, b, fields)
 
     def _assign(self, b: _Builder) -> AssignmentRecord:
         m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
         if m is None:
             raise _BadEntryError("ASSIGNER without an (id)")
         fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
-        return _record_of(AssignmentRecord, _common(b), fields)
+        return _make(AssignmentRecord, b, fields)
 
     def _subassign(self, b: _Builder) -> SubAssignmentRecord:
         m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
@@ -1151,23 +1163,31 @@ class _Parser:
             at = _at_match(due, "sub-assignment date")
             rest = rest[: due.start()]
         fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
-        return _record_of(SubAssignmentRecord, _common(b), fields)
+        return _make(SubAssignmentRecord, b, fields)
 
     def _message(self, b: _Builder) -> MessageRecord:
         head = b.texts[0]
-        m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
-        if m is None:
-            raise _BadEntryError("MESSAGE DE without a sender (id)")
-        uid = m.group(1).strip() or None
-        name, tag = _split_tag(m.group(2))
-        sender = _party_of(uid, name, tag, self._party_role(uid, tag))
+        parties = self.parties
+        sender = parties.get(head)
+        if sender is None:
+            m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
+            if m is None:
+                raise _BadEntryError("MESSAGE DE without a sender (id)")
+            sender = self._party(m)
+            if len(parties) >= _CACHE_SIZE:
+                parties.clear()
+            parties[head] = sender
         recipient = None
         if b.pour:
-            m = _ID_REST_RE.match(_after_colon(" ".join(b.pour)))
-            if m is not None:
-                rid = m.group(1).strip() or None
-                name, tag = _split_tag(m.group(2))
-                recipient = _party_of(rid, name, tag, self._party_role(rid, tag))
+            pour = " ".join(b.pour)
+            recipient = parties.get(pour)
+            if recipient is None:
+                m = _ID_REST_RE.match(_after_colon(pour))
+                if m is not None:
+                    recipient = self._party(m)
+                    if len(parties) >= _CACHE_SIZE:
+                        parties.clear()
+                    parties[pour] = recipient
         delivered = None
         body: list[str] = []
         if b.remis is not None:
@@ -1179,7 +1199,13 @@ class _Parser:
             "delivered": delivered,
             "body": " ".join(body),
         }
-        return _record_of(MessageRecord, _common(b), fields)
+        return _make(MessageRecord, b, fields)
+
+    def _party(self, m: re.Match[str]) -> Party:
+        """The party of a matched ``(id) NAME (TAG)``."""
+        uid = m.group(1).strip() or None
+        name, tag = _split_tag(m.group(2))
+        return _party_of(uid, name, tag, self._party_role(uid, tag))
 
     def _party_role(self, uid: str | None, tag: str | None) -> Role:
         if tag is not None and tag.upper().startswith("PRESTATAIRE"):
@@ -1187,15 +1213,26 @@ class _Parser:
         return self.roles.role_of(uid)
 
 
-def _common(b: _Builder) -> dict[str, Any]:
-    """The fields every record has, from its builder."""
+def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
+    """`_record_of` with the common fields read from the builder (one dict, not three)."""
     lines = b.lines
-    return {
-        "first_line": b.first,
-        "last_line": b.first + len(lines) - 1,
-        "raw": "\n".join(lines),
-        "author": b.author,
-    }
+    obj = cls.__new__(cls)
+    _set(
+        obj,
+        "__dict__",
+        {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            **_TEMPLATES[cls],
+            **fields,
+        },
+    )
+    _set(obj, "__pydantic_fields_set__", {*_COMMON, *fields})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 _BUILD: dict[int, Any] = {
