@@ -725,7 +725,17 @@ class _Builder:
 
 
 _UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
-_CACHE_SIZE = 1024  # bounded, so memory stays flat over any archive
+_CACHE_SIZE = 1024  # entries per cache, and
+_KEY_MAX = 200  # characters per key: the caches stay small over any archive, any line
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
+    """Cache ``value`` unless ``key`` is long (a pasted page); empty a full cache."""
+    if len(key) <= _KEY_MAX:
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
 _COMMON_SET = frozenset(_COMMON)
 _AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
@@ -774,18 +784,13 @@ class _Parser:
             if uid is not None:
                 uid = uid.strip() or None
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
-            if len(tails) >= _CACHE_SIZE:
-                tails.clear()
-            tails[tail] = who
+            _remember(tails, tail, who)
         author = Author.__new__(Author)  # _author_of, inlined
         _set(author, "__dict__", {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
         _set(author, "__pydantic_fields_set__", set(_AUTHOR_FIELDS))
         _set(author, "__pydantic_extra__", None)
         _set(author, "__pydantic_private__", None)
-        authors = self.authors
-        if len(authors) >= _CACHE_SIZE:
-            authors.clear()
-        authors[key] = author
+        _remember(self.authors, key, author)
         return author
 
     def embedded(self, text: str) -> Author:
@@ -1174,9 +1179,7 @@ class _Parser:
             if m is None:
                 raise _BadEntryError("MESSAGE DE without a sender (id)")
             sender = self._party(m)
-            if len(parties) >= _CACHE_SIZE:
-                parties.clear()
-            parties[head] = sender
+            _remember(parties, head, sender)
         recipient = None
         if b.pour:
             pour = " ".join(b.pour)
@@ -1185,9 +1188,7 @@ class _Parser:
                 m = _ID_REST_RE.match(_after_colon(pour))
                 if m is not None:
                     recipient = self._party(m)
-                    if len(parties) >= _CACHE_SIZE:
-                        parties.clear()
-                    parties[pour] = recipient
+                    _remember(parties, pour, recipient)
         delivered = None
         body: list[str] = []
         if b.remis is not None:
