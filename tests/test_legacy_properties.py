@@ -121,11 +121,35 @@ def test_text_and_file_bytes_parse_alike(text: str) -> None:
 
 
 # ETAT entries: the fast path (one match) must read what the general path reads.
-LABELS = ["Première visite", "AZ: Appels 24h", "Etude de devis.", "a/b", "x", "-x", " x", "٣ x"]
+LABELS = [
+    "Première visite",
+    "AZ: Appels 24h",
+    "Etude de devis.",
+    "a/b",
+    "x",
+    "-x",
+    " x",
+    "٣ x",
+    "",
+    "(1)",
+    "(1) ",
+]
 ETAT_PARTS = st.tuples(
     st.sampled_from(["ETAT: ", "ÉTAT: ", "ETAT:  ", "ETAT :"]),
     st.sampled_from(LABELS) | st.text(min_size=1, max_size=6),
-    st.sampled_from(["", " (7)", " (7).", "(12345)", " % d'humidité 60.", " Semaine: 14."]),
+    st.sampled_from(
+        [
+            "",
+            " (7)",
+            " (7).",
+            "(7)",
+            "  (7)",
+            "(12345)",
+            " % d'humidité 60.",
+            " Semaine: 14.",
+            " (5) Semaine: 14.",
+        ]
+    ),
     st.sampled_from([" ", "  ", "", " ٣"]),
     st.sampled_from(["20/02/2023 09:00", "1/2/2023 9:00", "31/02/2023 09:00", "20/02/2023 25:00"]),
     st.sampled_from(["", "٣", "5", " commentaire", " a (b) c", " x/y"]),

@@ -567,7 +567,8 @@ _SET_END_RE = re.compile(_SET_END)
 # date with two-digit fields and one space, anything (the comment), and the set date, which
 # has no "(" inside, so its "(" is the last one, where the general path looks for it.
 _ETAT_FAST_RE = re.compile(
-    r"[EÉ]TAT: ([^\s/-][^/]*?) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*?("
+    r"[EÉ]TAT: ([^\s/-][^/]*?)(?: ?\((\d{1,4})\)\.?)?"  # label, (n): the last "(" before the date
+    r" ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
     + _SET_END
     + ")"
 )
@@ -740,6 +741,7 @@ _COMMON_SET = frozenset(_COMMON)
 _AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
 _ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
+_ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
 
 
 def _new(cls: type[_R], d: dict[str, Any], fields_set: set[str]) -> _R:
@@ -1009,19 +1011,26 @@ class _Parser:
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
         m = _ETAT_FAST_RE.match(text)
+        if m is not None and ("%" in m.group(1) or "emaine" in m.group(1)):
+            m = None  # extras: the general path reads them
+        n = humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
-            d, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
+            d, mo, y, h, mi, sd, smo, sy, k = m.group(3, 4, 5, 6, 7, 9, 10, 11, 12)
             set_on = _day(sd, smo, sy, "set date")
             set_number = int(k)
             due_at = _at(d, mo, y, h, mi, "due date")
-            comment = text[m.end(6) : m.start(7)].strip() or None
+            comment = text[m.end(7) : m.start(8)].strip() or None
             head = m.group(1).rstrip()
-            fields_set = set(_ETAT_SET_ON)
-            n = humidity = week = None
+            number = m.group(2)
+            if number is not None:
+                n = int(number)
+                fields_set = set(_ETAT_SET_ON_N)
+            else:
+                fields_set = set(_ETAT_SET_ON)
         else:
             body = _after_colon(text).strip()
             fields_set = set(_ETAT_SET)
-            set_on = set_number = n = humidity = week = None
+            set_on = set_number = None
             if body.endswith(")"):
                 m = _paren_end(_SET_END_RE, body)
                 if m is not None:
@@ -1037,21 +1046,25 @@ class _Parser:
             due_at = _at_match(due, "due date")
             comment = body[due.end() :].strip() or None
             head = body[: due.start()].rstrip()
-        while True:  # extras at the end of the label, each after a ". " separator
-            m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
-            if m is not None:
-                week = int(m.group(1))
-                fields_set.add("week")
-            else:
-                m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
-                if m is None:
-                    break
-                humidity = int(m.group(1))
-                fields_set.add("humidity")
-            head = head[: m.start()].rstrip()
-            if head.endswith("."):
-                head = head[:-1].rstrip()
-        if head.endswith((")", ").")):
+            while True:  # extras at the end of the label, each after a ". " separator
+                m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+                if m is not None:
+                    week = int(m.group(1))
+                    fields_set.add("week")
+                else:
+                    m = (
+                        _HUMIDITY_END_RE.search(head)
+                        if "%" in head and humidity is None
+                        else None
+                    )
+                    if m is None:
+                        break
+                    humidity = int(m.group(1))
+                    fields_set.add("humidity")
+                head = head[: m.start()].rstrip()
+                if head.endswith("."):
+                    head = head[:-1].rstrip()
+        if n is None and head.endswith((")", ").")):
             m = _paren_end(_N_END_RE, head)
             if m is not None:
                 n = int(m.group(1))
