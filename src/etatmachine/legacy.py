@@ -563,12 +563,12 @@ _DUE_END_RE = re.compile(_DATE_TIME + r" *\Z")
 _SET_END = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
 _SET_END_RE = re.compile(_SET_END)
 # The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
-# would): "ETAT: " then a label without "/" (so the due date is the first "/" one), the due
-# date with two-digit fields and one space, anything (the comment), and the set date, which
-# has no "(" inside, so its "(" is the last one, where the general path looks for it.
+# would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
+# greedy label backtracks to it at once), the due date with two-digit fields and one space,
+# anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
+# one, where the general path looks for it.
 _ETAT_FAST_RE = re.compile(
-    r"[EÉ]TAT: ([^\s/-][^/]*?)(?: ?\((\d{1,4})\)\.?)?"  # label, (n): the last "(" before the date
-    r" ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
+    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
     + _SET_END
     + ")"
 )
@@ -741,7 +741,6 @@ _COMMON_SET = frozenset(_COMMON)
 _AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
 _ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
-_ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
 
 
 def _new(cls: type[_R], d: dict[str, Any], fields_set: set[str]) -> _R:
@@ -928,7 +927,7 @@ class _Parser:
                         continue
                 if cur is not None:
                     yield build(cur)
-                if cls == _POUR or cls == _REMIS:  # outside a MESSAGE header: plain text
+                if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
                     cls = _TEXT
                 if leading:
                     lines = leading
@@ -1015,18 +1014,13 @@ class _Parser:
             m = None  # extras: the general path reads them
         n = humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
-            d, mo, y, h, mi, sd, smo, sy, k = m.group(3, 4, 5, 6, 7, 9, 10, 11, 12)
+            d, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
             set_on = _day(sd, smo, sy, "set date")
             set_number = int(k)
             due_at = _at(d, mo, y, h, mi, "due date")
-            comment = text[m.end(7) : m.start(8)].strip() or None
+            comment = text[m.end(6) : m.start(7)].strip() or None
             head = m.group(1).rstrip()
-            number = m.group(2)
-            if number is not None:
-                n = int(number)
-                fields_set = set(_ETAT_SET_ON_N)
-            else:
-                fields_set = set(_ETAT_SET_ON)
+            fields_set = set(_ETAT_SET_ON)
         else:
             body = _after_colon(text).strip()
             fields_set = set(_ETAT_SET)
@@ -1064,7 +1058,7 @@ class _Parser:
                 head = head[: m.start()].rstrip()
                 if head.endswith("."):
                     head = head[:-1].rstrip()
-        if n is None and head.endswith((")", ").")):
+        if head.endswith((")", ").")):
             m = _paren_end(_N_END_RE, head)
             if m is not None:
                 n = int(m.group(1))
