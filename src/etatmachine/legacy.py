@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -741,6 +741,7 @@ _COMMON_SET = frozenset(_COMMON)
 _AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
 _ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
+_ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
 
 
 def _new(cls: type[_R], d: dict[str, Any], fields_set: set[str]) -> _R:
@@ -759,6 +760,7 @@ class _Parser:
         self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
         self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
         self.parties: dict[str, Party] = {}  # MESSAGE DE / POUR: text -> party
+        self.labels: dict[str, tuple[str, int | None]] = {}  # ETAT label text -> (label, n)
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -823,6 +825,7 @@ class _Parser:
         soft = _SOFT
         max_cont = _MAX_CONT
         build = self.build
+        builders = _BUILD
         for block in blocks:
             for raw in block:
                 lineno += 1
@@ -878,9 +881,9 @@ class _Parser:
                     continue
                 # classify: one dispatch on the first character
                 c = s[0]
-                message = ""
                 if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
                     signature = authors.get(s)
+                    message = ""
                     if signature is None:
                         m = author_match(s)
                         if m is not None:
@@ -925,8 +928,12 @@ class _Parser:
                         cur.lines.append(raw)
                         cur.texts.append(s)
                         continue
-                if cur is not None:
-                    yield build(cur)
+                if cur is not None:  # `build`, inlined on the commonest path
+                    try:
+                        record = builders[cur.cls](self, cur)
+                    except _BadEntryError as exc:
+                        record = self.unrecognised(cur, exc)
+                    yield record
                 if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
                     cls = _TEXT
                 if leading:
@@ -999,28 +1006,38 @@ class _Parser:
         try:
             return _BUILD[b.cls](self, b)
         except _BadEntryError as exc:
-            return _make(
-                UnrecognisedRecord,
-                b,
-                {"text": "\n".join(b.content()), "message": str(exc), "line": b.line},
-            )
+            return self.unrecognised(b, exc)
+
+    @staticmethod
+    def unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
+        """The record of lines that could not be read: verbatim, with why."""
+        fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
+        return _make(UnrecognisedRecord, b, fields)
 
     def _etat(self, b: _Builder) -> EtatRecord:
         """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
         m = _ETAT_FAST_RE.match(text)
-        if m is not None and ("%" in m.group(1) or "emaine" in m.group(1)):
+        label = m.group(1) if m is not None else ""
+        if "%" in label or "emaine" in label:
             m = None  # extras: the general path reads them
-        n = humidity = week = None
+        set_on: date | None
+        set_number: int | None
+        n: int | None
+        humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
-            d, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
+            dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
             set_on = _day(sd, smo, sy, "set date")
             set_number = int(k)
-            due_at = _at(d, mo, y, h, mi, "due date")
+            due_at = _at(dd, mo, y, h, mi, "due date")
             comment = text[m.end(6) : m.start(7)].strip() or None
-            head = m.group(1).rstrip()
-            fields_set = set(_ETAT_SET_ON)
+            known = self.labels.get(label)  # labels recur: the catalogue has ~46
+            if known is None:
+                known = _label_n(label.rstrip())
+                _remember(self.labels, label, known)
+            head, n = known
+            fields_set = set(_ETAT_SET_ON if n is None else _ETAT_SET_ON_N)
         else:
             body = _after_colon(text).strip()
             fields_set = set(_ETAT_SET)
@@ -1028,8 +1045,8 @@ class _Parser:
             if body.endswith(")"):
                 m = _paren_end(_SET_END_RE, body)
                 if m is not None:
-                    d, mo, y, k = m.groups()
-                    set_on = _day(d, mo, y, "set date")
+                    dd, mo, y, k = m.groups()
+                    set_on = _day(dd, mo, y, "set date")
                     set_number = int(k)
                     fields_set.add("set_on")
                     fields_set.add("set_number")
@@ -1058,12 +1075,9 @@ class _Parser:
                 head = head[: m.start()].rstrip()
                 if head.endswith("."):
                     head = head[:-1].rstrip()
-        if head.endswith((")", ").")):
-            m = _paren_end(_N_END_RE, head)
-            if m is not None:
-                n = int(m.group(1))
+            head, n = _label_n(head)
+            if n is not None:
                 fields_set.add("n")
-                head = head[: m.start()].rstrip()
         if not head:
             raise _BadEntryError("ETAT entry without a label")
         lines = b.lines
@@ -1243,7 +1257,7 @@ def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
     return obj
 
 
-_BUILD: dict[int, Any] = {
+_BUILD: dict[int, Callable[[_Parser, _Builder], Record]] = {
     _ETAT: _Parser._etat,
     _TEXT: _Parser._note,
     _POUR: _Parser._note,
@@ -1269,6 +1283,15 @@ def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """Match an end-anchored ``(...)`` pattern at the last ``(`` only: O(1) on long text."""
     i = text.rfind("(")
     return pattern.match(text, i) if i >= 0 else None
+
+
+def _label_n(head: str) -> tuple[str, int | None]:
+    """An ETAT label and its ``(n)``: ``Première visite (7)`` → (``Première visite``, 7)."""
+    if head.endswith((")", ").")):
+        m = _paren_end(_N_END_RE, head)
+        if m is not None:
+            return head[: m.start()].rstrip(), int(m.group(1))
+    return head, None
 
 
 def _find_due(text: str) -> re.Match[str] | None:
