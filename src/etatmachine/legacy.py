@@ -36,9 +36,14 @@ Rules (deterministic, relied upon by the tests):
   ``En attente de fournitures. Semaine: 14.`` → ``En attente de fournitures``, week 14; but
   ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
   ``set_on``/``set_number`` being ``None``.
-* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and two
-  bounded caches; :func:`iter_file` also holds one 64 KiB block of whole lines (or one line,
-  when longer). Nothing grows with the archive.
+* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and four
+  bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels: at most
+  1,024 entries each, keys of at most 200 characters); :func:`iter_file` also holds one 64 KiB
+  block of whole lines (or one line, when longer). Nothing grows with the archive.
+* **Speed.** One pass, one dispatch per line on its first character; records are built
+  without pydantic validation from values the parser produced in their final types (see
+  `_record_of`); the common ETAT entry is read in one match, checked against the general
+  path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
   (the hour skipped in March) keep the offset in force before the gap (PEP 495), i.e. 02:30
@@ -507,6 +512,9 @@ def split_lines(text: str) -> list[str]:
 def _physical(lines: Iterable[str]) -> Iterator[str]:
     """Each item is one line, optionally ended by a line break; stray breaks split it further."""
     for chunk in lines:
+        if "\n" not in chunk and "\r" not in chunk:  # the common item: a bare line
+            yield chunk
+            continue
         if chunk.endswith("\n"):
             chunk = chunk[:-2] if chunk.endswith("\r\n") else chunk[:-1]
         elif chunk.endswith("\r"):
@@ -737,6 +745,8 @@ def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[key] = value
+
+
 _COMMON_SET = frozenset(_COMMON)
 _AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
 _ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
@@ -1063,11 +1073,7 @@ class _Parser:
                     week = int(m.group(1))
                     fields_set.add("week")
                 else:
-                    m = (
-                        _HUMIDITY_END_RE.search(head)
-                        if "%" in head and humidity is None
-                        else None
-                    )
+                    m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
                     if m is None:
                         break
                     humidity = int(m.group(1))
