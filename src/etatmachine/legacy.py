@@ -839,13 +839,24 @@ class _Parser:
         for block in blocks:
             for raw in block:
                 lineno += 1
-                if not raw and held is None:  # the commonest line, read at once
-                    if cur is None:
-                        leading.append(raw)
-                    else:
+                if not raw:  # the commonest line, read at once
+                    if held is None:
+                        if cur is None:
+                            leading.append(raw)
+                        else:
+                            cur.lines.append(raw)
+                            cur.blanks += 1
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        h_raw, h_author = held[1], held[2]  # it signs the open record
+                        held = None
+                        cur.sig = len(cur.lines)
+                        cur.lines.append(h_raw)
                         cur.lines.append(raw)
-                        cur.blanks += 1
-                    continue
+                        cur.author = h_author
+                        cur.closed = True
+                        cur.blanks = 1
+                        continue
                 if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
                     s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
                     ascii_ = True
