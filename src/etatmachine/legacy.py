@@ -786,10 +786,16 @@ class _Parser:
     def _stamp(self, m: re.Match[str], key: str) -> Author:
         """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
         signs many times, at many times: caching the times would cost more than it saves)."""
-        end = m.end(5)
         d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
-        at = _at(d, mo, y, h, mi, "signature date")
-        tail = key[end:]
+        g = _INTS.get
+        try:  # _at, inlined: one signature a line
+            at = datetime(
+                g(y) or int(y), g(mo) or int(mo), g(d) or int(d), g(h) or int(h),
+                g(mi) or int(mi), 0, 0, PARIS,
+            )  # fmt: skip
+        except ValueError:
+            raise _BadEntryError(f"impossible signature date {d}/{mo}/{y} {h}:{mi}") from None
+        tail = key[m.end(5) :]
         tails = self.tails
         who = tails.get(tail)
         if who is None:
@@ -803,7 +809,11 @@ class _Parser:
         _set(author, "__pydantic_fields_set__", set(_AUTHOR_FIELDS))
         _set(author, "__pydantic_extra__", None)
         _set(author, "__pydantic_private__", None)
-        _remember(self.authors, key, author)
+        if len(key) <= _KEY_MAX:  # _remember, inlined
+            authors = self.authors
+            if len(authors) >= _CACHE_SIZE:
+                authors.clear()
+            authors[key] = author
         return author
 
     def embedded(self, text: str) -> Author:
@@ -836,6 +846,7 @@ class _Parser:
         max_cont = _MAX_CONT
         build = self.build
         builders = _BUILD
+        set_end = _SET_END_RE.match
         for block in blocks:
             for raw in block:
                 lineno += 1
@@ -861,7 +872,11 @@ class _Parser:
                     s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
                     ascii_ = True
                 else:
-                    s = _clean(raw)
+                    s = (
+                        raw.translate(_SPACES)
+                        if "\xa0" in raw or "\u202f" in raw or "\t" in raw
+                        else raw
+                    ).strip()  # _clean, inlined
                     ascii_ = False
                 if held is not None:
                     h_no, h_raw, h_author = held
@@ -944,8 +959,8 @@ class _Parser:
                             continue
                     elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
                         cur.n_cont += 1
-                        if kind == _ETAT and s[-1] == ")" and _paren_end(_SET_END_RE, s):
-                            cur.closed = True
+                        if kind == _ETAT and s[-1] == ")" and set_end(s, s.rfind("(")):
+                            cur.closed = True  # (the set date's "(" is the last one)
                         cur.lines.append(raw)
                         cur.texts.append(s)
                         continue
@@ -965,7 +980,7 @@ class _Parser:
                     lines = [raw]
                 cur = _Builder(cls, lineno - len(lines) + 1, lines, s)
                 if cls == _ETAT:
-                    if s[-1] == ")" and _paren_end(_SET_END_RE, s):
+                    if s[-1] == ")" and set_end(s, s.rfind("(")):
                         cur.closed = True
                 elif cls == _BAD_AUTHOR:
                     cur.message = message
