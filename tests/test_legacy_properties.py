@@ -188,3 +188,56 @@ def test_the_fast_path_is_taken_for_the_common_entry() -> None:
         "commentaire",
         1,
     )
+
+
+# Line starts: the startswith table the loop reads must say what the regex table says.
+STARTS = [
+    "ETAT",
+    "ÉTAT",
+    "OUVERTURE",
+    "La limite maximum d'autonomie",
+    "La limite maximum d autonomie",
+    "La limite maximum d",
+    "REALISATION",
+    "REMIS DE",
+    "ASSIGNER",
+    "Action réalisée",
+    "Action realisee",
+    "Action réalisee",
+    "Intervention sous-assignée",
+    "Intervention sous-assignee",
+    "MESSAGE DE",
+    "Mensaje de",
+    "POUR",
+    "NTACT",
+    "CONTACT",
+    "Dossier contrôlé",
+    "Dossier controle",
+]
+SUFFIXES = [":", " :", "  :", "", " ", "1:", " 12 :", "x", "_", "é", "٣", "-", ".", "1", " 1"]
+
+
+def _regex_start(s: str) -> int | None:
+    for pattern, cls in legacy._STARTS.get(s[:1], ()):
+        if pattern.match(s):
+            return cls
+    return None
+
+
+def _prefix_start(s: str) -> int | None:
+    for prefixes, cls, check in legacy._PREFIXES.get(s[:1], ()):
+        if s.startswith(prefixes) and (check is None or check(s)):
+            return cls
+    return None
+
+
+@given(st.sampled_from(STARTS), st.sampled_from(SUFFIXES), st.text(max_size=3))
+def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: str) -> None:
+    for s in (start + suffix + rest, start[: len(start) // 2] + suffix, start + rest):
+        assert _prefix_start(s) == _regex_start(s), s
+
+
+def test_every_start_pattern_has_its_prefixes() -> None:
+    assert set(legacy._PREFIXES) == set(legacy._STARTS)
+    for key, entries in legacy._STARTS.items():
+        assert [cls for _, cls in entries] == [cls for _, cls, _ in legacy._PREFIXES[key]]

@@ -563,6 +563,48 @@ _STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
     "D": ((re.compile(r"Dossier contr[ôo]l[ée]"), _CONTROL),),
 }
 
+
+def _word_ends_at(i: int) -> Callable[[str], bool]:
+    """``\\b`` after a word at ``i``: the end, or a character no word has."""
+    return lambda s: len(s) == i or not (s[i].isalnum() or s[i] == "_")
+
+
+def _spaced(*keys: str) -> tuple[str, ...]:
+    """``KEY ?:`` as literal prefixes."""
+    return tuple(p for key in keys for p in (key + ":", key + " :"))
+
+
+_Start = tuple[tuple[str, ...], int, Callable[[str], object] | None]
+_PREFIXES: dict[str, tuple[_Start, ...]] = {
+    # `_STARTS` as str.startswith (one C call, not a regex match per line): a line starts
+    # with one of the prefixes and passes the check. tests/test_legacy_properties.py checks
+    # the two tables agree.
+    "E": ((_spaced("ETAT"), _ETAT, None),),
+    "É": ((_spaced("ÉTAT"), _ETAT, None),),
+    "O": ((_spaced("OUVERTURE"), _OPENING, None),),
+    "L": ((("La limite maximum d",), _AUTONOMY, lambda s: s[20:29] == "autonomie"),),
+    "R": ((_spaced("REALISATION"), _REALISATION, None), (_spaced("REMIS DE"), _REMIS, None)),
+    "A": (
+        (_spaced("ASSIGNER"), _ASSIGN, None),
+        (_spaced(*(f"Action r{a}alis{b}e" for a in "ée" for b in "ée")), _ACTION, None),
+    ),
+    "I": ((("Intervention sous-assignée", "Intervention sous-assignee"), _SUBASSIGN, None),),
+    "M": (
+        (("MESSAGE DE",), _MESSAGE, _word_ends_at(10)),
+        (("Mensaje de",), _MENSAJE, _word_ends_at(10)),
+    ),
+    "P": ((_spaced("POUR"), _POUR, None),),
+    "N": ((("NTACT",), _CONTACT, _STARTS["N"][0][0].match),),
+    "C": ((("CONTACT",), _CONTACT, _STARTS["C"][0][0].match),),
+    "D": (
+        (
+            tuple(f"Dossier contr{a}l{b}" for a in "ôo" for b in "ée"),
+            _CONTROL,
+            None,
+        ),
+    ),
+}
+
 _STAMP = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
 _AUTHOR_RE = re.compile(_STAMP + r"\Z")
 _DATE_TIME = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
@@ -841,7 +883,7 @@ class _Parser:
         stamp = self._stamp
         author_match = _AUTHOR_RE.match
         control = _CONTROL_RE.search
-        starts = _STARTS
+        starts = _PREFIXES
         soft = _SOFT
         max_cont = _MAX_CONT
         build = self.build
@@ -940,10 +982,10 @@ class _Parser:
                         cls = _GARBAGE
                 else:
                     cls = _TEXT
-                    patterns = starts.get(c)
-                    if patterns is not None:
-                        for pattern, k in patterns:
-                            if pattern.match(s):
+                    entries = starts.get(c)
+                    if entries is not None:
+                        for prefixes, k, check in entries:
+                            if s.startswith(prefixes) and (check is None or check(s)):
                                 cls = k
                                 break
                     if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
