@@ -747,19 +747,28 @@ def _split_tag(rest: str) -> tuple[str | None, str | None]:
 class _Builder:
     """A record being read: its lines, its cleaned content, whether it still takes lines.
 
-    A plain class (not slotted) so the rarely set attributes read their class defaults: a
-    builder per record sets only what every record needs. The verbatim content lines (for an
-    unrecognised record's text) are the non-blank ``lines`` but the signature line
-    (``sig``), so they are only rebuilt when a record turns out unreadable.
+    The verbatim content lines (for an unrecognised record's text) are the non-blank
+    ``lines`` but the signature line (``sig``), so they are only rebuilt when a record turns
+    out unreadable. An ETAT entry's end, ``(dd/mm/yyyy-N°k)``, is only looked for when a line
+    could continue it (`_Parser.run`): ``closed`` is then also true when its last line ends it.
     """
 
-    author: Author | None = None
-    blanks = 0
-    n_cont = 0
-    pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
-    remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
-    message = ""
-    sig = -1  # index in lines of the signature line, if any
+    __slots__ = (
+        "author",
+        "blanks",
+        "closed",
+        "cls",
+        "first",
+        "line",
+        "lines",
+        "message",
+        "n_cont",
+        "pour",
+        "remis",
+        "sig",
+        "signable",
+        "texts",
+    )
 
     def __init__(self, cls: int, first: int, lines: list[str], s: str) -> None:
         self.cls = cls
@@ -767,8 +776,14 @@ class _Builder:
         self.lines = lines  # verbatim, blanks included
         self.line = first + len(lines) - 1  # line number of the first content line
         self.texts = [s]  # cleaned content lines
-        self.signable = cls not in _UNSIGNABLE
-        self.closed = cls not in _MAX_CONT
+        self.signable, self.closed = _FLAGS[cls]
+        self.author: Author | None = None
+        self.blanks = 0
+        self.n_cont = 0
+        self.pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
+        self.remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
+        self.message = ""
+        self.sig = -1  # index in lines of the signature line, if any
 
     def content(self) -> list[str]:
         """The verbatim content lines: no blank line, no signature."""
@@ -776,6 +791,8 @@ class _Builder:
 
 
 _UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
+_FLAGS = {cls: (cls not in _UNSIGNABLE, cls not in _MAX_CONT) for cls in range(17)}
+"""Per line class: whether its record takes a signature, whether it is closed at once."""
 _CACHE_SIZE = 1024  # entries per cache, and
 _KEY_MAX = 200  # characters per key: the caches stay small over any archive, any line
 _V = TypeVar("_V")
@@ -1000,12 +1017,17 @@ class _Parser:
                             cur.blanks = 0
                             continue
                     elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
-                        cur.n_cont += 1
-                        if kind == _ETAT and s[-1] == ")" and set_end(s, s.rfind("(")):
-                            cur.closed = True  # (the set date's "(" is the last one)
-                        cur.lines.append(raw)
-                        cur.texts.append(s)
-                        continue
+                        if (
+                            kind == _ETAT
+                            and (last := cur.texts[-1])[-1] == ")"
+                            and set_end(last, last.rfind("("))
+                        ):  # its last line ended it, (dd/mm/yyyy-N°k): checked when it matters
+                            cur.closed = True
+                        else:
+                            cur.n_cont += 1
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            continue
                 if cur is not None:  # `build`, inlined on the commonest path
                     try:
                         record = builders[cur.cls](self, cur)
@@ -1021,10 +1043,7 @@ class _Parser:
                 else:
                     lines = [raw]
                 cur = _Builder(cls, lineno - len(lines) + 1, lines, s)
-                if cls == _ETAT:
-                    if s[-1] == ")" and set_end(s, s.rfind("(")):
-                        cur.closed = True
-                elif cls == _BAD_AUTHOR:
+                if cls == _BAD_AUTHOR:
                     cur.message = message
         if held is not None:
             h_no, h_raw, h_author = held
