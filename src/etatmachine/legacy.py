@@ -36,9 +36,9 @@ Rules (deterministic, relied upon by the tests):
   ``En attente de fournitures. Semaine: 14.`` → ``En attente de fournitures``, week 14; but
   ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
   ``set_on``/``set_number`` being ``None``.
-* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and four
-  bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels: at most
-  1,024 entries each, keys of at most 200 characters); :func:`iter_file` also holds one 64 KiB
+* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and five
+  bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels and set
+  dates: at most 1,024 entries each, keys of at most 200 characters); :func:`iter_file` also holds one 64 KiB
   block of whole lines (or one line, when longer). Nothing grows with the archive.
 * **Speed.** One pass, one dispatch per line on its first character; records are built
   without pydantic validation from values the parser produced in their final types (see
@@ -830,6 +830,7 @@ class _Parser:
         self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
         self.parties: dict[str, Party] = {}  # MESSAGE DE / POUR: text -> party
         self.labels: dict[str, tuple[str, int | None]] = {}  # ETAT label text -> (label, n)
+        self.days: dict[str, date] = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -1125,7 +1126,11 @@ class _Parser:
         humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
             dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
-            set_on = _day(sd, smo, sy, "set date")
+            day = text[m.start(8) : m.end(10)]  # "dd/mm/yyyy": set dates recur
+            set_on = self.days.get(day)
+            if set_on is None:
+                set_on = _day(sd, smo, sy, "set date")
+                _remember(self.days, day, set_on)
             set_number = int(k)
             due_at = _at(dd, mo, y, h, mi, "due date")
             comment = text[m.end(6) : m.start(7)].strip() or None
