@@ -1477,6 +1477,10 @@ def iter_records(
     (see `read_lines`) parses to the records the whole archive gives for those lines.
     """
     parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
+    if isinstance(lines, list | tuple):  # lines already held (batch pieces): one block,
+        joined = "".join(lines)  # unless an item holds a line break (checked in one pass)
+        if "\n" not in joined and "\r" not in joined:
+            return parser.run((lines,), first_line)
     return parser.run((_physical(lines),), first_line)
 
 
