@@ -38,11 +38,12 @@ Rules (deterministic, relied upon by the tests):
   ``set_on``/``set_number`` being ``None``.
 * **Memory.** Streaming holds one record at a time (plus the blank lines after it) and five
   bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels and set
-  dates: at most 1,024 entries each, keys of at most 200 characters); :func:`iter_file` also holds one 64 KiB
-  block of whole lines (or one line, when longer). Nothing grows with the archive.
+  dates: at most 1,024 entries each, keys of at most 200 characters); :func:`iter_file` also
+  holds one 64 KiB block of whole lines (or one line, when longer). Nothing grows with the
+  archive.
 * **Speed.** One pass, one dispatch per line on its first character; records are built
   without pydantic validation from values the parser produced in their final types (see
-  `_record_of`); the common ETAT entry is read in one match, checked against the general
+  `_new`); the common ETAT entry is read in one match, checked against the general
   path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
@@ -397,7 +398,7 @@ RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 # would only copy values the parser already produced in their final types (ints from int(),
 # aware datetimes from _at with tzinfo=PARIS, dates, Decimal, Role members from RoleMap, str
 # or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
-# `_trusted` does what `BaseModel.model_construct` does for these plain frozen models (no
+# `_new` does what `BaseModel.model_construct` does for these plain frozen models (no
 # aliases, extras, private attributes or post-init) without its per-field loop: ``__dict__``
 # holds every field in declaration order (defaults from the model's template) and the
 # fields-set is the keys passed, exactly as validation would have recorded them.
@@ -405,6 +406,7 @@ RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 # dump gives an equal record with the same fields-set.
 
 _R = TypeVar("_R", bound=_Base)
+_M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
 _COMMON = ("first_line", "last_line", "raw", "author")
 
@@ -440,21 +442,11 @@ _TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
 }
 
 
-def _record_of(cls: type[_R], common: dict[str, Any], fields: dict[str, Any]) -> _R:
-    """A record of ``cls`` from the common fields and its own (trusted: see above)."""
+def _new(cls: type[_M], d: dict[str, Any], fields_set: set[str]) -> _M:
+    """A model of ``cls`` from its whole ``__dict__`` and fields-set (trusted: see above)."""
     obj = cls.__new__(cls)
-    _set(obj, "__dict__", {**common, **_TEMPLATES[cls], **fields})
-    _set(obj, "__pydantic_fields_set__", {*common, *fields})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
-def _author_of(at: datetime, user_id: str | None, name: str | None, role: Role) -> Author:
-    """``Author(at=..., user_id=..., name=..., role=...)``, trusted."""
-    obj = Author.__new__(Author)
-    _set(obj, "__dict__", {"at": at, "user_id": user_id, "name": name, "role": role})
-    _set(obj, "__pydantic_fields_set__", {"at", "user_id", "name", "role"})
+    _set(obj, "__dict__", d)
+    _set(obj, "__pydantic_fields_set__", fields_set)
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
@@ -813,16 +805,6 @@ _ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
 _ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
 
 
-def _new(cls: type[_R], d: dict[str, Any], fields_set: set[str]) -> _R:
-    """A trusted record (see `_record_of`) from its whole ``__dict__``."""
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", d)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
 class _Parser:
     def __init__(self, roles: RoleMap) -> None:
         self.roles = roles
@@ -864,7 +846,7 @@ class _Parser:
                 uid = uid.strip() or None
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
-        author = Author.__new__(Author)  # _author_of, inlined
+        author = Author.__new__(Author)  # _new, inlined: one author a signature line
         _set(author, "__dict__", {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
         _set(author, "__pydantic_fields_set__", set(_AUTHOR_FIELDS))
         _set(author, "__pydantic_extra__", None)
@@ -1334,7 +1316,8 @@ class _Parser:
 
 
 def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
-    """`_record_of` with the common fields read from the builder (one dict, not three)."""
+    """A trusted record (`_new`) of ``cls``: the common fields from the builder, the
+    defaults from the model's template, then ``fields``."""
     lines = b.lines
     obj = cls.__new__(cls)
     _set(
