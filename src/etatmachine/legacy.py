@@ -407,7 +407,13 @@ RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 
 _R = TypeVar("_R", bound=_Base)
 _M = TypeVar("_M", bound=BaseModel)
-_set = object.__setattr__
+# The four slots every pydantic model has, set through their descriptors (half the cost of
+# object.__setattr__, which looks each one up first).
+_SLOT = BaseModel.__dict__
+_set_dict = _SLOT["__dict__"].__set__
+_set_fields_set = _SLOT["__pydantic_fields_set__"].__set__
+_set_extra = _SLOT["__pydantic_extra__"].__set__
+_set_private = _SLOT["__pydantic_private__"].__set__
 _COMMON = ("first_line", "last_line", "raw", "author")
 
 
@@ -445,20 +451,20 @@ _TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
 def _new(cls: type[_M], d: dict[str, Any], fields_set: set[str]) -> _M:
     """A model of ``cls`` from its whole ``__dict__`` and fields-set (trusted: see above)."""
     obj = cls.__new__(cls)
-    _set(obj, "__dict__", d)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, d)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
 def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
     """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
     obj = Party.__new__(Party)
-    _set(obj, "__dict__", {"user_id": user_id, "name": name, "tag": tag, "role": role})
-    _set(obj, "__pydantic_fields_set__", {"user_id", "name", "tag", "role"})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, {"user_id": user_id, "name": name, "tag": tag, "role": role})
+    _set_fields_set(obj, {"user_id", "name", "tag", "role"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -847,10 +853,10 @@ class _Parser:
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
         author = Author.__new__(Author)  # _new, inlined: one author a signature line
-        _set(author, "__dict__", {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
-        _set(author, "__pydantic_fields_set__", set(_AUTHOR_FIELDS))
-        _set(author, "__pydantic_extra__", None)
-        _set(author, "__pydantic_private__", None)
+        _set_dict(author, {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
+        _set_fields_set(author, set(_AUTHOR_FIELDS))
+        _set_extra(author, None)
+        _set_private(author, None)
         if len(key) <= _KEY_MAX:  # _remember, inlined
             authors = self.authors
             if len(authors) >= _CACHE_SIZE:
@@ -1320,9 +1326,8 @@ def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
     defaults from the model's template, then ``fields``."""
     lines = b.lines
     obj = cls.__new__(cls)
-    _set(
+    _set_dict(
         obj,
-        "__dict__",
         {
             "first_line": b.first,
             "last_line": b.first + len(lines) - 1,
@@ -1332,9 +1337,9 @@ def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
             **fields,
         },
     )
-    _set(obj, "__pydantic_fields_set__", {*_COMMON, *fields})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, {*_COMMON, *fields})
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
