@@ -43,7 +43,7 @@ Rules (deterministic, relied upon by the tests):
   archive.
 * **Speed.** One pass, one dispatch per line on its first character; records are built
   without pydantic validation from values the parser produced in their final types (see
-  `_new`); the common ETAT entry is read in one match, checked against the general
+  `etatmachine.trusted`); the common ETAT entry is read in one match, checked against the general
   path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
@@ -76,6 +76,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from etatmachine.business_calendar import PARIS
 from etatmachine.errors import EtatmachineError
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 __all__ = [
     "PARIS",
@@ -398,22 +399,14 @@ RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 # would only copy values the parser already produced in their final types (ints from int(),
 # aware datetimes from _at with tzinfo=PARIS, dates, Decimal, Role members from RoleMap, str
 # or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
-# `_new` does what `BaseModel.model_construct` does for these plain frozen models (no
-# aliases, extras, private attributes or post-init) without its per-field loop: ``__dict__``
-# holds every field in declaration order (defaults from the model's template) and the
-# fields-set is the keys passed, exactly as validation would have recorded them.
+# `etatmachine.trusted.trusted` does what `BaseModel.model_construct` does for these plain
+# frozen models (no aliases, extras, private attributes or post-init) without its per-field
+# loop: ``__dict__`` holds every field in declaration order (defaults from the model's
+# template) and the fields-set is the keys passed, exactly as validation would have recorded.
 # tests/test_trusted_models.py proves it, for every kind of record: validating a record's
 # dump gives an equal record with the same fields-set.
 
 _R = TypeVar("_R", bound=_Base)
-_M = TypeVar("_M", bound=BaseModel)
-# The four slots every pydantic model has, set through their descriptors (half the cost of
-# object.__setattr__, which looks each one up first).
-_SLOT = BaseModel.__dict__
-_set_dict = _SLOT["__dict__"].__set__
-_set_fields_set = _SLOT["__pydantic_fields_set__"].__set__
-_set_extra = _SLOT["__pydantic_extra__"].__set__
-_set_private = _SLOT["__pydantic_private__"].__set__
 _COMMON = ("first_line", "last_line", "raw", "author")
 
 
@@ -448,24 +441,10 @@ _TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
 }
 
 
-def _new(cls: type[_M], d: dict[str, Any], fields_set: set[str]) -> _M:
-    """A model of ``cls`` from its whole ``__dict__`` and fields-set (trusted: see above)."""
-    obj = cls.__new__(cls)
-    _set_dict(obj, d)
-    _set_fields_set(obj, fields_set)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
-
-
 def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
     """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
-    obj = Party.__new__(Party)
-    _set_dict(obj, {"user_id": user_id, "name": name, "tag": tag, "role": role})
-    _set_fields_set(obj, {"user_id", "name", "tag", "role"})
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
+    values = {"user_id": user_id, "name": name, "tag": tag, "role": role}
+    return trusted(Party, values, {"user_id", "name", "tag", "role"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,11 +831,8 @@ class _Parser:
                 uid = uid.strip() or None
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
-        author = Author.__new__(Author)  # _new, inlined: one author a signature line
-        _set_dict(author, {"at": at, "user_id": who[0], "name": who[1], "role": who[2]})
-        _set_fields_set(author, set(_AUTHOR_FIELDS))
-        _set_extra(author, None)
-        _set_private(author, None)
+        values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
+        author = trusted(Author, values, set(_AUTHOR_FIELDS))
         if len(key) <= _KEY_MAX:  # _remember, inlined
             authors = self.authors
             if len(authors) >= _CACHE_SIZE:
@@ -1182,7 +1158,7 @@ class _Parser:
             "humidity": humidity,
             "week": week,
         }
-        return _new(EtatRecord, d, fields_set)
+        return trusted(EtatRecord, d, fields_set)
 
     def _note(self, b: _Builder) -> NoteRecord:
         return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
@@ -1322,25 +1298,18 @@ class _Parser:
 
 
 def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
-    """A trusted record (`_new`) of ``cls``: the common fields from the builder, the
-    defaults from the model's template, then ``fields``."""
+    """A trusted record of ``cls``: the common fields from the builder, the defaults from the
+    model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
     lines = b.lines
-    obj = cls.__new__(cls)
-    _set_dict(
-        obj,
-        {
-            "first_line": b.first,
-            "last_line": b.first + len(lines) - 1,
-            "raw": "\n".join(lines),
-            "author": b.author,
-            **_TEMPLATES[cls],
-            **fields,
-        },
-    )
-    _set_fields_set(obj, {*_COMMON, *fields})
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
+    values = {
+        "first_line": b.first,
+        "last_line": b.first + len(lines) - 1,
+        "raw": "\n".join(lines),
+        "author": b.author,
+        **_TEMPLATES[cls],
+        **fields,
+    }
+    return trusted(cls, values, {*_COMMON, *fields})
 
 
 _BUILD: dict[int, Callable[[_Parser, _Builder], Record]] = {
