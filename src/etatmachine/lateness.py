@@ -214,8 +214,12 @@ def _p90(late: list[float]) -> float:
     return (late[j] * (10 - delta) + late[j + 1] * delta) / 10
 
 
+_OWNER_KEYS: dict[Role | None, str] = {None: "none", **{r: r.value for r in Role}}
+"""The statistics' key of each owner (``Role.value`` is a property: read once)."""
+
+
 def _stats(values: list[float]) -> GroupStats:
-    late = sorted(v for v in values if v > 0)
+    late = sorted([v for v in values if v > 0])
     if not late:
         return trusted(
             GroupStats,
@@ -251,7 +255,11 @@ def lateness_report_of(steps: Iterable[StepFigures]) -> LatenessReport:
     by_owner: dict[str, list[float]] = {}
     by_contractor: dict[str, list[float]] = {}
     for owner, contractor_clock, contractor, seconds in steps:
-        by_owner.setdefault(owner.value if owner else "none", []).append(seconds)
+        key = _OWNER_KEYS[owner]
+        if key in by_owner:
+            by_owner[key].append(seconds)
+        else:
+            by_owner[key] = [seconds]
         if contractor_clock:
             by_contractor.setdefault(contractor or "unknown", []).append(seconds)
     return trusted(  # every value computed here: counts, floats, models just built

@@ -36,9 +36,15 @@ Rules (deterministic, relied upon by the tests):
   ``En attente de fournitures. Semaine: 14.`` → ``En attente de fournitures``, week 14; but
   ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
   ``set_on``/``set_number`` being ``None``.
-* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and two
-  bounded caches; :func:`iter_file` also holds one 64 KiB block of whole lines (or one line,
-  when longer). Nothing grows with the archive.
+* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and five
+  bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels and set
+  dates: at most 256 entries each, keys of at most 200 characters); :func:`iter_file` also
+  holds one 64 KiB block of whole lines (or one line, when longer). Nothing grows with the
+  archive.
+* **Speed.** One pass, one dispatch per line on its first character; records are built
+  without pydantic validation from values the parser produced in their final types (see
+  `etatmachine.trusted`); the common ETAT entry is read in one match, checked against the general
+  path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
   (the hour skipped in March) keep the offset in force before the gap (PEP 495), i.e. 02:30
@@ -57,7 +63,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -70,6 +76,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from etatmachine.business_calendar import PARIS
 from etatmachine.errors import EtatmachineError
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 __all__ = [
     "PARIS",
@@ -392,15 +399,14 @@ RecordAdapter: TypeAdapter[Record] = TypeAdapter(Record)
 # would only copy values the parser already produced in their final types (ints from int(),
 # aware datetimes from _at with tzinfo=PARIS, dates, Decimal, Role members from RoleMap, str
 # or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
-# `_trusted` does what `BaseModel.model_construct` does for these plain frozen models (no
-# aliases, extras, private attributes or post-init) without its per-field loop: ``__dict__``
-# holds every field in declaration order (defaults from the model's template) and the
-# fields-set is the keys passed, exactly as validation would have recorded them.
+# `etatmachine.trusted.trusted` does what `BaseModel.model_construct` does for these plain
+# frozen models (no aliases, extras, private attributes or post-init) without its per-field
+# loop: ``__dict__`` holds every field in declaration order (defaults from the model's
+# template) and the fields-set is the keys passed, exactly as validation would have recorded.
 # tests/test_trusted_models.py proves it, for every kind of record: validating a record's
 # dump gives an equal record with the same fields-set.
 
 _R = TypeVar("_R", bound=_Base)
-_set = object.__setattr__
 _COMMON = ("first_line", "last_line", "raw", "author")
 
 
@@ -435,34 +441,10 @@ _TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
 }
 
 
-def _record_of(cls: type[_R], common: dict[str, Any], fields: dict[str, Any]) -> _R:
-    """A record of ``cls`` from the common fields and its own (trusted: see above)."""
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", {**common, **_TEMPLATES[cls], **fields})
-    _set(obj, "__pydantic_fields_set__", {*common, *fields})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
-def _author_of(at: datetime, user_id: str | None, name: str | None, role: Role) -> Author:
-    """``Author(at=..., user_id=..., name=..., role=...)``, trusted."""
-    obj = Author.__new__(Author)
-    _set(obj, "__dict__", {"at": at, "user_id": user_id, "name": name, "role": role})
-    _set(obj, "__pydantic_fields_set__", {"at", "user_id", "name", "role"})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
 def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
     """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
-    obj = Party.__new__(Party)
-    _set(obj, "__dict__", {"user_id": user_id, "name": name, "tag": tag, "role": role})
-    _set(obj, "__pydantic_fields_set__", {"user_id", "name", "tag", "role"})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+    values = {"user_id": user_id, "name": name, "tag": tag, "role": role}
+    return trusted(Party, values, {"user_id", "name", "tag", "role"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +489,9 @@ def split_lines(text: str) -> list[str]:
 def _physical(lines: Iterable[str]) -> Iterator[str]:
     """Each item is one line, optionally ended by a line break; stray breaks split it further."""
     for chunk in lines:
+        if "\n" not in chunk and "\r" not in chunk:  # the common item: a bare line
+            yield chunk
+            continue
         if chunk.endswith("\n"):
             chunk = chunk[:-2] if chunk.endswith("\r\n") else chunk[:-1]
         elif chunk.endswith("\r"):
@@ -536,6 +521,7 @@ _SUBASSIGN, _ACTION, _MESSAGE, _POUR, _REMIS, _CONTACT, _CONTROL, _MENSAJE = ran
 _GARBAGE, _BAD_AUTHOR = 15, 16
 _SOFT = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
 
+_MESSAGE_START_RE = re.compile(r"MESSAGE DE\b")
 _STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
     "E": ((re.compile(r"ETAT ?:"), _ETAT),),
     "É": ((re.compile(r"ÉTAT ?:"), _ETAT),),
@@ -547,11 +533,53 @@ _STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
         (re.compile(r"Action r[ée]alis[ée]e ?:"), _ACTION),
     ),
     "I": ((re.compile(r"Intervention sous-assign[ée]e"), _SUBASSIGN),),
-    "M": ((re.compile(r"MESSAGE DE\b"), _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
+    "M": ((_MESSAGE_START_RE, _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
     "P": ((re.compile(r"POUR ?:"), _POUR),),
     "N": ((re.compile(r"NTACT ?\d+ ?:"), _CONTACT),),
     "C": ((re.compile(r"CONTACT ?\d+ ?:"), _CONTACT),),
     "D": ((re.compile(r"Dossier contr[ôo]l[ée]"), _CONTROL),),
+}
+
+
+def _word_ends_at(i: int) -> Callable[[str], bool]:
+    """``\\b`` after a word at ``i``: the end, or a character no word has."""
+    return lambda s: len(s) == i or not (s[i].isalnum() or s[i] == "_")
+
+
+def _spaced(*keys: str) -> tuple[str, ...]:
+    """``KEY ?:`` as literal prefixes."""
+    return tuple(p for key in keys for p in (key + ":", key + " :"))
+
+
+_Start = tuple[tuple[str, ...], int, Callable[[str], object] | None]
+_PREFIXES: dict[str, tuple[_Start, ...]] = {
+    # `_STARTS` as str.startswith (one C call, not a regex match per line): a line starts
+    # with one of the prefixes and passes the check. tests/test_legacy_properties.py checks
+    # the two tables agree.
+    "E": ((_spaced("ETAT"), _ETAT, None),),
+    "É": ((_spaced("ÉTAT"), _ETAT, None),),
+    "O": ((_spaced("OUVERTURE"), _OPENING, None),),
+    "L": ((("La limite maximum d",), _AUTONOMY, lambda s: s[20:29] == "autonomie"),),
+    "R": ((_spaced("REALISATION"), _REALISATION, None), (_spaced("REMIS DE"), _REMIS, None)),
+    "A": (
+        (_spaced("ASSIGNER"), _ASSIGN, None),
+        (_spaced(*(f"Action r{a}alis{b}e" for a in "ée" for b in "ée")), _ACTION, None),
+    ),
+    "I": ((("Intervention sous-assignée", "Intervention sous-assignee"), _SUBASSIGN, None),),
+    "M": (
+        (("MESSAGE DE",), _MESSAGE, _word_ends_at(10)),
+        (("Mensaje de",), _MENSAJE, _word_ends_at(10)),
+    ),
+    "P": ((_spaced("POUR"), _POUR, None),),
+    "N": ((("NTACT",), _CONTACT, _STARTS["N"][0][0].match),),
+    "C": ((("CONTACT",), _CONTACT, _STARTS["C"][0][0].match),),
+    "D": (
+        (
+            tuple(f"Dossier contr{a}l{b}" for a in "ôo" for b in "ée"),
+            _CONTROL,
+            None,
+        ),
+    ),
 }
 
 _STAMP = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
@@ -559,7 +587,18 @@ _AUTHOR_RE = re.compile(_STAMP + r"\Z")
 _DATE_TIME = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
 _DUE_RE = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
 _DUE_END_RE = re.compile(_DATE_TIME + r" *\Z")
-_SET_END_RE = re.compile(r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z")
+_SET_END = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_END_RE = re.compile(_SET_END)
+# The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
+# would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
+# greedy label backtracks to it at once), the due date with two-digit fields and one space,
+# anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
+# one, where the general path looks for it.
+_ETAT_FAST_RE = re.compile(
+    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
+    + _SET_END
+    + ")"
+)
 _WEEK_END_RE = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
 _N_END_RE = re.compile(r"\((\d{1,4})\)\.?\Z")
@@ -609,9 +648,28 @@ class _BadEntryError(ValueError):
     """An entry that cannot be read; the message goes into the unrecognised record."""
 
 
+# Date and time fields are 1-4 ASCII digits; the common ones read from a table (int() is
+# the slower path, and the only one for other digits, Unicode ones included).
+_INTS: dict[str, int] = {
+    **{str(i): i for i in range(100)},
+    **{f"{i:02d}": i for i in range(10)},
+    **{str(y): y for y in range(1900, 2101)},
+}
+
+
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
+    g = _INTS.get
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=PARIS)
+        return datetime(
+            g(year) or int(year),
+            g(month) or int(month),
+            g(day) or int(day),
+            g(hour) or int(hour),
+            g(minute) or int(minute),
+            0,
+            0,
+            PARIS,  # positional: half the cost of tzinfo=PARIS
+        )
     except ValueError:
         raise _BadEntryError(f"impossible {what} {day}/{month}/{year} {hour}:{minute}") from None
 
@@ -627,8 +685,9 @@ def _day_match(m: re.Match[str], what: str) -> date:
 
 
 def _day(day: str, month: str, year: str, what: str) -> date:
+    g = _INTS.get
     try:
-        return date(int(year), int(month), int(day))
+        return date(g(year) or int(year), g(month) or int(month), g(day) or int(day))
     except ValueError:
         raise _BadEntryError(f"impossible {what} {day}/{month}/{year}") from None
 
@@ -663,14 +722,19 @@ def _split_tag(rest: str) -> tuple[str | None, str | None]:
 
 
 class _Builder:
-    """A record being read: its lines, its content, whether it still takes lines."""
+    """A record being read: its lines, its cleaned content, whether it still takes lines.
+
+    The verbatim content lines (for an unrecognised record's text) are the non-blank
+    ``lines`` but the signature line (``sig``), so they are only rebuilt when a record turns
+    out unreadable. An ETAT entry's end, ``(dd/mm/yyyy-N°k)``, is only looked for when a line
+    could continue it (`_Parser.run`): ``closed`` is then also true when its last line ends it.
+    """
 
     __slots__ = (
         "author",
         "blanks",
         "closed",
         "cls",
-        "content",
         "first",
         "line",
         "lines",
@@ -678,41 +742,62 @@ class _Builder:
         "n_cont",
         "pour",
         "remis",
+        "sig",
         "signable",
         "texts",
     )
 
-    def __init__(self, cls: int, first: int, lines: list[str], line: int) -> None:
+    def __init__(self, cls: int, first: int, lines: list[str], s: str) -> None:
         self.cls = cls
         self.first = first
         self.lines = lines  # verbatim, blanks included
-        self.line = line  # line number of the first content line
-        self.texts: list[str] = []  # cleaned content lines
-        self.content: list[str] = []  # verbatim content lines
+        self.line = first + len(lines) - 1  # line number of the first content line
+        self.texts = [s]  # cleaned content lines
+        self.signable, self.closed = _FLAGS[cls]
         self.author: Author | None = None
-        self.signable = cls not in (_OPENING, _AUTHOR, _BAD_AUTHOR)
-        self.closed = cls not in _MAX_CONT
         self.blanks = 0
         self.n_cont = 0
         self.pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
         self.remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
         self.message = ""
+        self.sig = -1  # index in lines of the signature line, if any
 
-    def add(self, raw: str, s: str) -> None:
-        self.lines.append(raw)
-        self.texts.append(s)
-        self.content.append(raw)
-        self.blanks = 0
+    def content(self) -> list[str]:
+        """The verbatim content lines: no blank line, no signature."""
+        return [r for i, r in enumerate(self.lines) if i != self.sig and _clean(r)]
 
 
-_CACHE_SIZE = 256  # bounded, so memory stays flat over any archive
+_UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
+_FLAGS = {cls: (cls not in _UNSIGNABLE, cls not in _MAX_CONT) for cls in range(17)}
+"""Per line class: whether its record takes a signature, whether it is closed at once."""
+_CACHE_SIZE = 256  # entries per cache (1,024 was no faster, measured), and
+_KEY_MAX = 200  # characters per key: the caches stay small over any archive, any line
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
+    """Cache ``value`` unless ``key`` is long (a pasted page); empty a full cache."""
+    if len(key) <= _KEY_MAX:
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+
+
+_COMMON_SET = frozenset(_COMMON)
+_AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
+_ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
+_ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
+_ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
 
 
 class _Parser:
     def __init__(self, roles: RoleMap) -> None:
         self.roles = roles
         self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
-        self.times: dict[str, datetime] = {}
+        self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
+        self.parties: dict[str, Party] = {}  # MESSAGE DE / POUR: text -> party
+        self.labels: dict[str, tuple[str, int | None]] = {}  # ETAT label text -> (label, n)
+        self.days: dict[str, date] = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -726,131 +811,218 @@ class _Parser:
         return self._stamp(m, s)
 
     def _stamp(self, m: re.Match[str], key: str) -> Author:
-        d, mo, y, h, mi, uid, name = m.groups()
-        stamp = key[: m.end(5)]
-        at = self.times.get(stamp)
-        if at is None:
-            at = _at(d, mo, y, h, mi, "signature date")
-            if len(self.times) >= _CACHE_SIZE:
-                self.times.clear()
-            self.times[stamp] = at
-        if uid is not None:
-            uid = uid.strip() or None
-        author = _author_of(at, uid, _name(name or ""), self.roles.role_of(uid))
-        if len(self.authors) >= _CACHE_SIZE:
-            self.authors.clear()
-        self.authors[key] = author
+        """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
+        signs many times, at many times: caching the times would cost more than it saves)."""
+        d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
+        g = _INTS.get
+        try:  # _at, inlined: one signature a line
+            at = datetime(
+                g(y) or int(y), g(mo) or int(mo), g(d) or int(d), g(h) or int(h),
+                g(mi) or int(mi), 0, 0, PARIS,
+            )  # fmt: skip
+        except ValueError:
+            raise _BadEntryError(f"impossible signature date {d}/{mo}/{y} {h}:{mi}") from None
+        tail = key[m.end(5) :]
+        tails = self.tails
+        who = tails.get(tail)
+        if who is None:
+            uid, name = m.group(6, 7)
+            if uid is not None:
+                uid = uid.strip() or None
+            who = (uid, _name(name) if name else None, self.roles.role_of(uid))
+            _remember(tails, tail, who)
+        values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
+        author = trusted(Author, values, set(_AUTHOR_FIELDS))
+        if len(key) <= _KEY_MAX:  # _remember, inlined
+            authors = self.authors
+            if len(authors) >= _CACHE_SIZE:
+                authors.clear()
+            authors[key] = author
         return author
 
     def embedded(self, text: str) -> Author:
         """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
+        hit = self.authors.get(text)
+        if hit is not None:
+            return hit
         m = _AUTHOR_RE.match(text)
         if m is None:
             raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
         return self._stamp(m, text)
 
     # -- main loop ---------------------------------------------------------------------------
-    def run(self, lines: Iterable[str], first_line: int = 1) -> Iterator[Record]:
-        """Read physical lines (no line breaks left in them) into records, in order; the
-        first line is numbered ``first_line``."""
+    def run(self, blocks: Iterable[Iterable[str]], first_line: int = 1) -> Iterator[Record]:
+        """Read blocks of physical lines (no line breaks left in them) into records, in
+        order; the first line is numbered ``first_line``.
+
+        One pass, one dispatch per line on its first character; the open record lives in a
+        `_Builder`. Lines before the first record can only be blank (``leading``)."""
         cur: _Builder | None = None
         leading: list[str] = []
         held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
         lineno = first_line - 1
         authors = self.authors
-        for raw in lines:
-            lineno += 1
-            if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
-                s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-            else:
-                s = _clean(raw)
-            if held is not None:
-                h_no, h_raw, h_author = held
-                held = None
-                if s and s.startswith("MESSAGE DE") and _classify(s) == _MESSAGE:
-                    if cur is not None:
-                        yield self.build(cur)
-                    cur = _Builder(_MESSAGE, h_no - len(leading), [*leading, h_raw], lineno)
-                    leading = []
-                    cur.author = h_author
-                    cur.signable = False
-                    cur.add(raw, s)
+        stamp = self._stamp
+        author_match = _AUTHOR_RE.match
+        control = _CONTROL_RE.search
+        starts = _PREFIXES
+        soft = _SOFT
+        max_cont = _MAX_CONT
+        build = self.build
+        builders = _BUILD
+        set_end = _SET_END_RE.match
+        for block in blocks:
+            for raw in block:
+                lineno += 1
+                if not raw:  # the commonest line, read at once
+                    if held is None:
+                        if cur is None:
+                            leading.append(raw)
+                        else:
+                            cur.lines.append(raw)
+                            cur.blanks += 1
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        h_raw, h_author = held[1], held[2]  # it signs the open record
+                        held = None
+                        cur.sig = len(cur.lines)
+                        cur.lines.append(h_raw)
+                        cur.lines.append(raw)
+                        cur.author = h_author
+                        cur.closed = True
+                        cur.blanks = 1
+                        continue
+                if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
+                    s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+                    ascii_ = True
+                else:
+                    s = (
+                        raw.translate(_SPACES)
+                        if "\xa0" in raw or "\u202f" in raw or "\t" in raw
+                        else raw
+                    ).strip()  # _clean, inlined
+                    ascii_ = False
+                if held is not None:
+                    h_no, h_raw, h_author = held
+                    held = None
+                    if s.startswith("MESSAGE DE") and _MESSAGE_START_RE.match(s):
+                        if cur is not None:
+                            yield build(cur)
+                        if leading:
+                            lines = leading
+                            lines.append(h_raw)
+                            leading = []
+                        else:
+                            lines = [h_raw]
+                        lines.append(raw)
+                        cur = _Builder(_MESSAGE, h_no - len(lines) + 2, lines, s)
+                        cur.sig = len(lines) - 2
+                        cur.line = lineno
+                        cur.author = h_author
+                        cur.signable = False
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        cur.sig = len(cur.lines)
+                        cur.lines.append(h_raw)
+                        cur.author = h_author
+                        cur.closed = True
+                        cur.blanks = 0
+                    else:
+                        if cur is not None:
+                            yield build(cur)
+                        cur = self.author_builder(h_no, leading, h_raw, h_author)
+                        leading = []
+                if not s:
+                    if cur is None:
+                        leading.append(raw)
+                    else:
+                        cur.lines.append(raw)
+                        cur.blanks += 1
                     continue
-                if cur is not None and cur.signable and cur.author is None:
-                    cur.lines.append(h_raw)
-                    cur.author = h_author
-                    cur.closed = True
-                    cur.blanks = 0
+                # classify: one dispatch on the first character
+                c = s[0]
+                if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
+                    signature = authors.get(s)
+                    message = ""
+                    if signature is None:
+                        m = author_match(s)
+                        if m is not None:
+                            try:
+                                signature = stamp(m, s)
+                            except _BadEntryError as exc:
+                                message = str(exc)
+                    if signature is not None:
+                        if cur is not None:
+                            cur.closed = True
+                        held = (lineno, raw, signature)
+                        continue
+                    if message:
+                        cls = _BAD_AUTHOR
+                    elif s.isprintable() if ascii_ else not control(s):
+                        cls = _TEXT
+                    else:
+                        cls = _GARBAGE
                 else:
-                    if cur is not None:
-                        yield self.build(cur)
-                    cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
+                    cls = _TEXT
+                    entries = starts.get(c)
+                    if entries is not None:
+                        for prefixes, k, check in entries:
+                            if s.startswith(prefixes) and (check is None or check(s)):
+                                cls = k
+                                break
+                    if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
+                        cls = _GARBAGE
+                # a continuation of the open record?
+                if cur is not None and not cur.closed and cls != _BAD_AUTHOR:
+                    kind = cur.cls
+                    if kind == _MESSAGE:
+                        if self.takes_message(cur, cls, s):
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            cur.blanks = 0
+                            continue
+                    elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
+                        if (
+                            kind == _ETAT
+                            and (last := cur.texts[-1])[-1] == ")"
+                            and set_end(last, last.rfind("("))
+                        ):  # its last line ended it, (dd/mm/yyyy-N°k): checked when it matters
+                            cur.closed = True
+                        else:
+                            cur.n_cont += 1
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            continue
+                if cur is not None:  # `build`, inlined on the commonest path
+                    try:
+                        record = builders[cur.cls](self, cur)
+                    except _BadEntryError as exc:
+                        record = self.unrecognised(cur, exc)
+                    yield record
+                if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
+                    cls = _TEXT
+                if leading:
+                    lines = leading
+                    lines.append(raw)
                     leading = []
-                    cur.author = h_author
-                    cur.content.append(h_raw)
-            if not s:
-                if cur is None:
-                    leading.append(raw)
                 else:
-                    cur.lines.append(raw)
-                    cur.blanks += 1
-                continue
-            signature: Author | re.Match[str] | None = None
-            if "0" <= s[0] <= "9":  # a signature? (_classify, matching it once)
-                signature = authors.get(s)
-                if signature is None:
-                    signature = _AUTHOR_RE.match(s)
-                if signature is not None:
-                    cls = _AUTHOR
-                else:
-                    cls = _GARBAGE if _CONTROL_RE.search(s) else _TEXT
-            else:
-                cls = _classify(s)
-            message = ""
-            if (
-                cur is not None
-                and not cur.closed
-                and ((cls in _SOFT and not cur.blanks) or cur.cls == _MESSAGE)
-                and self.takes(cur, cls, s)
-            ):
-                cur.add(raw, s)
-                continue
-            if signature is not None:  # cls == _AUTHOR
-                if cur is not None:
-                    cur.closed = True
-                try:
-                    if not isinstance(signature, Author):
-                        signature = self._stamp(signature, s)
-                    held = (lineno, raw, signature)
-                    continue
-                except _BadEntryError as exc:
-                    cls = _BAD_AUTHOR
-                    message = str(exc)
-            if cur is not None:
-                yield self.build(cur)
-            if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
-                cls = _TEXT
-            cur = _Builder(cls, lineno - len(leading), leading, lineno)
-            leading = []
-            cur.add(raw, s)
-            if cls == _BAD_AUTHOR:
-                cur.message = message
-            elif cls == _ETAT and _SET_END_RE.search(s):
-                cur.closed = True
+                    lines = [raw]
+                cur = _Builder(cls, lineno - len(lines) + 1, lines, s)
+                if cls == _BAD_AUTHOR:
+                    cur.message = message
         if held is not None:
             h_no, h_raw, h_author = held
             if cur is not None and cur.signable and cur.author is None:
+                cur.sig = len(cur.lines)
                 cur.lines.append(h_raw)
                 cur.author = h_author
             else:
                 if cur is not None:
-                    yield self.build(cur)
-                cur = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_no)
+                    yield build(cur)
+                cur = self.author_builder(h_no, leading, h_raw, h_author)
                 leading = []
-                cur.author = h_author
-                cur.content.append(h_raw)
         if cur is not None:
-            yield self.build(cur)
+            yield build(cur)
         elif leading:
             yield NoteRecord(
                 first_line=first_line,
@@ -859,158 +1031,247 @@ class _Parser:
                 text="",
             )
 
-    def takes(self, b: _Builder, cls: int, s: str) -> bool:
-        """Whether the open record ``b`` continues with this line (the wrapping rules)."""
-        kind = b.cls
-        if kind == _MESSAGE:
-            if b.remis is None:  # header: POUR: (may wrap), blank lines, REMIS DE:
-                if cls == _REMIS:
-                    b.remis = len(b.texts)
-                    return True
-                if b.blanks:
-                    return False
-                if cls == _POUR and b.pour is None:
-                    b.pour = [s]
-                    return True
-                if b.pour and cls == _TEXT and len(b.pour) < 4:
-                    m = _ID_REST_RE.match(_after_colon(b.pour[0]))
-                    if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
-                        b.pour.append(s)
-                        return True
+    @staticmethod
+    def author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -> _Builder:
+        """The builder of a signature that signs nothing (an ``author`` record)."""
+        b = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_raw)
+        b.texts = []
+        b.author = author
+        return b
+
+    def takes_message(self, b: _Builder, cls: int, s: str) -> bool:
+        """Whether the open MESSAGE ``b`` continues with this line: its header (``POUR:``,
+        which may wrap, blank lines, ``REMIS DE:``), then body lines."""
+        if b.remis is None:
+            if cls == _REMIS:
+                b.remis = len(b.texts)
+                return True
+            if b.blanks:
                 return False
-            if b.blanks or cls not in _SOFT:
-                return False
-        elif b.blanks or cls not in _SOFT:
+            if cls == _POUR and b.pour is None:
+                b.pour = [s]
+                return True
+            if b.pour and cls == _TEXT and len(b.pour) < 4:
+                m = _ID_REST_RE.match(_after_colon(b.pour[0]))
+                if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
+                    b.pour.append(s)
+                    return True
             return False
-        if b.n_cont >= _MAX_CONT[kind]:
+        if b.blanks or cls not in _SOFT or b.n_cont >= _MAX_CONT[_MESSAGE]:
             return False
         b.n_cont += 1
-        if kind == _ETAT and _SET_END_RE.search(s):
-            b.closed = True
         return True
 
     # -- records -----------------------------------------------------------------------------
     def build(self, b: _Builder) -> Record:
         """Turn a finished builder into its record (or an unrecognised one)."""
-        common: dict[str, Any] = {
-            "first_line": b.first,
-            "last_line": b.first + len(b.lines) - 1,
-            "raw": "\n".join(b.lines),
-            "author": b.author,
-        }
         try:
-            if b.cls == _BAD_AUTHOR:
-                raise _BadEntryError(b.message)
-            if b.cls == _GARBAGE:
-                raise _BadEntryError("control characters (binary data?)")
-            return self._record(b, common)
+            return _BUILD[b.cls](self, b)
         except _BadEntryError as exc:
-            return _record_of(
-                UnrecognisedRecord,
-                common,
-                {"text": "\n".join(b.content), "message": str(exc), "line": b.line},
-            )
+            return self.unrecognised(b, exc)
 
-    def _record(self, b: _Builder, common: dict[str, Any]) -> Record:
-        cls = b.cls
-        if cls == _ETAT:
-            return _record_of(EtatRecord, common, _etat(" ".join(b.texts)))
-        if cls in _SOFT:
-            return _record_of(NoteRecord, common, {"text": "\n".join(b.texts)})
-        if cls == _AUTHOR:
-            return _record_of(AuthorRecord, common, {})
-        text = " ".join(b.texts)
-        if cls == _OPENING:
-            common["author"] = self.embedded(_after_colon(text))
-            return _record_of(OpeningRecord, common, {})
-        if cls == _MESSAGE:
-            return self._message(b, common)
-        if cls == _ACTION:
-            return _record_of(ActionRecord, common, _action(_after_colon(text)))
-        if cls == _CONTACT:
-            m = _CONTACT_RE.match(text)
-            if m is None:
-                raise _BadEntryError("contact without a number")
-            due = _find_due(m.group(2))
-            return _record_of(
-                ContactRecord,
-                common,
-                {
-                    "number": int(m.group(1)),
-                    "text": m.group(2),
-                    "contacted_at": _at_match(due, "contact date") if due else None,
-                },
-            )
-        if cls == _CONTROL:
-            detail = text[text.find(" ") + 1 :]  # after "Dossier"
-            detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-            fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
-            return _record_of(ControlRecord, common, fields)
-        if cls == _MENSAJE:
-            m = _MENSAJE_RE.match(text)
-            if m is None:
-                raise _BadEntryError("Mensaje without a sender")
-            sender = m.group(1)
-            fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
-            return _record_of(MensajeRecord, common, fields)
-        if cls == _AUTONOMY:
-            colon = text.find(":")
-            rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
-            m = _AMOUNT_RE.match(rest)
-            if m is None:
-                raise _BadEntryError("autonomy limit without an amount")
-            try:
-                amount = Decimal(
-                    m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
-                )
-            except InvalidOperation:  # pragma: no cover - the pattern only passes digits
-                raise _BadEntryError("unreadable amount") from None
-            caveat = rest[m.end() :].strip() or None
-            fields = {"amount": amount, "caveat": caveat}
-            return _record_of(AutonomyLimitRecord, common, fields)
-        if cls == _REALISATION:
-            body = _after_colon(text)
-            m = _DAY_END_RE.search(body)
-            if m is None:
-                raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
-            what = body[: m.start()].rstrip().rstrip(":").rstrip()
-            fields = {"what": what, "on": _day_match(m, "realisation date")}
-            return _record_of(RealisationRecord, common, fields)
-        if cls == _ASSIGN:
-            m = _ID_REST_RE.match(_after_colon(text))
-            if m is None:
-                raise _BadEntryError("ASSIGNER without an (id)")
-            fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
-            return _record_of(AssignmentRecord, common, fields)
-        if cls == _SUBASSIGN:
-            m = _BRACKET_ID_RE.match(_after_colon(text))
-            if m is None:
-                raise _BadEntryError("sub-assignment without a [contractor id]")
-            rest = m.group(2)
-            due = _DUE_END_RE.search(rest)
-            at = None
-            if due is not None:
-                at = _at_match(due, "sub-assignment date")
-                rest = rest[: due.start()]
-            fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
-            return _record_of(SubAssignmentRecord, common, fields)
-        raise AssertionError(f"unhandled line class {cls}")  # pragma: no cover
+    @staticmethod
+    def unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
+        """The record of lines that could not be read: verbatim, with why."""
+        fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
+        return _make(UnrecognisedRecord, b, fields)
 
-    def _message(self, b: _Builder, common: dict[str, Any]) -> MessageRecord:
-        head = b.texts[0]
-        m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
+    def _etat(self, b: _Builder) -> EtatRecord:
+        """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
+        texts = b.texts
+        text = texts[0] if len(texts) == 1 else " ".join(texts)
+        m = _ETAT_FAST_RE.match(text)
+        label = m.group(1) if m is not None else ""
+        if "%" in label or "emaine" in label:
+            m = None  # extras: the general path reads them
+        set_on: date | None
+        set_number: int | None
+        n: int | None
+        humidity = week = None
+        if m is not None:  # the values the general path below would read, read at once
+            dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
+            day = text[m.start(8) : m.end(10)]  # "dd/mm/yyyy": set dates recur
+            set_on = self.days.get(day)
+            if set_on is None:
+                set_on = _day(sd, smo, sy, "set date")
+                _remember(self.days, day, set_on)
+            set_number = int(k)
+            due_at = _at(dd, mo, y, h, mi, "due date")
+            comment = text[m.end(6) : m.start(7)].strip() or None
+            known = self.labels.get(label)  # labels recur: the catalogue has ~46
+            if known is None:
+                known = _label_n(label.rstrip())
+                _remember(self.labels, label, known)
+            head, n = known
+            fields_set = set(_ETAT_SET_ON if n is None else _ETAT_SET_ON_N)
+        else:
+            body = _after_colon(text).strip()
+            fields_set = set(_ETAT_SET)
+            set_on = set_number = None
+            if body.endswith(")"):
+                m = _paren_end(_SET_END_RE, body)
+                if m is not None:
+                    dd, mo, y, k = m.groups()
+                    set_on = _day(dd, mo, y, "set date")
+                    set_number = int(k)
+                    fields_set.add("set_on")
+                    fields_set.add("set_number")
+                    body = body[: m.start()].rstrip()
+            due = _find_due(body)
+            if due is None:
+                raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
+            due_at = _at_match(due, "due date")
+            comment = body[due.end() :].strip() or None
+            head = body[: due.start()].rstrip()
+            while True:  # extras at the end of the label, each after a ". " separator
+                m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+                if m is not None:
+                    week = int(m.group(1))
+                    fields_set.add("week")
+                else:
+                    m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
+                    if m is None:
+                        break
+                    humidity = int(m.group(1))
+                    fields_set.add("humidity")
+                head = head[: m.start()].rstrip()
+                if head.endswith("."):
+                    head = head[:-1].rstrip()
+            head, n = _label_n(head)
+            if n is not None:
+                fields_set.add("n")
+        if not head:
+            raise _BadEntryError("ETAT entry without a label")
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "etat",
+            "label": head,
+            "n": n,
+            "due_at": due_at,
+            "comment": comment,
+            "set_on": set_on,
+            "set_number": set_number,
+            "humidity": humidity,
+            "week": week,
+        }
+        return trusted(EtatRecord, d, fields_set)
+
+    def _note(self, b: _Builder) -> NoteRecord:
+        return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
+
+    def _author(self, b: _Builder) -> AuthorRecord:
+        return _make(AuthorRecord, b, {})
+
+    def _bad_author(self, b: _Builder) -> Record:
+        raise _BadEntryError(b.message)
+
+    def _garbage(self, b: _Builder) -> Record:
+        raise _BadEntryError("control characters (binary data?)")
+
+    def _opening(self, b: _Builder) -> OpeningRecord:
+        author = self.embedded(_after_colon(" ".join(b.texts)))
+        return _make(OpeningRecord, b, {"author": author})  # signed inline
+
+    def _action(self, b: _Builder) -> ActionRecord:
+        fields = _action(_after_colon(" ".join(b.texts)))
+        return _make(ActionRecord, b, fields)
+
+    def _contact(self, b: _Builder) -> ContactRecord:
+        m = _CONTACT_RE.match(" ".join(b.texts))
         if m is None:
-            raise _BadEntryError("MESSAGE DE without a sender (id)")
-        uid = m.group(1).strip() or None
-        name, tag = _split_tag(m.group(2))
-        sender = _party_of(uid, name, tag, self._party_role(uid, tag))
+            raise _BadEntryError("contact without a number")
+        due = _find_due(m.group(2))
+        fields = {
+            "number": int(m.group(1)),
+            "text": m.group(2),
+            "contacted_at": _at_match(due, "contact date") if due else None,
+        }
+        return _make(ContactRecord, b, fields)
+
+    def _control(self, b: _Builder) -> ControlRecord:
+        text = " ".join(b.texts)
+        detail = text[text.find(" ") + 1 :]  # after "Dossier"
+        detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
+        fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
+        return _make(ControlRecord, b, fields)
+
+    def _mensaje(self, b: _Builder) -> MensajeRecord:
+        m = _MENSAJE_RE.match(" ".join(b.texts))
+        if m is None:
+            raise _BadEntryError("Mensaje without a sender")
+        sender = m.group(1)
+        fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
+        return _make(MensajeRecord, b, fields)
+
+    def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
+        text = " ".join(b.texts)
+        colon = text.find(":")
+        rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
+        m = _AMOUNT_RE.match(rest)
+        if m is None:
+            raise _BadEntryError("autonomy limit without an amount")
+        try:
+            amount = Decimal(
+                m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
+            )
+        except InvalidOperation:  # pragma: no cover - the pattern only passes digits
+            raise _BadEntryError("unreadable amount") from None
+        caveat = rest[m.end() :].strip() or None
+        fields = {"amount": amount, "caveat": caveat}
+        return _make(AutonomyLimitRecord, b, fields)
+
+    def _realisation(self, b: _Builder) -> RealisationRecord:
+        body = _after_colon(" ".join(b.texts))
+        m = _DAY_END_RE.search(body)
+        if m is None:
+            raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
+        what = body[: m.start()].rstrip().rstrip(":").rstrip()
+        fields = {"what": what, "on": _day_match(m, "realisation date")}
+        return _make(RealisationRecord, b, fields)
+
+    def _assign(self, b: _Builder) -> AssignmentRecord:
+        m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("ASSIGNER without an (id)")
+        fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
+        return _make(AssignmentRecord, b, fields)
+
+    def _subassign(self, b: _Builder) -> SubAssignmentRecord:
+        m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("sub-assignment without a [contractor id]")
+        rest = m.group(2)
+        due = _DUE_END_RE.search(rest)
+        at = None
+        if due is not None:
+            at = _at_match(due, "sub-assignment date")
+            rest = rest[: due.start()]
+        fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
+        return _make(SubAssignmentRecord, b, fields)
+
+    def _message(self, b: _Builder) -> MessageRecord:
+        head = b.texts[0]
+        parties = self.parties
+        sender = parties.get(head)
+        if sender is None:
+            m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
+            if m is None:
+                raise _BadEntryError("MESSAGE DE without a sender (id)")
+            sender = self._party(m)
+            _remember(parties, head, sender)
         recipient = None
         if b.pour:
-            m = _ID_REST_RE.match(_after_colon(" ".join(b.pour)))
-            if m is not None:
-                rid = m.group(1).strip() or None
-                name, tag = _split_tag(m.group(2))
-                recipient = _party_of(rid, name, tag, self._party_role(rid, tag))
+            pour = " ".join(b.pour)
+            recipient = parties.get(pour)
+            if recipient is None:
+                m = _ID_REST_RE.match(_after_colon(pour))
+                if m is not None:
+                    recipient = self._party(m)
+                    _remember(parties, pour, recipient)
         delivered = None
         body: list[str] = []
         if b.remis is not None:
@@ -1022,7 +1283,13 @@ class _Parser:
             "delivered": delivered,
             "body": " ".join(body),
         }
-        return _record_of(MessageRecord, common, fields)
+        return _make(MessageRecord, b, fields)
+
+    def _party(self, m: re.Match[str]) -> Party:
+        """The party of a matched ``(id) NAME (TAG)``."""
+        uid = m.group(1).strip() or None
+        name, tag = _split_tag(m.group(2))
+        return _party_of(uid, name, tag, self._party_role(uid, tag))
 
     def _party_role(self, uid: str | None, tag: str | None) -> Role:
         if tag is not None and tag.upper().startswith("PRESTATAIRE"):
@@ -1030,10 +1297,56 @@ class _Parser:
         return self.roles.role_of(uid)
 
 
+def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
+    """A trusted record of ``cls``: the common fields from the builder, the defaults from the
+    model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
+    lines = b.lines
+    values = {
+        "first_line": b.first,
+        "last_line": b.first + len(lines) - 1,
+        "raw": "\n".join(lines),
+        "author": b.author,
+        **_TEMPLATES[cls],
+        **fields,
+    }
+    return trusted(cls, values, {*_COMMON, *fields})
+
+
+_BUILD: dict[int, Callable[[_Parser, _Builder], Record]] = {
+    _ETAT: _Parser._etat,
+    _TEXT: _Parser._note,
+    _POUR: _Parser._note,
+    _REMIS: _Parser._note,
+    _AUTHOR: _Parser._author,
+    _BAD_AUTHOR: _Parser._bad_author,
+    _GARBAGE: _Parser._garbage,
+    _OPENING: _Parser._opening,
+    _MESSAGE: _Parser._message,
+    _ACTION: _Parser._action,
+    _CONTACT: _Parser._contact,
+    _CONTROL: _Parser._control,
+    _MENSAJE: _Parser._mensaje,
+    _AUTONOMY: _Parser._autonomy,
+    _REALISATION: _Parser._realisation,
+    _ASSIGN: _Parser._assign,
+    _SUBASSIGN: _Parser._subassign,
+}
+"""The record builder of each line class (a finished builder's class)."""
+
+
 def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """Match an end-anchored ``(...)`` pattern at the last ``(`` only: O(1) on long text."""
     i = text.rfind("(")
     return pattern.match(text, i) if i >= 0 else None
+
+
+def _label_n(head: str) -> tuple[str, int | None]:
+    """An ETAT label and its ``(n)``: ``Première visite (7)`` → (``Première visite``, 7)."""
+    if head.endswith((")", ").")):
+        m = _paren_end(_N_END_RE, head)
+        if m is not None:
+            return head[: m.start()].rstrip(), int(m.group(1))
+    return head, None
 
 
 def _find_due(text: str) -> re.Match[str] | None:
@@ -1121,7 +1434,11 @@ def iter_records(
     (see `read_lines`) parses to the records the whole archive gives for those lines.
     """
     parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
-    return parser.run(_physical(lines), first_line)
+    if isinstance(lines, list | tuple):  # lines already held (batch pieces): one block,
+        joined = "".join(lines)  # unless an item holds a line break (checked in one pass)
+        if "\n" not in joined and "\r" not in joined:
+            return parser.run((lines,), first_line)
+    return parser.run((_physical(lines),), first_line)
 
 
 def is_opening_line(line: str) -> bool:
@@ -1149,7 +1466,13 @@ def read_lines(source: str | Path | BinaryIO) -> Iterator[str]:
 
 
 def _file_lines(path: str | Path | BinaryIO) -> Iterator[str]:
-    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only).
+    """Physical lines of a file, decoded one by one (binary lines end at b"\\n" only)."""
+    for block in _file_blocks(path):
+        yield from block
+
+
+def _file_blocks(path: str | Path | BinaryIO) -> Iterator[list[str]]:
+    """The physical lines of a file, a block of whole lines at a time.
 
     Reads blocks of whole lines: a block that is valid UTF-8 as a whole is valid line by line
     (b"\\n" never occurs inside a multi-byte sequence), so it is decoded at once; any other
@@ -1158,13 +1481,13 @@ def _file_lines(path: str | Path | BinaryIO) -> Iterator[str]:
     """
     if isinstance(path, str | Path):
         with open(path, "rb") as fh:
-            yield from _stream_lines(fh)
+            yield from _stream_blocks(fh)
     else:
-        yield from _stream_lines(path)
+        yield from _stream_blocks(path)
 
 
-def _stream_lines(fh: BinaryIO) -> Iterator[str]:
-    """`_file_lines` on an open binary stream."""
+def _stream_blocks(fh: BinaryIO) -> Iterator[list[str]]:
+    """`_file_blocks` on an open binary stream."""
     first = True
     parts: list[bytes] = []  # the start of a line longer than a block
     while True:
@@ -1172,7 +1495,7 @@ def _stream_lines(fh: BinaryIO) -> Iterator[str]:
         if not block:
             if parts:
                 parts.append(b"\n")
-                yield from _block_lines(b"".join(parts), first)
+                yield _block_lines(b"".join(parts), first)
             return
         end = block.rfind(b"\n") + 1
         if end == 0:
@@ -1186,7 +1509,7 @@ def _stream_lines(fh: BinaryIO) -> Iterator[str]:
             data = block if end == len(block) else block[:end]
         if end < len(block):
             parts.append(block[end:])
-        yield from _block_lines(data, first)
+        yield _block_lines(data, first)
         first = False
 
 
@@ -1219,7 +1542,7 @@ def _block_lines(data: bytes, first: bool) -> list[str]:
 
 def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
     """Stream records from a file of any encoding (see the module notes); never holds it all."""
-    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_file_lines(path))
+    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(_file_blocks(path))
 
 
 def parse_text(

@@ -29,9 +29,8 @@ from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor
-from etatmachine.errors import MoveRefused, UnknownStateError
+from etatmachine.errors import UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
-from etatmachine.intake import adopt
 from etatmachine.lateness import (
     LatenessReport,
     Step,
@@ -226,6 +225,26 @@ def _violation(v: Violation) -> ReplayViolation:
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
 
+class _StatePlan:
+    """What the replay reads of a state's deadline and rules, read once."""
+
+    __slots__ = ("carries_quote", "data_key", "given", "locked_counted", "within_procedure")
+
+    def __init__(self, spec: StateSpec) -> None:
+        deadline = spec.deadline
+        self.carries_quote = "quote_amount" in spec.carries
+        # a given deadline read from data: the recorded due is the appointment
+        self.data_key = deadline.data_key if deadline.kind is DeadlineKind.GIVEN else None
+        # the recorded due date is the move's (else the procedure computes it)
+        self.given = deadline.overridable or (
+            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
+        )
+        # a locked due date the procedure counts: a later entry may not change it
+        self.locked_counted = deadline.kind in _COUNTED and spec.rule("due_date_locked") is not None
+        # ... and may not be recorded later than the procedure's deadline
+        self.within_procedure = self.locked_counted and not deadline.overridable
+
+
 class _Shared:
     """What every replay on one workflow can reuse: labels resolved, states by code, actors.
 
@@ -235,8 +254,29 @@ class _Shared:
 
     def __init__(self, workflow: Workflow) -> None:
         self.states: dict[str, StateSpec] = {s.code: s for s in workflow.catalogue}
+        # per state: what `_Replayer._inputs` and `_history_checks` read of its deadline
+        self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
+        self._targets: dict[str, frozenset[str]] = {}
+        self._names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+
+    def names(self, label: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The insurers and channels a label names, remembered (labels repeat)."""
+        found = self._names.get(label)
+        if found is None:
+            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            if len(self._names) >= _CACHE_MAX:
+                self._names.clear()
+            self._names[label] = found
+        return found
+
+    def targets(self, wf: Workflow, code: str) -> frozenset[str]:
+        """``wf.targets(code)``, remembered (a pure function of the catalogue)."""
+        found = self._targets.get(code)
+        if found is None:
+            found = self._targets[code] = wf.targets(code)
+        return found
 
     def state(self, wf: Workflow, label: str, role: Role) -> StateSpec | str:
         """``wf.state(label, role=role)``, remembered; an unknown label gives the error's
@@ -301,6 +341,18 @@ class _Step:
         self.met_at: datetime | None = None
 
 
+class _Setup:
+    """What every dossier of one replay call shares: the workflow's caches, the attributes
+    given (never read from the history), the calendar."""
+
+    __slots__ = ("calendar", "given", "shared")
+
+    def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
+        self.shared = _shared(workflow)
+        self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
+        self.calendar = workflow.calendar(attributes.get("subdivision"))
+
+
 class _Replayer:
     """Replays the records of one dossier; `feed` one record at a time, then `report`.
 
@@ -311,15 +363,22 @@ class _Replayer:
     """
 
     def __init__(
-        self, workflow: Workflow, dossier_id: str, source: str, attributes: dict[str, Any]
+        self,
+        workflow: Workflow,
+        dossier_id: str,
+        source: str,
+        attributes: dict[str, Any],
+        setup: _Setup | None = None,
     ) -> None:
+        if setup is None:
+            setup = _Setup(workflow, attributes)
         self.wf = workflow
-        self.shared = _shared(workflow)
+        self.shared = setup.shared
         self.dossier_id = dossier_id
         self.source = source
-        self.given = {k for k, v in attributes.items() if v not in (None, frozenset(), ())}
+        self.given = setup.given
         self.attributes = dict(attributes)
-        self.calendar = workflow.calendar(attributes.get("subdivision"))
+        self.calendar = setup.calendar
         self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
         self.segment = 1
@@ -349,7 +408,7 @@ class _Replayer:
 
     def _on_etat(self, record: EtatRecord) -> None:
         if not self.attributes_read:
-            self._read_attributes(f"{record.label} {record.comment or ''}")
+            self._read_attributes(record.comment or "", record.label)
         self._etat(record)
 
     def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
@@ -401,18 +460,25 @@ class _Replayer:
         self.seen_calls.add(key)
         return True
 
-    def _read_attributes(self, text: str) -> None:
-        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…)."""
+    def _read_attributes(self, text: str, label: str | None = None) -> None:
+        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…) in
+        ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
+        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
+        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        if label is not None:  # a name never spans the label and the text: no space in one
+            in_label = self.shared.names(label)
+            insurers = insurers | in_label[0] if in_label[0] else insurers
+            channels = channels | in_label[1] if in_label[1] else channels
         if "insurer" not in self.given and self.attributes.get("insurer") is None:
-            for name in sorted(insurers_named(text)):
+            for name in sorted(insurers):
                 code = self.wf.insurer_code(name)
                 if code is not None and self.wf.catalogue.insurer(code) is not None:
                     self._attribute("insurer", code)
                     break
         if "channel" not in self.given and self.attributes.get("channel") is None:
-            for name in sorted(channels_named(text)):
+            for name in sorted(channels):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
         attributes = self.attributes
@@ -494,7 +560,7 @@ class _Replayer:
             and spec.initial
             and self.dossier is not None
             and spec.code != self.dossier.state
-            and spec.code not in self.wf.targets(self.dossier.state)
+            and spec.code not in self.shared.targets(self.wf, self.dossier.state)
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
         closing = self._close(set_at)
@@ -576,22 +642,19 @@ class _Replayer:
     def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
+        plan = self.shared.plans[spec.code]
         data: dict[str, Any] = {}
         if record.humidity is not None:
             data["humidity"] = record.humidity
         if record.week is not None:
             data["delivery_week"] = record.week
-        if "quote_amount" in spec.carries and record.comment:
+        if plan.carries_quote and record.comment:
             amount = quote_amount_in(record.comment)
             if amount is not None:
                 data["quote_amount"] = amount
-        deadline = spec.deadline
-        if deadline.kind is DeadlineKind.GIVEN and deadline.data_key:
-            data[deadline.data_key] = record.due_at  # the recorded due is the appointment
-        given = deadline.overridable or (
-            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
-        )
-        return data, (record.due_at if given else None)
+        if plan.data_key:
+            data[plan.data_key] = record.due_at  # the recorded due is the appointment
+        return data, (record.due_at if plan.given else None)
 
     def _history_checks(
         self,
@@ -603,11 +666,12 @@ class _Replayer:
         """What only a history shows (``prior_state``: the file's state before the entry): a
         locked due date changed by a later entry, or set later than the procedure's deadline
         allows."""
+        plan = self.shared.plans[spec.code]
+        if not plan.locked_counted:
+            return []
         deadline = spec.deadline
         if (
             prior_state == spec.code
-            and deadline.kind in _COUNTED
-            and spec.rule("due_date_locked") is not None
             and self.recorded_due is not None
             and record.due_at != self.recorded_due
         ):
@@ -623,9 +687,7 @@ class _Replayer:
             ]
         if (
             computed is not None
-            and deadline.kind in _COUNTED
-            and not deadline.overridable
-            and spec.rule("due_date_locked") is not None
+            and plan.within_procedure
             and record.due_at > computed + _DUE_TOLERANCE
         ):
             return [
@@ -665,7 +727,8 @@ class _Replayer:
                 self.step.last_due = work.due_at
         else:
             self.step = _Step(spec, at, work.due_at)
-        return list(violations), tuple(e.kind for e in effects), entry.kind
+        kinds = tuple([e.kind for e in effects]) if effects else ()
+        return list(violations), kinds, entry.kind
 
     def _open(
         self,
@@ -678,37 +741,26 @@ class _Replayer:
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
         attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
-        violations: list[Violation] = []
-        try:
-            dossier = self.wf.open(
-                self.dossier_id,
-                spec.code,
-                actor=actor,
-                at=at,
-                comment=record.comment,
-                due=due,
-                data=data,
-                mid_flow=True,
-                **attributes,
-            ).dossier
-        except MoveRefused as exc:  # the history opened it anyway, with the due it recorded
-            violations = list(exc.violations)
-            dossier = adopt(
-                self.wf,
-                self.dossier_id,
-                spec.code,
-                due_at=None if spec.terminal else due if due is not None else record.due_at,
-                at=at,
-                actor=actor,
-                comment=record.comment,
-                **attributes,
-            )
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        moved, violations = self.wf.record_open(
+            self.dossier_id,
+            spec.code,
+            actor=actor,
+            at=at,
+            comment=record.comment,
+            due=due,
+            data=data,
+            recorded_due=None if spec.terminal else record.due_at,
+            mid_flow=True,
+            **attributes,
+        )
+        dossier = moved.dossier
         self.dossier = WorkingDossier(dossier)
         self.step = _Step(spec, at, dossier.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return violations
+        return list(violations)
 
     def _close(
         self, ended_at: datetime
@@ -875,12 +927,13 @@ def iter_replays(
     attrs.update(attributes)
     count = 0
     replayer: _Replayer | None = None
+    setup = _Setup(wf, attrs)
     for record in records:
         if isinstance(record, OpeningRecord) or replayer is None:
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
-            replayer = _Replayer(wf, f"{source}#{count}", source, attrs)
+            replayer = _Replayer(wf, f"{source}#{count}", source, attrs, setup)
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()

@@ -37,7 +37,13 @@ from typing import Any, Literal, NamedTuple
 from pydantic import ValidationError
 
 from etatmachine.arguments import check_label, check_move, check_open, check_texts
-from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
+from etatmachine.business_calendar import (
+    PARIS,
+    BusinessCalendar,
+    CalendarConfig,
+    check_instant,
+    require_aware,
+)
 from etatmachine.catalogue import (
     Catalogue,
     DeadlineKind,
@@ -96,6 +102,16 @@ class Recorded(NamedTuple):
     violations: tuple[Violation, ...]
 
 
+class _Opening(NamedTuple):
+    target: StateSpec
+    dossier: Dossier
+    """The file being opened, before its opening entry."""
+    violations: list[Violation]
+    due_at: datetime | None
+    values: Mapping[str, Any]
+    comment: str | None
+
+
 _Change = tuple[dict[str, Any], HistoryEntry]
 """A change of a file: the fields it sets (not the history) and the entry it appends."""
 
@@ -118,6 +134,25 @@ def _finish_in_place(work: WorkingDossier, change: _Change) -> None:
 def _plain(text: str | None) -> str | None:
     """Checked text as a plain ``str`` (a subclass's value, as validation would give it)."""
     return text if text is None or type(text) is str else str.__str__(text)
+
+
+def _in_order(entry: HistoryEntry, last: datetime | None) -> HistoryEntry:
+    """``entry`` as the trail keeps it: an entry dated before the file's last change (the
+    judge reported it ``out_of_order``) is kept at that change's time, its own time in
+    ``data["recorded_at"]``; a trail is in time order, whatever a history says."""
+    if last is None or entry.at >= last:
+        return entry
+    data = {**entry.data, "recorded_at": entry.at.isoformat()}
+    return trusted_entry(
+        entry.kind,
+        entry.source,
+        entry.target,
+        last,
+        entry.actor,
+        entry.comment,
+        entry.due_at,
+        FrozenData(data),
+    )
 
 
 def _working(work: Any) -> WorkingDossier:
@@ -168,9 +203,7 @@ _STATIC_CHECKS: frozenset[Check] = frozenset(
 _PlanKey = tuple[str, str | None, Role, str | None, str | None, frozenset[str], int]
 
 
-_JudgeKey = tuple[
-    str | None, str | None, str, Role, str | None, str | None, frozenset[str], int
-]
+_JudgeKey = tuple[str | None, str | None, str, Role, str | None, str | None, frozenset[str], int]
 """A move's plan key: source (None: an opening), interrupted, target, and what the static
 checks read (the actor's role, insurer, channel, flags, failed contact attempts)."""
 _JudgePlan = tuple[tuple[Violation, ...], tuple[Violation | tuple[Check, Any], ...]]
@@ -258,6 +291,7 @@ class Workflow:
         self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
         self._judged: dict[_JudgeKey, _JudgePlan] = {}
+        self._locked = frozenset(s.code for s in catalogue if s.rule("due_date_locked"))
 
     # -- construction -----------------------------------------------------------------
 
@@ -593,14 +627,13 @@ class Workflow:
                 slots.append((check, ref))
         return tuple(head), tuple(slots)
 
-    @staticmethod
     def _due_given(
-        state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
+        self, state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
     ) -> list[Violation]:
         """What is wrong with giving ``due`` to ``state`` at ``at``: at a move (``due=``) or as
         a reschedule, where a locked due date may not change at all."""
         deadline = state.deadline
-        locked = state.rule("due_date_locked") is not None
+        locked = state.code in self._locked
         if deadline.kind is DeadlineKind.NONE:
             return [
                 violation(
@@ -684,13 +717,110 @@ class Workflow:
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
         starts in the middle of a file (`etatmachine.intake` brings in a live one).
         """
+        opening = self._opening(
+            dossier_id,
+            state,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            insurer,
+            channel,
+            subdivision,
+            contractor,
+            flags,
+            autonomy_limit,
+            mid_flow,
+        )
+        if opening.violations:
+            raise MoveRefused(dossier_id, "(new)", opening.target.code, opening.violations)
+        return self._opened(opening, actor, at)
+
+    def record_open(
+        self,
+        dossier_id: str,
+        state: str | None = None,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        recorded_due: datetime | None = None,
+        insurer: str | None = None,
+        channel: str | None = None,
+        subdivision: str | None = None,
+        contractor: str | None = None,
+        flags: Iterable[str] = (),
+        autonomy_limit: Decimal | int | str | None = None,
+        mid_flow: bool = False,
+    ) -> tuple[Moved, tuple[Violation, ...]]:
+        """Open a file that already was (an imported history): never refuses.
+
+        Returns the opened dossier and the rules the opening broke. Where it broke some,
+        the file comes in as the history has it: in ``state``, due ``due`` (else
+        ``recorded_due``, the date the history wrote), without the refused opening's
+        data (as `etatmachine.intake.adopt` brings in a file).
+        """
+        if recorded_due is not None:
+            check_instant(recorded_due, "recorded_due")
+        opening = self._opening(
+            dossier_id,
+            state,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            insurer,
+            channel,
+            subdivision,
+            contractor,
+            flags,
+            autonomy_limit,
+            mid_flow,
+        )
+        if not opening.violations:
+            return self._opened(opening, actor, at), ()
+        target = opening.target
+        due_at = None if target.terminal else due if due is not None else recorded_due
+        if due_at is None and not target.terminal:
+            raise ArgumentValueError(
+                "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
+            )
+        entry = trusted_entry(
+            "open", None, target.code, at, actor, opening.comment, due_at, EMPTY_DATA
+        )
+        adopted = evolve(
+            opening.dossier, {"due_at": due_at, "quote_amount": None, "history": (entry,)}
+        )
+        return Moved(adopted, ()), tuple(opening.violations)
+
+    def _opening(
+        self,
+        dossier_id: str,
+        state: str | None,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any] | None,
+        insurer: str | None,
+        channel: str | None,
+        subdivision: str | None,
+        contractor: str | None,
+        flags: Iterable[str],
+        autonomy_limit: Decimal | int | str | None,
+        mid_flow: bool,
+    ) -> _Opening:
+        """An opening judged: what `open` and `record_open` share."""
+        # check_open checks ``at`` and ``due`` are aware instants in the supported years
         comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
-        check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if insurer is not None or channel is not None or contractor is not None:
+            check_texts(insurer=insurer, channel=channel, contractor=contractor)
         if subdivision is not None:  # an unknown one: ArgumentValueError naming it
             self.calendar(check_texts(subdivision=subdivision)[0])
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
         target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
         limit = None
         if autonomy_limit is not None:
@@ -714,7 +844,7 @@ class Workflow:
                 "flags": frozenset(_plain(f) for f in flags) if flags else frozenset(),
                 "contact_attempts": 0,
                 "autonomy_limit": limit,
-                "quote_amount": self._quote_amount(target, values),
+                "quote_amount": self._quote_amount(target, values) if target.carries else None,
                 "interrupted": None,
                 "history": (),
             }
@@ -733,8 +863,11 @@ class Workflow:
                     f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
                 ),
             )
-        if violations:
-            raise MoveRefused(dossier_id, "(new)", target.code, violations)
+        return _Opening(target, dossier, violations, due_at, values, comment)
+
+    def _opened(self, opening: _Opening, actor: Actor, at: datetime) -> Moved:
+        """The dossier an accepted opening gives, with its effects."""
+        target, dossier, _, due_at, values, comment = opening
         data_values = (
             FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
         )
@@ -788,7 +921,9 @@ class Workflow:
 
         Returns the moved dossier with every effect the move owes (a refused move's too,
         such as the complaint a late chase calls for) and the rules the move broke, for a
-        replay to report. The same state set again is a change of its due date.
+        replay to report. The same state set again is a change of its due date. A move dated
+        before the file's last change is reported ``out_of_order`` and kept in the trail at
+        that change's time, with its own time in the entry's ``data["recorded_at"]``.
         """
         change, effects, violations = self._recorded(dossier, to, actor, at, comment, due, data)
         return Moved(_finish(dossier, change), effects), violations
@@ -806,9 +941,9 @@ class Workflow:
     ) -> Recorded:
         """`record` on a working copy: the same verdict, applied in place (no copy of the
         trail), so that replaying a history of any length costs its length."""
-        change, effects, violations = self._recorded(
-            _working(work), to, actor, at, comment, due, data
-        )
+        if type(work) is not WorkingDossier:
+            _working(work)  # raises
+        change, effects, violations = self._recorded(work, to, actor, at, comment, due, data)
         _finish_in_place(work, change)
         return Recorded(change[1], effects, violations)
 
@@ -823,7 +958,8 @@ class Workflow:
         data: Mapping[str, Any] | None,
     ) -> tuple[_Change, tuple[Effect, ...], tuple[Violation, ...]]:
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, data)
+        target = self.state(to)
+        values = data if data is not None else _NO_DATA
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
@@ -834,11 +970,13 @@ class Workflow:
             changed = due if due is not None and due != dossier.due_at else None
             found = self._reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
-            return self._rescheduled(dossier, new_due, actor, at, comment), (), tuple(found)
+            updates, entry = self._rescheduled(dossier, new_due, actor, at, comment)
+            return (updates, _in_order(entry, dossier.last_at)), (), tuple(found)
         violations, due_at, owed = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
-        change, effects = self._apply(dossier, target, actor, at, comment, due_at, values)
+        (updates, entry), effects = self._apply(dossier, target, actor, at, comment, due_at, values)
+        change = updates, _in_order(entry, dossier.last_at)
         if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
             effects = (*effects, *owed)
         return change, effects, tuple(violations)

@@ -1,0 +1,243 @@
+"""Properties of the parser on generated history-like text: no line lost, unparsed text kept
+verbatim, the same records from text and from the file's bytes, and the ETAT fast path
+reading exactly what the general path reads."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etatmachine import legacy
+from etatmachine.legacy import (
+    EtatRecord,
+    Record,
+    UnrecognisedRecord,
+    iter_file,
+    iter_records,
+    parse_text,
+    split_lines,
+)
+from etatmachine.testing import legacy_history_text
+
+# Pieces of real lines and the noise around them, joined at random: prefixes that start a
+# record, wrapped continuations, signatures good and bad, the extras of an ETAT label.
+PIECES = [
+    "ETAT: ",
+    "ÉTAT : ",
+    "Contact client pour devis",
+    "Etude de devis.",
+    " (2) ",
+    "(60)",
+    " 19/01/2023 15:04",
+    " 1/2/2023 9h05",
+    " 31/02/2023 10:00",
+    " (18/01/2023-N°1)",
+    "( 1/3/2023 - No 12 )",
+    " % d'humidité 60.",
+    " Semaine: 14.",
+    " commentaire / avec barre",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "18.01.2023-15:04-(996) ASIGNACIÓN AUTOMÁTICA ZONAL",
+    "18.01.2023-17:17",
+    "31.02.2023-10:00-(1) X",
+    "MESSAGE DE .(3995) SANDRINE SUTOR .(M.A.)",
+    "POUR:(72a3181) XX",
+    " (PRESTATAIRE)",
+    "REMIS DE:07.02.2023-16:40-(995) INTERNET",
+    "OUVERTURE: -18.01.2023-14:58-(1002823) LEENDRINA NIAMDILA",
+    "NTACT 1: -Date du contact avec le client: 07/02/2023 16:50",
+    "Action réalisée: Le professionnel X (1), accepte cette intervention le 18/01/2023 a 17:17.",
+    "La limite maximum d'autonomie de MA pour ce SINISTRE est de :",
+    "1 550,00 (ATTENTION",
+    "Mensaje de 72a3135#79 Bonjour",
+    "Intervention sous-assignée à: - [47269] NYCO DECO 18/01/2023 15:04",
+    "Dossier contrôlé - ok",
+    "\t",
+    "\u00a0",
+    "\u202f",
+    "\x00",
+    "\ufffd",
+    "٣",
+    "-",
+    "/",
+    "(",
+    ")",
+]
+
+history_like = st.lists(st.sampled_from(PIECES) | st.text(max_size=4), max_size=60).map("".join)
+texts = history_like | legacy_history_text(noisy=True) | legacy_history_text()
+
+
+def check_partition(records: list[Record], lines: list[str]) -> None:
+    """Every input line is in exactly one record's span, and its raw text is the line."""
+    covered = 0
+    for record in records:
+        assert record.first_line == covered + 1
+        raw = record.raw.split("\n")
+        assert record.last_line - record.first_line + 1 == len(raw)
+        assert raw == lines[record.first_line - 1 : record.last_line]
+        covered = record.last_line
+    assert covered == len(lines)
+
+
+def check_verbatim(records: list[Record]) -> None:
+    """What the parser did not understand is kept as written, in the record's lines."""
+    for record in records:
+        if isinstance(record, UnrecognisedRecord):
+            assert record.first_line <= record.line <= record.last_line
+            raw = record.raw.split("\n")
+            kept = record.text.split("\n")
+            assert kept[0] == raw[record.line - record.first_line]
+            rest = iter(raw[record.line - record.first_line :])
+            assert all(line in rest for line in kept)  # in order, each a whole raw line
+
+
+@given(texts)
+def test_no_line_lost_and_unparsed_text_kept(text: str) -> None:
+    records = list(parse_text(text).records)
+    check_partition(records, split_lines(text))
+    check_verbatim(records)
+
+
+@given(texts)
+def test_text_and_file_bytes_parse_alike(text: str) -> None:
+    if text.startswith("\ufeff"):  # a file's byte-order mark is dropped; text keeps it
+        text = " " + text
+    expected = list(parse_text(text).records)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.txt"
+        path.write_bytes(text.encode("utf-8"))
+        assert list(iter_file(path)) == expected
+    assert list(iter_records(io.StringIO(text, newline=""))) == expected
+
+
+# ETAT entries: the fast path (one match) must read what the general path reads.
+LABELS = [
+    "Première visite",
+    "AZ: Appels 24h",
+    "Etude de devis.",
+    "a/b",
+    "x",
+    "-x",
+    " x",
+    "٣ x",
+    "",
+    "(1)",
+    "(1) ",
+]
+ETAT_PARTS = st.tuples(
+    st.sampled_from(["ETAT: ", "ÉTAT: ", "ETAT:  ", "ETAT :"]),
+    st.sampled_from(LABELS) | st.text(min_size=1, max_size=6),
+    st.sampled_from(
+        [
+            "",
+            " (7)",
+            " (7).",
+            "(7)",
+            "  (7)",
+            "(12345)",
+            " % d'humidité 60.",
+            " Semaine: 14.",
+            " (5) Semaine: 14.",
+        ]
+    ),
+    st.sampled_from([" ", "  ", "", " ٣"]),
+    st.sampled_from(["20/02/2023 09:00", "1/2/2023 9:00", "31/02/2023 09:00", "20/02/2023 25:00"]),
+    st.sampled_from(["", "٣", "5", " commentaire", " a (b) c", " x/y"]),
+    st.sampled_from([" ", "", "  "]),
+    st.sampled_from(["(07/02/2023-N°1)", "( 7/2/2023 - No 12 )", "(31/02/2023-N°1)", "(x)", ""]),
+)
+
+
+def _etat_lines(parts: tuple[str, ...], cut: int) -> list[str]:
+    line = "".join(parts)
+    cut = cut % (len(line) + 1)
+    return [line[:cut], line[cut:]] if 0 < cut < len(line) and line[cut:].strip() else [line]
+
+
+@settings(max_examples=300)
+@given(ETAT_PARTS, st.integers(min_value=0, max_value=200))
+def test_etat_fast_path_reads_what_the_general_path_reads(parts: tuple[str, ...], cut: int) -> None:
+    lines = _etat_lines(parts, cut)
+    fast = list(iter_records(lines))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(legacy, "_ETAT_FAST_RE", re.compile(r"(?!)"))  # never matches
+        general = list(iter_records(lines))
+    assert fast == general
+    assert [r.model_fields_set for r in fast] == [r.model_fields_set for r in general]
+
+
+def test_the_fast_path_is_taken_for_the_common_entry() -> None:
+    """The oracle above compares something: the common entry does take the fast path."""
+    line = "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)"
+    assert legacy._ETAT_FAST_RE.match(line) is not None
+    (record,) = iter_records([line])
+    assert isinstance(record, EtatRecord)
+    assert (record.label, record.n, record.comment, record.set_number) == (
+        "Première visite",
+        7,
+        "commentaire",
+        1,
+    )
+
+
+# Line starts: the startswith table the loop reads must say what the regex table says.
+STARTS = [
+    "ETAT",
+    "ÉTAT",
+    "OUVERTURE",
+    "La limite maximum d'autonomie",
+    "La limite maximum d autonomie",
+    "La limite maximum d",
+    "REALISATION",
+    "REMIS DE",
+    "ASSIGNER",
+    "Action réalisée",
+    "Action realisee",
+    "Action réalisee",
+    "Intervention sous-assignée",
+    "Intervention sous-assignee",
+    "MESSAGE DE",
+    "Mensaje de",
+    "POUR",
+    "NTACT",
+    "CONTACT",
+    "Dossier contrôlé",
+    "Dossier controle",
+]
+SUFFIXES = [":", " :", "  :", "", " ", "1:", " 12 :", "x", "_", "é", "٣", "-", ".", "1", " 1"]
+
+
+def _regex_start(s: str) -> int | None:
+    for pattern, cls in legacy._STARTS.get(s[:1], ()):
+        if pattern.match(s):
+            return cls
+    return None
+
+
+def _prefix_start(s: str) -> int | None:
+    for prefixes, cls, check in legacy._PREFIXES.get(s[:1], ()):
+        if s.startswith(prefixes) and (check is None or check(s)):
+            return cls
+    return None
+
+
+@given(st.sampled_from(STARTS), st.sampled_from(SUFFIXES), st.text(max_size=3))
+def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: str) -> None:
+    for s in (start + suffix + rest, start[: len(start) // 2] + suffix, start + rest):
+        assert _prefix_start(s) == _regex_start(s), s
+
+
+def test_every_start_pattern_has_its_prefixes() -> None:
+    assert set(legacy._PREFIXES) == set(legacy._STARTS)
+    for key, entries in legacy._STARTS.items():
+        assert [cls for _, cls in entries] == [cls for _, cls, _ in legacy._PREFIXES[key]]
