@@ -218,7 +218,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     for name, value, unit in run(args.quick, args.n):
-        print(f"  {name:<56} {value:>12,.1f} {unit}")
+        digits = 2 if unit.startswith("x") else 1  # ratios to the hundredth
+        print(f"  {name:<56} {value:>12,.{digits}f} {unit}")
 
 
 if __name__ == "__main__":

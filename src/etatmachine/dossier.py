@@ -605,6 +605,11 @@ class HistoryEntry:
 
 
 _new = object.__new__
+# a pydantic model's own slots, set through their descriptors (as etatmachine.trusted does)
+_set_model_dict = BaseModel.__dict__["__dict__"].__set__
+_set_model_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_model_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_model_private = BaseModel.__dict__["__pydantic_private__"].__set__
 # the slots' own setters: the frozen class refuses `setattr`, and they are the fastest way
 (
     _set_kind,
@@ -663,7 +668,7 @@ def _model_of(entry: HistoryEntry) -> BaseModel:
     ``__dict__`` is the entry's values (nothing else of it is set: it is only serialised,
     without ``exclude_unset``, and dropped)."""
     model = _new(_EntryModel)
-    _object_setattr(model, "__dict__", entry._values())
+    _set_model_dict(model, entry._values())
     return model
 
 
@@ -933,9 +938,9 @@ def _sharing_keys(values: Mapping[str, Any], fields_set: set[str]) -> Dossier:
     dossier = _new(Dossier)
     own = dossier.__dict__  # a new key-sharing dict: filled key by key in order, it stays one
     own.update(values.items())
-    _object_setattr(dossier, "__pydantic_fields_set__", fields_set)
-    _object_setattr(dossier, "__pydantic_extra__", None)
-    _object_setattr(dossier, "__pydantic_private__", None)
+    _set_model_fields_set(dossier, fields_set)
+    _set_model_extra(dossier, None)
+    _set_model_private(dossier, None)
     return dossier
 
 
