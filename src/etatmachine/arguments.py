@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, check_instant
-from etatmachine.dossier import MAX_DATA_INT, Actor, Dossier, text_problem
+from etatmachine.dossier import MAX_DATA_INT, NO_FLAGS, Actor, Dossier, text_problem
 from etatmachine.errors import ArgumentTypeError, ArgumentValueError, UnknownStateError
 from etatmachine.working import WorkingDossier
 
@@ -136,13 +136,10 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     return data
 
 
-_NO_FLAGS: frozenset[str] = frozenset()
-
-
 def check_flags(flags: Any) -> frozenset[str]:
     """The flags as a frozenset of text; one string is refused (it is not a set of letters)."""
     if not flags and (type(flags) is tuple or type(flags) is frozenset):
-        return _NO_FLAGS  # the common case: none
+        return NO_FLAGS  # the common case: none
     if isinstance(flags, str | bytes):
         raise ArgumentTypeError("flags", flags, "an iterable of flags (str), not one string")
     if not isinstance(flags, Iterable):

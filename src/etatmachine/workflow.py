@@ -55,6 +55,7 @@ from etatmachine.catalogue import (
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import (
     EMPTY_DATA,
+    NO_FLAGS,
     Actor,
     Dossier,
     FrozenData,
@@ -841,7 +842,7 @@ class Workflow:
                 "channel": self.channel_code(channel),
                 "subdivision": _plain(subdivision),
                 "contractor": _plain(contractor),
-                "flags": frozenset(_plain(f) for f in flags) if flags else frozenset(),
+                "flags": frozenset(_plain(f) for f in flags) if flags else NO_FLAGS,
                 "contact_attempts": 0,
                 "autonomy_limit": limit,
                 "quote_amount": self._quote_amount(target, values) if target.carries else None,
