@@ -139,3 +139,48 @@ def test_the_analysts_page_documents_every_column() -> None:
     )
     assert entries == [c.name for c in ENTRY_COLUMNS]
     assert steps == [c.name for c in STEP_COLUMNS]
+
+
+def test_the_replaying_process_never_loads_pyarrow(tmp_path: Path) -> None:
+    """pyarrow and the replay engine in one process leave no room under 100 MB: the
+    command line writes Parquet in a child process, so its own process never imports it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.parquet"
+    code = (
+        "import sys\n"
+        "from etatmachine.cli import main\n"
+        "try:\n"
+        f"    main(['replay', '--format', 'parquet', '-o', {str(out)!r}, {str(EXAMPLES)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'numpy')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert pq.read_table(out).num_rows == 17
+
+
+def test_a_parquet_file_that_cannot_be_written_exits_2_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "r.parquet"
+    code, _, err = run("replay", "--format", "parquet", "-o", str(target), str(EXAMPLES))
+    assert code == 2 and str(target) in err and "Traceback" not in err
+
+
+def test_parquet_row_groups_are_bounded(tmp_path: Path) -> None:
+    from etatmachine.export import parquet
+
+    specs = [("n", "int", False, "a number"), ("at", "timestamp", True, "a time")]
+    writer = parquet.TableWriter(tmp_path / "t.parquet", specs, "t", "1")
+    rows = [[i, None] for i in range(2 * parquet.ROW_GROUP + 10)]
+    for k in range(0, len(rows), 1000):
+        writer.write(parquet.columns(rows[k : k + 1000], specs))
+    writer.close()
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert meta.num_rows == len(rows)
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert max(sizes) <= parquet.ROW_GROUP + 1000 and len(sizes) == 2

@@ -9,7 +9,7 @@ verdicts) the whole source gives through ``iter_replays`` (tests/test_batch.py c
 10,000 round trips. A piece holds its lines only: the pipeline holds a bounded number of
 pieces at a time, so memory stays flat whatever the input size.
 
-`replay_piece` renders its dossiers where it runs (JSON text, CSV text, Arrow batches or a
+`replay_piece` renders its dossiers where it runs (JSON text, CSV text, Parquet columns or a
 terminal table, see `Options.fmt`) and returns them with the few figures the combined summary
 needs (`summary.SummaryParts`): that is what crosses a process boundary, never the models.
 """
@@ -108,7 +108,7 @@ class PieceResult:
     source: str
     last: bool
     payload: Any
-    """Per `Options.fmt`: table/jsonl/csv text, a list of JSON texts, a pair of Arrow batches."""
+    """Per `Options.fmt`: table/jsonl/csv text, a list of JSON texts, Parquet columns (bytes)."""
     parts: list[SummaryParts]
     entries: int
     breaches: int
@@ -341,9 +341,9 @@ def _render(reports: list[Any], options: Options, wf: Any) -> Any:
         phases = _phases(wf)
         return "".join(csv_payload(r, phases) for r in reports)
     if fmt == "parquet":
-        from etatmachine.export.columnar import arrow_payload
+        from etatmachine.export.columnar import parquet_payload
 
-        return arrow_payload(reports, _phases(wf))
+        return parquet_payload(reports, _phases(wf))
     from etatmachine.terminal import render_report
 
     return "".join(render_report(r, options.width) for r in reports)

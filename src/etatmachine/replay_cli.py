@@ -99,11 +99,10 @@ class _Sink:
 
             self.columnar = CsvSink(out)
         elif options.fmt == "parquet":
-            from etatmachine.export.columnar import ParquetSink, skip_pandas
+            from etatmachine.export.columnar import ParquetSink
 
-            skip_pandas()  # before the pool forks: workers inherit it
             assert output is not None
-            self.columnar = ParquetSink(output)
+            self.columnar = ParquetSink(output, child=True)  # pyarrow in a process of its own
         elif fmt == "json":
             from etatmachine.replay import SCHEMA_VERSION
 
@@ -120,6 +119,11 @@ class _Sink:
                 self.first = False
         else:
             self.out.write(payload)
+
+    def abort(self) -> None:
+        """Stop a Parquet writer process after an error (its files are incomplete)."""
+        if self.columnar is not None and hasattr(self.columnar, "abort"):
+            self.columnar.abort()
 
     def close(
         self,
@@ -228,37 +232,42 @@ def _run(
     results = ordered_map(
         functools.partial(replay_task, options=options), tasks(pieces(sources)), jobs
     )
-    for batch in results:
-        for result in batch:
-            if result.skipped is not None:
-                skipped.append((result.source, result.skipped))
-                why = "not a history (binary)" if result.skipped == "binary" else result.skipped
-                err.write(f"etatmachine: {result.source}: skipped: {why}\n")
-                unreadable += result.skipped != "binary"
-                held.clear()
-                seen = False
-                continue
-            if seen or result.entries or result.problems:
-                for h in held:
-                    emit(h)
-                held.clear()
-                emit(result)
-                seen = True
-            else:
-                held.append(result)
-                if len(held) > _BUFFERED:
+    try:
+        for batch in results:
+            for result in batch:
+                if result.skipped is not None:
+                    skipped.append((result.source, result.skipped))
+                    why = "not a history (binary)" if result.skipped == "binary" else result.skipped
+                    err.write(f"etatmachine: {result.source}: skipped: {why}\n")
+                    unreadable += result.skipped != "binary"
+                    held.clear()
+                    seen = False
+                    continue
+                if seen or result.entries or result.problems:
                     for h in held:
                         emit(h)
                     held.clear()
+                    emit(result)
                     seen = True
-            if result.last:
-                if not seen:
-                    held.clear()
-                    skipped.append((result.source, "no ETAT entry"))
-                    err.write(
-                        f"etatmachine: {result.source}: skipped: not a history (no ETAT entry)\n"
-                    )
-                seen = False
+                else:
+                    held.append(result)
+                    if len(held) > _BUFFERED:
+                        for h in held:
+                            emit(h)
+                        held.clear()
+                        seen = True
+                if result.last:
+                    if not seen:
+                        held.clear()
+                        skipped.append((result.source, "no ETAT entry"))
+                        err.write(
+                            f"etatmachine: {result.source}: skipped: not a history "
+                            "(no ETAT entry)\n"
+                        )
+                    seen = False
+    except BaseException:  # an error, Ctrl-C, a closed pipe: stop the Parquet writer too
+        sink.abort()
+        raise
     sink.close(acc.count, len(sources), acc.summary(), skipped, problems)
     if unreadable or any(p.kind == "replay" for p in problems):
         return 2
