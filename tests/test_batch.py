@@ -153,3 +153,55 @@ def test_a_source_that_cannot_be_read_is_one_skipped_piece(tmp_path: Path) -> No
     assert piece.last and piece.skipped is not None and piece.skipped.startswith("unreadable:")
     result = replay_piece(piece, Options())
     assert result.skipped == piece.skipped and result.entries == 0
+
+
+_GROUP = st.tuples(
+    st.sampled_from([None, "contractor", "case_handler", "system"]),
+    st.booleans(),
+    st.sampled_from([None, "NYCO DECO", "WAKENSON MENUISERIES"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                _GROUP,
+                st.one_of(st.just(0.0), st.integers(1, 10**12).map(lambda us: us / 1e6)),
+            ),
+            max_size=12,
+        ),
+        max_size=8,
+    )
+)
+def test_the_accumulated_lateness_is_lateness_report_of_the_steps(
+    dossiers: list[list[tuple[tuple[str | None, bool, str | None], float]]],
+) -> None:
+    """The accumulator never rebuilds the steps; its figures are those of `lateness_report`
+    over them (groups, counts, median, p90)."""
+    from datetime import UTC, datetime, timedelta
+
+    from etatmachine.lateness import Step, lateness_report
+    from etatmachine.roles import Role
+    from etatmachine.summary import SummaryParts
+
+    acc = SummaryAccumulator()
+    steps = []
+    for dossier in dossiers:
+        acc.add(SummaryParts((0, 0, 0, 0, 0), (), (), 0.0, tuple(dossier)))
+        for (owner, clock, contractor), seconds in dossier:
+            steps.append(
+                Step(
+                    state="x",
+                    owner=None if owner is None else Role(owner),
+                    contractor_clock=clock,
+                    entered_at=datetime(2023, 1, 2, tzinfo=UTC),
+                    due_at=None,
+                    left_at=None,
+                    late=seconds > 0,
+                    lateness=timedelta(seconds=seconds),
+                    contractor=contractor,
+                )
+            )
+    assert acc.lateness() == lateness_report(steps)
