@@ -419,3 +419,27 @@ def test_due_outside_the_supported_years_exits_2_naming_the_year() -> None:
     assert code == 2 and not out
     assert "year 9999 is outside the supported range 1900-2999" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["replay", "--help"]])
+def test_help_and_version_load_none_of_the_engine(argv: list[str]) -> None:
+    """``--help`` and ``--version`` start in well under 0.15 s because they import nothing
+    they do not print: no pydantic, transitions, holidays, rich, pyarrow (each costs
+    tens of milliseconds; bench_startup times them)."""
+    code = (
+        "import sys\n"
+        "from etatmachine.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "heavy = {'pydantic', 'transitions', 'holidays', 'rich', 'pyarrow', 'numpy', "
+        "'dateutil', 'sqlalchemy', 'duckdb', 'dask'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "[]"
+    assert done.stdout
