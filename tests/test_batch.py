@@ -205,3 +205,59 @@ def test_the_accumulated_lateness_is_lateness_report_of_the_steps(
                 )
             )
     assert acc.lateness() == lateness_report(steps)
+
+
+def _span_replay(path: Path, piece_lines: int, scan_block: int) -> list[str]:
+    from etatmachine.batch import Span, read_span, spans
+
+    out: list[str] = []
+    made = list(spans([str(path)], piece_lines, whole_bytes=0, scan_block=scan_block))
+    assert all(isinstance(s, Span) for s in made) and made[-1].last
+    for span in made:
+        result = replay_piece(read_span(span), Options(fmt="json"))
+        out.extend(result.payload)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from([*FRAGMENTS, "\ufeff" + OPENING]), max_size=40),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+    st.integers(min_value=1, max_value=5),
+    st.sampled_from([16, 64, 1 << 20]),
+)
+def test_spans_read_where_they_are_replayed_give_the_whole(
+    lines: list[str], newline: str, bom: bool, piece_lines: int, scan_block: int
+) -> None:
+    """A file scanned as bytes into spans, each read and replayed alone, gives exactly the
+    dossiers of the whole file (ids, lines, verdicts), whatever its line breaks, a
+    byte-order mark, or where the scan's blocks fall."""
+    import tempfile
+
+    text = ("\ufeff" if bom else "") + newline.join(lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.txt"
+        path.write_bytes(text.encode("utf-8"))
+        whole = [
+            r.model_dump_json()
+            for r in iter_replays(iter_records(read_lines(path)), source=str(path))
+        ]
+        one = replay_piece(next(pieces([str(path)], 10**9)), Options(fmt="json")).payload
+        assert [json.loads(r)["entries"] for r in one] == [json.loads(r)["entries"] for r in whole]
+        assert _span_replay(path, piece_lines, scan_block) == one
+
+
+def test_spans_of_an_archive_cut_it_like_pieces(tmp_path: Path) -> None:
+    from etatmachine.batch import Span, spans
+
+    archive = tmp_path / "a.txt"
+    archive.write_text(_archive() * 5, encoding="utf-8")
+    made = [s for s in spans([str(archive)], 30, whole_bytes=0) if isinstance(s, Span)]
+    cut = list(pieces([str(archive)], 30))
+    assert [(s.first_line, s.first_dossier) for s in made] == [
+        (p.first_line, p.first_dossier) for p in cut
+    ]
+    assert len(made) > 5
+    (small,) = spans([str(archive)])  # smaller than a span: not even opened
+    assert isinstance(small, Span) and small.end is None and small.last

@@ -1,9 +1,11 @@
 """``etatmachine replay``: sources → pieces → (process pool) → sinks, streaming, in order.
 
-The command's one path: `batch.pieces` cuts every source into pieces of dossiers,
-`parallel.ordered_map` replays them (`batch.replay_task`) on ``--jobs`` processes, and the
-results are written in input order as they come: nothing holds more than a few pieces, so
-memory stays flat whatever the input and the format. One JSON shape whatever the number
+The command's one path: `batch.spans` cuts every source into spans of dossiers (a small
+file is one span, not even opened here; an archive is scanned as bytes for its cuts),
+`parallel.ordered_map` replays them (`batch.replay_task`, which reads each span where it
+runs) on ``--jobs`` processes, and the results are written in input order as they come:
+nothing holds more than a few pieces, so memory stays flat whatever the input and the
+format, and the main process does little besides writing. One JSON shape whatever the number
 of files: ``{"schema_version", "dossiers": [...], "skipped", "problems", "summary"}``
 (``--format jsonl``: one dossier a line, then one ``{"summary": ...}`` line).
 
@@ -28,10 +30,10 @@ from etatmachine.batch import (
     PieceResult,
     Problem,
     history_files,
-    pieces,
     prepare,
     replay_task,
-    tasks,
+    span_tasks,
+    spans,
 )
 from etatmachine.parallel import default_jobs, ordered_map
 from etatmachine.summary import SummaryAccumulator
@@ -230,7 +232,7 @@ def _run(
 
     prepare(options)  # forked workers inherit the workflow
     results = ordered_map(
-        functools.partial(replay_task, options=options), tasks(pieces(sources)), jobs
+        functools.partial(replay_task, options=options), span_tasks(spans(sources)), jobs
     )
     try:
         for batch in results:
