@@ -181,17 +181,18 @@ def _small_files(folder: Path, count: int) -> None:
         (folder / f"h{i:05d}.txt").write_text(text, encoding="utf-8")
 
 
-def _dask_vs_jobs(folder: Path, out: Path, repeat: int) -> tuple[float, float, float, float]:
-    """(cluster start, Dask replay, --jobs 2 replay, median per-repetition ratio) on the
-    files of ``folder``, interleaved: Dask on a warm cluster, ``--jobs 2`` in this process
-    (its pool started each time, as each command does)."""
+def _dask_vs_jobs(
+    inputs: list[list[str]], out: Path, repeat: int
+) -> tuple[float, list[tuple[float, float, float]]]:
+    """Cluster start, then (Dask replay, --jobs 2 replay, median per-repetition ratio) for
+    each input (a list of files), interleaved: Dask on a warm cluster, ``--jobs 2`` in this
+    process (its pool and Parquet writer started each time, as each command does)."""
     from distributed import Client, LocalCluster
 
     from etatmachine.batch import Options
     from etatmachine.cluster import replay_to_parquet
     from etatmachine.replay_cli import run as replay_run
 
-    paths = sorted(str(p) for p in folder.glob("*.txt"))
     t0 = time.perf_counter()
     with (
         LocalCluster(
@@ -205,23 +206,30 @@ def _dask_vs_jobs(folder: Path, out: Path, repeat: int) -> tuple[float, float, f
     ):
         started = time.perf_counter() - t0
         replay_to_parquet([str(SMALL_HISTORY)], out / "warm", client=client)
-        times: dict[str, list[float]] = {"dask": [], "jobs": []}
-        for rep in range(repeat):
-            for name in ("dask", "jobs") if rep % 2 == 0 else ("jobs", "dask"):
-                t0 = time.perf_counter()
-                if name == "dask":
-                    replay_to_parquet(paths, out / f"dask{rep}", client=client)
-                else:
-                    replay_run(
-                        paths,
-                        Options(fmt="parquet"),
-                        output=out / f"j{rep}.parquet",
-                        jobs=2,
-                        small_input=0,
-                    )
-                times[name].append(time.perf_counter() - t0)
-    ratio = statistics.median(d / j for d, j in zip(times["dask"], times["jobs"], strict=True))
-    return started, statistics.median(times["dask"]), statistics.median(times["jobs"]), ratio
+        figures = []
+        for k, paths in enumerate(inputs):
+            times: dict[str, list[float]] = {"dask": [], "jobs": []}
+            for rep in range(repeat):
+                for name in ("dask", "jobs") if rep % 2 == 0 else ("jobs", "dask"):
+                    t0 = time.perf_counter()
+                    if name == "dask":
+                        replay_to_parquet(paths, out / f"dask{k}-{rep}", client=client)
+                    else:
+                        replay_run(
+                            paths,
+                            Options(fmt="parquet"),
+                            output=out / f"j{k}-{rep}.parquet",
+                            jobs=2,
+                            small_input=0,
+                        )
+                    times[name].append(time.perf_counter() - t0)
+            ratio = statistics.median(
+                d / j for d, j in zip(times["dask"], times["jobs"], strict=True)
+            )
+            figures.append(
+                (statistics.median(times["dask"]), statistics.median(times["jobs"]), ratio)
+            )
+    return started, figures
 
 
 def _memory(root: Path, small: Path, big: Path, folder: Path, labels: list[str]) -> list[Row]:
@@ -248,7 +256,7 @@ def _memory(root: Path, small: Path, big: Path, folder: Path, labels: list[str])
 
 def run(quick: bool = False) -> list[Row]:
     """Figures of the command line at scale; rows."""
-    n_small, n_big = (2_000, 20_000) if quick else (10_000, 100_000)
+    n_small, n_big = (10_000, 30_000) if quick else (10_000, 100_000)
     n_files = 500 if quick else 10_000
     repeat = 1 if quick else 3
     rows: list[Row] = []
@@ -297,11 +305,18 @@ def run(quick: bool = False) -> list[Row]:
         except ImportError:
             rows.append(("dask: skipped (pip install 'etatmachine[dask]')", 0, ""))
             return rows
-        started, dask, jobs, ratio = _dask_vs_jobs(parts, root, repeat)
+        inputs = {
+            f"8 archives, {in_parts:,} entries": sorted(str(p) for p in parts.glob("*.txt")),
+            f"1 archive, {written_big:,} entries": [str(big)],
+        }
+        started, figures = _dask_vs_jobs(list(inputs.values()), root, repeat)
         rows.append(("dask: LocalCluster(2 processes) start", started, "s"))
-        rows.append((f"dask: replay_to_parquet, 8 archives, {in_parts:,} entries", dask, "s"))
-        rows.append(("dask: --jobs 2 parquet (replay_cli.run), same files", jobs, "s"))
-        rows.append(("dask time / --jobs 2 time", ratio, "x (median of per-repetition ratios)"))
+        for label, (dask, jobs, ratio) in zip(inputs, figures, strict=True):
+            rows.append((f"dask: replay_to_parquet, {label}", dask, "s"))
+            rows.append((f"dask: --jobs 2 --format parquet, {label}", jobs, "s"))
+            rows.append(
+                (f"dask time / --jobs 2 time, {label}", ratio, "x (median of per-rep. ratios)")
+            )
     return rows
 
 

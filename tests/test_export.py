@@ -184,3 +184,21 @@ def test_parquet_row_groups_are_bounded(tmp_path: Path) -> None:
     assert meta.num_rows == len(rows)
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert max(sizes) <= parquet.ROW_GROUP + 1000 and len(sizes) == 2
+
+
+def test_parquet_row_groups_are_bounded_in_bytes_too(tmp_path: Path) -> None:
+    """Long comments make wide rows: a row group is written by size as well as by rows."""
+    from etatmachine.export import parquet
+
+    specs = [("comment", "str", True, "a long text")]
+    writer = parquet.TableWriter(tmp_path / "t.parquet", specs, "t", "1")
+    text = "x" * 10_000
+    rows = [[text] for _ in range(3 * parquet.ROW_GROUP_BYTES // len(text) + 50)]
+    for k in range(0, len(rows), 50):
+        writer.write(parquet.columns(rows[k : k + 50], specs))
+    writer.close()
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert meta.num_rows == len(rows) and meta.num_row_groups >= 3
+    assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) < (
+        parquet.ROW_GROUP_BYTES // len(text) + 100
+    )

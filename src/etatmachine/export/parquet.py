@@ -33,6 +33,7 @@ from etatmachine.errors import EtatmachineError
 
 __all__ = [
     "ROW_GROUP",
+    "ROW_GROUP_BYTES",
     "ColumnSpec",
     "MissingExtraError",
     "ParquetChild",
@@ -45,6 +46,9 @@ __all__ = [
 
 ROW_GROUP = 8_192
 """Rows buffered (as Arrow arrays) before a Parquet row group is written."""
+ROW_GROUP_BYTES = 4 << 20
+"""Bytes of Arrow arrays buffered before a row group is written, whatever the rows hold
+(long comments): writing a row group costs a few times its size in buffers."""
 
 ColumnSpec = tuple[str, str, bool, str]
 """(name, kind, nullable, description); kind: int, float, bool, str, timestamp, list."""
@@ -142,7 +146,8 @@ def arrow_schema(specs: Sequence[ColumnSpec], table: str, version: str) -> Any:
 
 
 class TableWriter:
-    """One Parquet file of one table: column payloads in, a row group every `ROW_GROUP` rows.
+    """One Parquet file of one table: column payloads in, a row group every `ROW_GROUP` rows
+    or `ROW_GROUP_BYTES` bytes, whichever comes first.
 
     Holds at most one row group's Arrow arrays (a few MB) at a time."""
 
@@ -158,6 +163,7 @@ class TableWriter:
             raise ParquetWriteError(str(self.path), exc.strerror or str(exc)) from None
         self.pending: list[Any] = []
         self.rows = 0
+        self.bytes = 0
 
     def write(self, cols: list[list[Any]]) -> None:
         """Append one payload's columns (as `columns` gives them)."""
@@ -168,7 +174,8 @@ class TableWriter:
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self.pending.append(batch)
         self.rows += batch.num_rows
-        if self.rows >= ROW_GROUP:
+        self.bytes += batch.nbytes
+        if self.rows >= ROW_GROUP or self.bytes >= ROW_GROUP_BYTES:
             self.flush()
 
     def flush(self) -> None:
@@ -180,7 +187,7 @@ class TableWriter:
                 self.writer.write_table(table, row_group_size=table.num_rows)
             except OSError as exc:
                 raise ParquetWriteError(str(self.path), exc.strerror or str(exc)) from None
-        self.rows = 0
+        self.rows = self.bytes = 0
 
     def close(self) -> None:
         """Write the last row group and the file's footer."""
