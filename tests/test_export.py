@@ -183,7 +183,7 @@ def test_parquet_row_groups_are_bounded(tmp_path: Path) -> None:
     meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
     assert meta.num_rows == len(rows)
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    assert max(sizes) <= parquet.ROW_GROUP + 1000 and len(sizes) == 2
+    assert max(sizes) <= parquet.ROW_GROUP + parquet.STAGE_ROWS + 1000 and len(sizes) == 2
 
 
 def test_parquet_row_groups_are_bounded_in_bytes_too(tmp_path: Path) -> None:
@@ -202,3 +202,19 @@ def test_parquet_row_groups_are_bounded_in_bytes_too(tmp_path: Path) -> None:
     assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) < (
         parquet.ROW_GROUP_BYTES // len(text) + 100
     )
+
+
+def test_a_writer_process_that_dies_is_an_error_not_a_closed_pipe(tmp_path: Path) -> None:
+    """A broken pipe to the Parquet writer is not ``| head``: it raises, naming the file."""
+    from etatmachine.export.columnar import ParquetSink, ParquetWriteError, parquet_payload
+    from etatmachine.legacy import iter_file
+    from etatmachine.replay import iter_replays
+
+    reports = list(iter_replays(iter_file(EXAMPLES / "b_wakenson_menuiseries.txt")))
+    payload = parquet_payload(reports, {})
+    sink = ParquetSink(tmp_path / "r.parquet", child=True)
+    assert sink.child is not None
+    sink.child.process.kill()
+    sink.child.process.wait()
+    with pytest.raises(ParquetWriteError, match=r"r\.parquet"):
+        sink.write(payload)  # no reader left: the pipe is broken at once

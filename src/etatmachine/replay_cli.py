@@ -124,7 +124,7 @@ class _Sink:
 
     def abort(self) -> None:
         """Stop a Parquet writer process after an error (its files are incomplete)."""
-        if self.columnar is not None and hasattr(self.columnar, "abort"):
+        if self.columnar is not None:
             self.columnar.abort()
 
     def close(

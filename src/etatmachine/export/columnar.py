@@ -87,6 +87,9 @@ class CsvSink:
     def close(self) -> None:
         self.out.flush()
 
+    def abort(self) -> None:
+        """Nothing to stop: the rows written so far stay written."""
+
 
 # -- Parquet ---------------------------------------------------------------------------------
 

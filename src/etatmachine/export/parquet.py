@@ -34,6 +34,8 @@ from etatmachine.errors import EtatmachineError
 __all__ = [
     "ROW_GROUP",
     "ROW_GROUP_BYTES",
+    "STAGE_BYTES",
+    "STAGE_ROWS",
     "ColumnSpec",
     "MissingExtraError",
     "ParquetChild",
@@ -46,6 +48,10 @@ __all__ = [
 
 ROW_GROUP = 8_192
 """Rows buffered (as Arrow arrays) before a Parquet row group is written."""
+STAGE_ROWS = 1_024
+"""Rows of small payloads joined (as Python lists) before they become one Arrow batch."""
+STAGE_BYTES = 1 << 20
+"""... or about this many bytes of them, whichever comes first."""
 ROW_GROUP_BYTES = 4 << 20
 """Bytes of Arrow arrays buffered before a row group is written, whatever the rows hold
 (long comments): writing a row group costs a few times its size in buffers."""
@@ -161,6 +167,9 @@ class TableWriter:
             self.writer = self.pa.parquet.ParquetWriter(self.path, self.schema, compression="zstd")
         except OSError as exc:
             raise ParquetWriteError(str(self.path), exc.strerror or str(exc)) from None
+        self.staged: list[list[Any]] = []
+        self.staged_bytes = 0  # about (strings counted by their length)
+        self.texts = [i for i, spec in enumerate(specs) if spec[1] == "str"]
         self.pending: list[Any] = []
         self.rows = 0
         self.bytes = 0
@@ -169,17 +178,34 @@ class TableWriter:
         """Append one payload's columns (as `columns` gives them)."""
         if not cols or not cols[0]:
             return
+        if not self.staged:
+            self.staged = [[] for _ in cols]
+        for staged, col in zip(self.staged, cols, strict=True):
+            staged.extend(col)
+        self.staged_bytes += 8 * len(cols) * len(cols[0]) + sum(
+            len(v) for i in self.texts for v in cols[i] if v
+        )
+        if len(self.staged[0]) >= STAGE_ROWS or self.staged_bytes >= STAGE_BYTES:
+            self._convert()
+        if self.rows >= ROW_GROUP or self.bytes >= ROW_GROUP_BYTES:
+            self.flush()
+
+    def _convert(self) -> None:
+        """The staged rows as one Arrow batch (small payloads, a file of 10 entries each,
+        are joined first: a batch per payload costs more than its rows)."""
+        if not self.staged:
+            return
         pa = self.pa
-        arrays = [pa.array(c, type=f.type) for c, f in zip(cols, self.schema, strict=True)]
+        arrays = [pa.array(c, type=f.type) for c, f in zip(self.staged, self.schema, strict=True)]
+        self.staged, self.staged_bytes = [], 0
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self.pending.append(batch)
         self.rows += batch.num_rows
         self.bytes += batch.nbytes
-        if self.rows >= ROW_GROUP or self.bytes >= ROW_GROUP_BYTES:
-            self.flush()
 
     def flush(self) -> None:
         """Write what is pending as one row group."""
+        self._convert()
         if self.pending:
             table = self.pa.Table.from_batches(self.pending, schema=self.schema)
             self.pending = []
@@ -267,8 +293,9 @@ class ParquetChild:
     def _send(self, data: bytes) -> None:
         try:
             _send(self.stdin, data)
-        except (BrokenPipeError, OSError):  # the child stopped: its message says why
-            self._fail()
+        except OSError:  # the child stopped (a broken pipe): its message says why
+            self._finish()
+            raise ParquetWriteError(self.path, "the writer process stopped") from None
 
     def write(self, payload: bytes) -> None:
         """Send one payload (pickled `columns` of each table, in order)."""
@@ -279,11 +306,12 @@ class ParquetChild:
         try:
             _send(self.stdin, b"")
             self.stdin.close()
-        except (BrokenPipeError, OSError):
+        except OSError:  # it stopped: _finish says why
             pass
-        self._fail()
+        self._finish()
 
-    def _fail(self) -> None:
+    def _finish(self) -> None:
+        """Wait for the child; raise `ParquetWriteError` with its message if it failed."""
         assert self.process.stderr is not None
         message = self.process.stderr.read().decode("utf-8", "replace").strip()
         code = self.process.wait()
