@@ -125,9 +125,19 @@ def test_pool_results_come_in_input_order(tmp_path: Path) -> None:
             for r in batch
         ]
 
+    def run_spans(jobs: int) -> list[str]:
+        import functools
+
+        from etatmachine.batch import replay_task, span_tasks, spans
+
+        fn = functools.partial(replay_task, options=Options(fmt="jsonl"))
+        made = span_tasks(spans(sources, 50, whole_bytes=0), 4_096)
+        return [r.payload for batch in ordered_map(fn, made, jobs) for r in batch]
+
     assert run(2) == run(1)
     ids = [json.loads(line)["dossier_id"] for text in run(1) for line in text.splitlines()]
     assert len(ids) == 18 + 6 and len(set(ids)) == len(ids)
+    assert "".join(run_spans(2)) == "".join(run_spans(1)) == "".join(run(1))
 
 
 def test_streamed_summary_equals_combined_summary() -> None:

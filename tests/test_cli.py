@@ -443,3 +443,18 @@ def test_help_and_version_load_none_of_the_engine(argv: list[str]) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "[]"
     assert done.stdout
+
+
+def test_a_large_binary_file_in_a_directory_is_one_skipped_line(tmp_path: Path) -> None:
+    """A binary file larger than a span is sniffed where the directory is listed; a small
+    one where it is read: either way one line, never its bytes."""
+    from etatmachine.batch import WHOLE_BYTES
+
+    (tmp_path / "ok.txt").write_bytes(WAKENSON.read_bytes())
+    (tmp_path / "big.txt").write_bytes(bytes(range(256)) * (WHOLE_BYTES // 128))
+    (tmp_path / "small.txt").write_bytes(b"\x00\x01" * 100)
+    for jobs in ("1", "2"):
+        code, out, err = run("replay", "--format", "jsonl", "--jobs", jobs, str(tmp_path))
+        assert code == 0
+        assert err.count("skipped: not a history (binary)") == 2 and len(err) < 500
+        assert json.loads(out.splitlines()[-1])["summary"]["entries"] == 10

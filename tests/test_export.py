@@ -78,9 +78,12 @@ def test_csv_is_one_row_per_entry() -> None:
 
 def test_report_by_each_group(replayed: Path) -> None:
     for by in ("contractor", "owner", "state", "phase", "month"):
-        code, out, err = run("report", str(replayed), "--by", by, "--width", "80")
-        assert code == 0, err
-        assert all(len(line) <= 80 for line in out.splitlines())
+        for width in (80, 100, 120):
+            code, out, err = run("report", str(replayed), "--by", by, "--width", str(width))
+            assert code == 0, err
+            assert out and all(len(line) <= width for line in out.splitlines())
+            if by == "contractor":  # names whole, never cut over lines
+                assert "WAKENSON MENUISERIES" in out
     code, out, _ = run("report", str(replayed), "--format", "csv")
     rows = {r["contractor"]: r for r in csv.DictReader(io.StringIO(out))}
     wakenson = rows["WAKENSON MENUISERIES"]
