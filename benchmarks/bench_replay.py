@@ -28,6 +28,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench_parse import _floor, write_archive
@@ -111,6 +112,82 @@ def scaling(sizes: tuple[int, ...]) -> list[Row]:
     return rows
 
 
+def write_long_history(path: Path, n_entries: int, seed: int = 13) -> int:
+    """One dossier's history of ``n_entries`` ETAT entries in one excerpt (time only goes
+    forward, every move one the catalogue allows its case handler), written as the back
+    office writes it: the worst case for a replay that copied the trail on every move."""
+    import random
+
+    from etatmachine import Actor, Role
+    from etatmachine.business_calendar import PARIS
+    from etatmachine.working import WorkingDossier
+
+    wf = Workflow.default()
+    rng = random.Random(seed)
+    ids = {Role.CONTRACTOR: "995", Role.SYSTEM: "996"}
+    actors = [Actor(role=r, id=ids.get(r, "3995"), name="SANDRINE SUTOR") for r in Role]
+    actor = actors[[a.role for a in actors].index(Role.CASE_HANDLER)]
+    at = datetime(2023, 2, 7, 9, 0, tzinfo=PARIS)
+    start = wf.state("contact_client_devis")
+    work = WorkingDossier(wf.open("D", start.code, actor=actor, at=at, mid_flow=True).dossier)
+    due = work.due_at
+    assert due is not None
+
+    def stamp(when: datetime, who: Actor) -> str:
+        name = {"995": "INTERNET", "996": "SYSTEME"}.get(who.id, "SANDRINE SUTOR")
+        return f"{when:%d.%m.%Y-%H:%M}-({who.id}) {name} ."
+
+    lines = [
+        f"ETAT: {start.label} (1) {due:%d/%m/%Y %H:%M} ({at:%d/%m/%Y})\n{stamp(at, actor)}\n\n"
+    ]
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for _ in range(n_entries - 1):
+            at += timedelta(hours=rng.randint(1, 30))
+            allowed = [
+                (who, v)
+                for who in actors
+                if who.id != "3995" or who.role is Role.CASE_HANDLER  # the roles replay reads
+                for v in wf.allowed_moves(work, actor=who, at=at)  # type: ignore[arg-type]
+                if v.allowed
+                and set(v.needs) <= {"comment", "due"}
+                and not wf.state(v.target).terminal
+                and v.target != work.state
+            ]
+            actor, move = rng.choice(allowed)
+            target = wf.state(move.target)
+            given = at + timedelta(days=rng.randint(1, 5)) if "due" in move.needs else None
+            comment = "RAS" if "comment" in move.needs else None
+            wf.record_in_place(work, target.code, actor=actor, at=at, comment=comment, due=given)
+            due = work.due_at or at
+            note = f"\n{comment}" if comment else ""
+            lines.append(
+                f"ETAT: {target.label} (1) {due:%d/%m/%Y %H:%M} ({at:%d/%m/%Y}){note}\n"
+                f"{stamp(at, actor)}\n\n"
+            )
+            if len(lines) >= 1000:
+                fh.write("".join(lines))
+                lines.clear()
+        fh.write("".join(lines))
+    return n_entries
+
+
+def long_scaling(sizes: tuple[int, ...]) -> list[Row]:
+    """End-to-end µs per entry of one dossier's history at each size (goal: within 20 %)."""
+    rows: list[Row] = []
+    per_entry = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"long-{size}.txt"
+            written = write_long_history(path, size)
+            elapsed = _timed(lambda p=path: _replay(p))
+            per_entry.append(elapsed / written * 1e6)
+            rows.append((f"one long history: {size:,} entries", per_entry[-1], "µs/entry"))
+            path.unlink()
+    spread = max(per_entry) / min(per_entry) - 1
+    rows.append(("one long history: largest / smallest - 1", spread * 100, "% (goal <= 20)"))
+    return rows
+
+
 def run(
     quick: bool = False,
     n_entries: int | None = None,
@@ -165,6 +242,7 @@ def run(
             write_archive(path, size, openings=True)
             rows.append((f"peak memory, end to end, {size:,} entries", _peak_memory(path), "MB"))
     rows.extend(scaling(sizes))
+    rows.extend(long_scaling(sizes[:2] if quick else sizes[:3]))
     return rows
 
 

@@ -13,7 +13,7 @@ from etatmachine import Actor, Role, Workflow
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig
 from etatmachine.catalogue import Deadline, DeadlineKind, default_catalogue
 from etatmachine.deadlines import compute_due, compute_due_batch, compute_due_pairs, week_due
-from etatmachine.lateness import Step, _p90, lateness_report
+from etatmachine.lateness import Step, _median, _p90, lateness_report
 
 WF = Workflow.default()
 CONTRACTOR = Actor(role=Role.CONTRACTOR, id="995")
@@ -250,3 +250,9 @@ def test_naive_instant_is_refused() -> None:
         WF.lateness(d, at=datetime(2023, 3, 2))
     assert not WF.lateness(d, at=datetime(2023, 3, 2, 8, tzinfo=UTC)).steps[0].late  # 09:00
     assert WF.lateness(d, at=datetime(2023, 3, 2, 8, 1, tzinfo=UTC)).steps[0].late
+
+
+@given(st.lists(st.floats(1, 1e7, allow_nan=False), min_size=1, max_size=50))
+def test_median_is_the_statistics_modules(values: list[float]) -> None:
+    late = sorted(values)
+    assert _median(late) == statistics.median(late)

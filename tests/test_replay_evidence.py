@@ -6,9 +6,14 @@ One test per history behaviour, on small histories written in the seed's format.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from etatmachine.business_calendar import PARIS
+from etatmachine.evidence import channels_named, failed_call, insurers_named
 from etatmachine.legacy import RoleMap, iter_records, split_lines
 from etatmachine.replay import ReplayReport, replay_records
 from etatmachine.roles import Role
@@ -170,3 +175,57 @@ def test_the_autonomy_limit_and_a_quote_amount_are_read_from_the_history() -> No
     assert [v.rule for v in report.entries[1].violations] == ["autonomy_limit_exceeded"]
     within = replay(limit + quote.replace("1 850,40", "1 250,00") + works)
     assert within.entries[1].verdict == "accepted"
+
+
+_NAME_LETTERS = "aAzZlLiInNbBpPcCeEsSdDrRvV ıİſ:é-\n"
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["AZ", "Allianz", "bpce", "Sinapps", "DARVA", "ALLİANZ", "ſinapps"])
+        | st.text(alphabet=_NAME_LETTERS, max_size=12),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_names_are_found_as_the_case_insensitive_regex_finds_them(text: str) -> None:
+    """The cheap substring test that spares the regex never misses a name it would find,
+    whatever letters the text uses (« ı », « İ », « ſ » match ASCII letters in any case)."""
+    insurers = {m.group(1).upper() for m in re.finditer(r"\b(AZ|ALLIANZ|BPCE)\b", text, re.I)}
+    channels = {m.group(1).lower() for m in re.finditer(r"\b(SINAPPS|DARVA)\b", text, re.I)}
+    assert insurers_named(text) == insurers
+    assert channels_named(text) == channels
+
+
+_CALL_NOTE = re.compile(
+    r"\bnrp\b|\blm\b|\bne r[ée]pond pas\b|\bmessage laiss[ée]\b|\blaiss[ée] (?:un )?message\b"
+    r"|\br[ée]pondeur\b|\binjoignable\b"
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "nrp",
+                "NRP",
+                "lm",
+                "ne répond pas",
+                "Message laissé",
+                "laisse un message",
+                "RÉPONDEUR",
+                "injoignable",
+                "rdv pris",
+                "appel",
+                "client",
+                "allo",
+            ]
+        )
+        | st.text(alphabet="nrplmaiséeuo /-", max_size=10),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_failed_calls_are_read_as_the_call_note_words_say(text: str) -> None:
+    """The substring test before the regex never hides a call note's words."""
+    assert failed_call(text) == (_CALL_NOTE.search(text.casefold()) is not None)

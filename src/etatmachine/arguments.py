@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, check_instant
 from etatmachine.dossier import MAX_DATA_INT, Actor, Dossier, text_problem
 from etatmachine.errors import ArgumentTypeError, ArgumentValueError, UnknownStateError
+from etatmachine.working import WorkingDossier
 
 __all__ = [
     "check_actor",
@@ -107,7 +108,7 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     """``data`` if it is None or a mapping of text keys to storable values."""
     if data is None:
         return None
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ArgumentTypeError("data", data, "a mapping of field names to values")
     for key, value in data.items():
         if type(key) is not str:
@@ -135,8 +136,13 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     return data
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 def check_flags(flags: Any) -> frozenset[str]:
     """The flags as a frozenset of text; one string is refused (it is not a set of letters)."""
+    if not flags and (type(flags) is tuple or type(flags) is frozenset):
+        return _NO_FLAGS  # the common case: none
     if isinstance(flags, str | bytes):
         raise ArgumentTypeError("flags", flags, "an iterable of flags (str), not one string")
     if not isinstance(flags, Iterable):
@@ -147,9 +153,10 @@ def check_flags(flags: Any) -> frozenset[str]:
     return out
 
 
-def check_dossier(dossier: Any, states: Mapping[str, Any]) -> Dossier:
-    """``dossier`` if it is a `Dossier` in one of ``states`` (else `UnknownStateError`)."""
-    if type(dossier) is not Dossier and not isinstance(dossier, Dossier):
+def check_dossier(dossier: Any, states: Mapping[str, Any]) -> Dossier | WorkingDossier:
+    """``dossier`` if it is a `Dossier` (or a `WorkingDossier`) in one of ``states`` (else
+    `UnknownStateError`)."""
+    if not isinstance(dossier, Dossier | WorkingDossier):
         raise ArgumentTypeError("dossier", dossier, "a Dossier")
     if dossier.state not in states:
         close = difflib.get_close_matches(dossier.state, list(states), n=3, cutoff=0.5)
@@ -187,7 +194,9 @@ def check_move(
 
     Written flat: it runs before every move, and values that pass cost a few tests.
     """
-    if type(dossier) is not Dossier or dossier.state not in states:
+    if (type(dossier) is not Dossier and type(dossier) is not WorkingDossier) or (
+        dossier.state not in states
+    ):
         check_dossier(dossier, states)
     if type(to) is not str:
         check_label(to, "to")

@@ -665,7 +665,13 @@ class BusinessCalendar:
             j = bisect.bisect_right(cum, target) - 1
         r = ords[j]
         at = start_us + target - cum[j]  # wall-clock µs of the result on day r
-        if r in odd or at >= _DAY_US:
+        if r in odd:
+            return self._add_us_general(local, delta)
+        if at >= _DAY_US:
+            if at == _DAY_US and r + 1 not in odd:
+                # 24:00 on day r (windows that end at midnight): the next day's midnight,
+                # which exists once on a day without a clock change
+                return local + timedelta(r + 1 - o, 0, -wall)
             return self._add_us_general(local, delta)
         if business and at == wall and cum[j] - cum[i] == delta:
             # Business day o moves whole windows to day r, at least as long as o's:

@@ -47,6 +47,7 @@ from pydantic_core import PydanticCustomError
 
 from etatmachine.errors import DossierInvalid
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 if TYPE_CHECKING:
     from etatmachine.catalogue import Catalogue
@@ -63,6 +64,7 @@ __all__ = [
     "JsonValue",
     "evolve",
     "text_problem",
+    "trusted_dossier",
     "trusted_entry",
 ]
 
@@ -420,6 +422,16 @@ class Dossier(BaseModel):
         except ValidationError as exc:
             raise _invalid(exc, data) from None
 
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], *, catalogue: Catalogue | None = None
+    ) -> Dossier:
+        """The dossier these field values make, checked as `from_json` checks one."""
+        try:
+            return cls.model_validate(dict(values), context={"catalogue": catalogue})
+        except ValidationError as exc:
+            raise _invalid(exc, values) from None
+
 
 class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
@@ -528,15 +540,6 @@ _M = TypeVar("_M", bound=BaseModel)
 _ENTRY_FIELDS: set[str] = _shared_fields_set(set(HistoryEntry.model_fields))
 
 
-def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    obj = cls.__new__(cls)
-    _object_setattr(obj, "__dict__", values)
-    _object_setattr(obj, "__pydantic_fields_set__", fields_set)
-    _object_setattr(obj, "__pydantic_extra__", None)
-    _object_setattr(obj, "__pydantic_private__", None)
-    return obj
-
-
 def trusted_entry(
     kind: EntryKind,
     source: str | None,
@@ -548,7 +551,7 @@ def trusted_entry(
     data: Mapping[str, JsonValue],
 ) -> HistoryEntry:
     """A history entry from checked values (``at``/``due_at`` aware), without validation."""
-    return _trusted(
+    return trusted(
         HistoryEntry,
         {
             "kind": kind,
@@ -564,6 +567,19 @@ def trusted_entry(
     )
 
 
+_DOSSIER_FIELDS = tuple(Dossier.model_fields)
+
+
+_DOSSIER_FIELDS_SET = _shared_fields_set(set(_DOSSIER_FIELDS))
+
+
+def trusted_dossier(values: dict[str, Any]) -> Dossier:
+    """A dossier from checked values in their final types (every field, in declaration
+    order; an empty or valid trail), without validation: the workflow's `open`, after its
+    own checks."""
+    return trusted(Dossier, values, _DOSSIER_FIELDS_SET)
+
+
 def evolve(model: _M, updates: dict[str, Any]) -> _M:
     """``model.model_copy(update=updates)`` for a dossier or an entry: same values and
     fields-set, less overhead (the fields-set stays shared)."""
@@ -572,4 +588,4 @@ def evolve(model: _M, updates: dict[str, Any]) -> _M:
     fields_set = model.__pydantic_fields_set__
     if not fields_set.issuperset(updates):
         fields_set = _shared_fields_set(fields_set | updates.keys())
-    return _trusted(type(model), values, fields_set)
+    return trusted(type(model), values, fields_set)

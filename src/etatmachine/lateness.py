@@ -15,7 +15,6 @@ contractor's doing stop it.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,14 +25,17 @@ from etatmachine.business_calendar import BusinessCalendar, require_aware
 from etatmachine.catalogue import Catalogue, StateSpec
 from etatmachine.dossier import Dossier
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 
 __all__ = [
     "DossierLateness",
     "GroupStats",
     "LatenessReport",
     "Step",
+    "StepFigures",
     "dossier_lateness",
     "lateness_report",
+    "lateness_report_of",
     "measure_step",
     "step_lateness",
 ]
@@ -192,6 +194,17 @@ class LatenessReport(BaseModel):
     """Only the steps on the contractor's clock."""
 
 
+_GROUP_FIELDS = set(GroupStats.model_fields)  # shared: frozen models never change it
+_REPORT_FIELDS = set(LatenessReport.model_fields)
+
+
+def _median(late: list[float]) -> float:
+    """The median of sorted values, as ``statistics.median`` computes it."""
+    n = len(late)
+    half = n // 2
+    return late[half] if n % 2 else (late[half - 1] + late[half]) / 2
+
+
 def _p90(late: list[float]) -> float:
     """The 90th percentile of sorted values, as ``statistics.quantiles(late, n=10,
     method="inclusive")[-1]`` computes it (linear interpolation), without its overhead."""
@@ -204,25 +217,48 @@ def _p90(late: list[float]) -> float:
 def _stats(values: list[float]) -> GroupStats:
     late = sorted(v for v in values if v > 0)
     if not late:
-        return GroupStats(steps=len(values), late=0, median_seconds=0.0, p90_seconds=0.0)
-    return GroupStats(
-        steps=len(values),
-        late=len(late),
-        median_seconds=statistics.median(late),
-        p90_seconds=_p90(late),
+        return trusted(
+            GroupStats,
+            {"steps": len(values), "late": 0, "median_seconds": 0.0, "p90_seconds": 0.0},
+            _GROUP_FIELDS,
+        )
+    return trusted(
+        GroupStats,
+        {
+            "steps": len(values),
+            "late": len(late),
+            "median_seconds": float(_median(late)),
+            "p90_seconds": float(_p90(late)),
+        },
+        _GROUP_FIELDS,
     )
 
 
 def lateness_report(steps: Iterable[Step]) -> LatenessReport:
     """Group steps by owner and (for the contractor's clock) by contractor."""
+    return lateness_report_of(
+        (s.owner, s.contractor_clock, s.contractor, s.lateness_seconds) for s in steps
+    )
+
+
+StepFigures = tuple[Role | None, bool, str | None, float]
+"""What the statistics read of a step: owner, on the contractor's clock, contractor,
+lateness in business seconds."""
+
+
+def lateness_report_of(steps: Iterable[StepFigures]) -> LatenessReport:
+    """`lateness_report` from the figures of each step, for callers that hold no `Step`."""
     by_owner: dict[str, list[float]] = {}
     by_contractor: dict[str, list[float]] = {}
-    for step in steps:
-        owner = step.owner.value if step.owner else "none"
-        by_owner.setdefault(owner, []).append(step.lateness_seconds)
-        if step.contractor_clock:
-            by_contractor.setdefault(step.contractor or "unknown", []).append(step.lateness_seconds)
-    return LatenessReport(
-        by_owner={k: _stats(v) for k, v in sorted(by_owner.items())},
-        by_contractor={k: _stats(v) for k, v in sorted(by_contractor.items())},
+    for owner, contractor_clock, contractor, seconds in steps:
+        by_owner.setdefault(owner.value if owner else "none", []).append(seconds)
+        if contractor_clock:
+            by_contractor.setdefault(contractor or "unknown", []).append(seconds)
+    return trusted(  # every value computed here: counts, floats, models just built
+        LatenessReport,
+        {
+            "by_owner": {k: _stats(v) for k, v in sorted(by_owner.items())},
+            "by_contractor": {k: _stats(v) for k, v in sorted(by_contractor.items())},
+        },
+        _REPORT_FIELDS,
     )

@@ -21,18 +21,24 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor, Dossier, evolve
-from etatmachine.errors import MoveRefused, UnknownStateError
+from etatmachine.dossier import Actor
+from etatmachine.errors import UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
-from etatmachine.intake import adopt
-from etatmachine.lateness import LatenessReport, Step, lateness_report, measure_step
+from etatmachine.lateness import (
+    LatenessReport,
+    Step,
+    StepFigures,
+    lateness_report,
+    lateness_report_of,
+    measure_step,
+)
 from etatmachine.legacy import (
     ActionRecord,
     Author,
@@ -50,8 +56,10 @@ from etatmachine.legacy import (
     iter_file,
 )
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
 from etatmachine.workflow import Workflow
+from etatmachine.working import WorkingDossier
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -187,26 +195,11 @@ class ReplayReport(_Out):
         return self.summary.refused + self.summary.unresolved
 
 
-# Trusted construction. The replay builds its output models (and lateness steps) from values
-# it already holds in their final types (ints, floats, bools, aware datetimes, Role members,
-# str or None, tuples of built models), so pydantic validation would only copy them. `_trusted`
-# sets them as `BaseModel.model_construct` does, without its per-field loop: ``values`` holds
-# every field in declaration order and ``fields_set`` the fields validation would have been
-# given. tests/test_trusted_models.py checks that validating a dump gives back an equal model.
+# The replay builds its output models from values it already holds in their final types:
+# `etatmachine.trusted` sets them without validation.
+_trusted = trusted
 
-_M = TypeVar("_M", bound=BaseModel)
-_set = object.__setattr__
-
-
-def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str] | None = None) -> _M:
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
+_ENTRY_FIELDS_SET = set(ReplayEntry.model_fields)  # shared: frozen models never change it
 _REPORT_FIELDS_SET = frozenset(
     {
         "source",
@@ -232,6 +225,26 @@ def _violation(v: Violation) -> ReplayViolation:
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
 
+class _StatePlan:
+    """What the replay reads of a state's deadline and rules, read once."""
+
+    __slots__ = ("carries_quote", "data_key", "given", "locked_counted", "within_procedure")
+
+    def __init__(self, spec: StateSpec) -> None:
+        deadline = spec.deadline
+        self.carries_quote = "quote_amount" in spec.carries
+        # a given deadline read from data: the recorded due is the appointment
+        self.data_key = deadline.data_key if deadline.kind is DeadlineKind.GIVEN else None
+        # the recorded due date is the move's (else the procedure computes it)
+        self.given = deadline.overridable or (
+            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
+        )
+        # a locked due date the procedure counts: a later entry may not change it
+        self.locked_counted = deadline.kind in _COUNTED and spec.rule("due_date_locked") is not None
+        # ... and may not be recorded later than the procedure's deadline
+        self.within_procedure = self.locked_counted and not deadline.overridable
+
+
 class _Shared:
     """What every replay on one workflow can reuse: labels resolved, states by code, actors.
 
@@ -241,8 +254,29 @@ class _Shared:
 
     def __init__(self, workflow: Workflow) -> None:
         self.states: dict[str, StateSpec] = {s.code: s for s in workflow.catalogue}
+        # per state: what `_Replayer._inputs` and `_history_checks` read of its deadline
+        self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
+        self._targets: dict[str, frozenset[str]] = {}
+        self._names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+
+    def names(self, label: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The insurers and channels a label names, remembered (labels repeat)."""
+        found = self._names.get(label)
+        if found is None:
+            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            if len(self._names) >= _CACHE_MAX:
+                self._names.clear()
+            self._names[label] = found
+        return found
+
+    def targets(self, wf: Workflow, code: str) -> frozenset[str]:
+        """``wf.targets(code)``, remembered (a pure function of the catalogue)."""
+        found = self._targets.get(code)
+        if found is None:
+            found = self._targets[code] = wf.targets(code)
+        return found
 
     def state(self, wf: Workflow, label: str, role: Role) -> StateSpec | str:
         """``wf.state(label, role=role)``, remembered; an unknown label gives the error's
@@ -326,16 +360,21 @@ class _Replayer:
         self.given = {k for k, v in attributes.items() if v not in (None, frozenset(), ())}
         self.attributes = dict(attributes)
         self.calendar = workflow.calendar(attributes.get("subdivision"))
-        self.dossier: Dossier | None = None
+        self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
         self.segment = 1
         self.segment_contractor: dict[int, str | None] = {1: None}
         self.segment_accepted: set[int] = set()
         self.pending: list[tuple[datetime, Author | None, Literal["failed", "reached"]]] = []
         self.seen_calls: set[tuple[str, datetime | None]] = set()
-        self.entries: list[ReplayEntry] = []
+        # the entries' field values: each becomes a `ReplayEntry` in `report`, once its
+        # segment's contractor is known
+        self.entries: list[dict[str, Any]] = []
+        self.verdicts = {"accepted": 0, "refused": 0, "unresolved": 0}
+        self.by_rule: dict[str, int] = {}
+        self.by_effect: dict[str, int] = {}
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[tuple[int, Step]] = []
+        self.steps: list[tuple[int, Role | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
         self.attributes_read = False  # insurer and channel both known: nothing more to read
@@ -343,35 +382,56 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        if isinstance(record, EtatRecord):
-            self._read_attributes(f"{record.label} {record.comment or ''}")
-            self._etat(record)
-        elif isinstance(record, UnrecognisedRecord):
-            self.unrecognised.append(
-                UnrecognisedLines(
-                    line=record.first_line,
-                    last_line=record.last_line,
-                    text=record.text,
-                    message=record.message,
-                )
+        handler = _HANDLERS.get(type(record))
+        if handler is None:
+            handler = _handler_for(type(record))
+        handler(self, record)
+
+    def _on_etat(self, record: EtatRecord) -> None:
+        if not self.attributes_read:
+            self._read_attributes(record.comment or "", record.label)
+        self._etat(record)
+
+    def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
+        self.unrecognised.append(
+            _trusted(
+                UnrecognisedLines,
+                {
+                    "line": record.first_line,
+                    "last_line": record.last_line,
+                    "text": record.text,
+                    "message": record.message,
+                },
             )
-        elif isinstance(record, SubAssignmentRecord):
-            self._contractor(record.contractor_name or record.contractor_id, accepted=False)
-        elif isinstance(record, ActionRecord) and record.contractor_name:
+        )
+
+    def _on_sub_assignment(self, record: SubAssignmentRecord) -> None:
+        self._contractor(record.contractor_name or record.contractor_id, accepted=False)
+
+    def _on_action(self, record: ActionRecord) -> None:
+        if record.contractor_name:
             self._contractor(record.contractor_name, accepted=True)
-        elif isinstance(record, AutonomyLimitRecord):
-            self._attribute("autonomy_limit", record.amount)
-        elif isinstance(record, ContactRecord):
-            # « NTACT 1: -Date du contact avec le client »: the insured was reached
-            when = record.contacted_at or (record.author.at if record.author else None)
-            if when is not None and self._first_time("contact", record.text, when):
-                self._call(when, record.author, "reached")
-        elif isinstance(record, NoteRecord):
-            when = record.author.at if record.author else None
-            if failed_call(record.text) and self._first_time("note", record.text, when):
-                self._call(when or self.last_set_at, record.author, "failed")
-        elif isinstance(record, MessageRecord | MensajeRecord):
+
+    def _on_autonomy_limit(self, record: AutonomyLimitRecord) -> None:
+        self._attribute("autonomy_limit", record.amount)
+
+    def _on_contact(self, record: ContactRecord) -> None:
+        # « NTACT 1: -Date du contact avec le client »: the insured was reached
+        when = record.contacted_at or (record.author.at if record.author else None)
+        if when is not None and self._first_time("contact", record.text, when):
+            self._call(when, record.author, "reached")
+
+    def _on_note(self, record: NoteRecord) -> None:
+        when = record.author.at if record.author else None
+        if failed_call(record.text) and self._first_time("note", record.text, when):
+            self._call(when or self.last_set_at, record.author, "failed")
+
+    def _on_message(self, record: MessageRecord | MensajeRecord) -> None:
+        if not self.attributes_read:
             self._read_attributes(record.raw)
+
+    def _on_other(self, record: Record) -> None:
+        """Records that say nothing the replay reads (signatures, assignments...)."""
 
     def _first_time(self, kind: str, text: str, when: datetime | None) -> bool:
         """A duplicated line (the same text at the same time) counts once."""
@@ -381,31 +441,38 @@ class _Replayer:
         self.seen_calls.add(key)
         return True
 
-    def _read_attributes(self, text: str) -> None:
-        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…)."""
+    def _read_attributes(self, text: str, label: str | None = None) -> None:
+        """The insurer and channel a history names (« AZ: », Allianz, BPCE; Sinapps…) in
+        ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
+        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
+        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        if label is not None:  # a name never spans the label and the text: no space in one
+            in_label = self.shared.names(label)
+            insurers = insurers | in_label[0] if in_label[0] else insurers
+            channels = channels | in_label[1] if in_label[1] else channels
         if "insurer" not in self.given and self.attributes.get("insurer") is None:
-            for name in sorted(insurers_named(text)):
+            for name in sorted(insurers):
                 code = self.wf.insurer_code(name)
                 if code is not None and self.wf.catalogue.insurer(code) is not None:
                     self._attribute("insurer", code)
                     break
         if "channel" not in self.given and self.attributes.get("channel") is None:
-            for name in sorted(channels_named(text)):
+            for name in sorted(channels):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
-        self.attributes_read = all(
-            name in self.given or self.attributes.get(name) is not None
-            for name in ("insurer", "channel")
-        )
+        attributes = self.attributes
+        self.attributes_read = (
+            "insurer" in self.given or attributes.get("insurer") is not None
+        ) and ("channel" in self.given or attributes.get("channel") is not None)
 
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
             return
         self.attributes[name] = value
         if self.dossier is not None:
-            self.dossier = evolve(self.dossier, {name: value})
+            setattr(self.dossier, name, value)
 
     def _contractor(self, name: str, *, accepted: bool) -> None:
         current = self.segment_contractor[self.segment]
@@ -420,7 +487,7 @@ class _Replayer:
             self.segment_accepted.add(self.segment)
         self.segment_contractor[self.segment] = name
         if self.dossier is not None:
-            self.dossier = evolve(self.dossier, {"contractor": name})
+            self.dossier.contractor = name
 
     def _new_segment(self) -> None:
         self.segment += 1
@@ -450,9 +517,9 @@ class _Replayer:
             return
         last = self.dossier.last_at
         at = max(when, last) if last is not None else when
-        self.dossier = self.wf.record_contact_attempt(
+        self.wf.record_contact_attempt_in_place(
             self.dossier, actor=self.shared.actor(author), at=at, outcome=outcome
-        ).dossier
+        )
 
     # -- entries ------------------------------------------------------------------------
 
@@ -474,7 +541,7 @@ class _Replayer:
             and spec.initial
             and self.dossier is not None
             and spec.code != self.dossier.state
-            and spec.code not in self.wf.targets(self.dossier.state)
+            and spec.code not in self.shared.targets(self.wf, self.dossier.state)
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
         closing = self._close(set_at)
@@ -496,93 +563,96 @@ class _Replayer:
         else:
             data, due = self._inputs(spec, record)
             prior = self.dossier
-            found, effects = self._move(spec, actor, set_at, record, due, data)
+            prior_state = prior.state if prior is not None else None
+            prior_due = prior.due_at if prior is not None else None
+            found, effects, kind = self._move(spec, actor, set_at, record, due, data)
             moved = self.dossier
             assert moved is not None  # a resolved entry always leaves a dossier
-            if due is None and spec.deadline.kind in _COUNTED and moved.history[-1].kind == "move":
+            if due is None and spec.deadline.kind in _COUNTED and kind == "move":
                 # the move computed this very due date: same deadline, start and calendar, and
                 # a counted deadline reads nothing else
                 computed = moved.due_at
             else:
-                current_due = prior.due_at if prior is not None else None
                 computed = compute_due(
-                    spec.deadline, set_at, self.calendar, current_due=current_due, data=data
+                    spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
                 )
-            violations = self._history_checks(spec, record, computed, prior)
+            violations = self._history_checks(spec, record, computed, prior_state)
             self.recorded_due = record.due_at
             violations.extend(found)
             state = spec.code
             verdict = "refused" if violations else "accepted"
             replayed = tuple(_violation(v) for v in violations)
+            by_effect = self.by_effect
+            for kind in effects:
+                by_effect[kind] = by_effect.get(kind, 0) + 1
+        by_rule = self.by_rule
+        for v in replayed:
+            by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
+        self.verdicts[verdict] += 1
         closes, closes_owner, contractor_clock, closed_due, closed_last, late, late_last = closing
         self.entries.append(
-            _trusted(
-                ReplayEntry,
-                {
-                    "line": record.first_line,
-                    "last_line": record.last_line,
-                    "segment": self.segment,
-                    "contractor": None,
-                    "label": record.label,
-                    "n": record.n,
-                    "state": state,
-                    "set_at": set_at,
-                    "due_at": record.due_at,
-                    "computed_due_at": computed,
-                    "author": author.name if author else None,
-                    "author_id": author.user_id if author else None,
-                    "role": author.role if author else None,
-                    "comment": record.comment,
-                    "verdict": verdict,
-                    "violations": replayed,
-                    "effects": effects,
-                    "closes": closes,
-                    "closes_owner": closes_owner,
-                    "contractor_clock": contractor_clock,
-                    "closes_due_at": closed_due,
-                    "closes_last_due_at": closed_last,
-                    "late": late > 0,
-                    "lateness_business_seconds": late,
-                    "lateness_last_agreed_business_seconds": late_last,
-                },
-            )
+            {
+                "line": record.first_line,
+                "last_line": record.last_line,
+                "segment": self.segment,
+                "contractor": None,
+                "label": record.label,
+                "n": record.n,
+                "state": state,
+                "set_at": set_at,
+                "due_at": record.due_at,
+                "computed_due_at": computed,
+                "author": author.name if author else None,
+                "author_id": author.user_id if author else None,
+                "role": author.role if author else None,
+                "comment": record.comment,
+                "verdict": verdict,
+                "violations": replayed,
+                "effects": effects,
+                "closes": closes,
+                "closes_owner": closes_owner,
+                "contractor_clock": contractor_clock,
+                "closes_due_at": closed_due,
+                "closes_last_due_at": closed_last,
+                "late": late > 0,
+                "lateness_business_seconds": late,
+                "lateness_last_agreed_business_seconds": late_last,
+            }
         )
 
     def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
+        plan = self.shared.plans[spec.code]
         data: dict[str, Any] = {}
         if record.humidity is not None:
             data["humidity"] = record.humidity
         if record.week is not None:
             data["delivery_week"] = record.week
-        if "quote_amount" in spec.carries and record.comment:
+        if plan.carries_quote and record.comment:
             amount = quote_amount_in(record.comment)
             if amount is not None:
                 data["quote_amount"] = amount
-        deadline = spec.deadline
-        if deadline.kind is DeadlineKind.GIVEN and deadline.data_key:
-            data[deadline.data_key] = record.due_at  # the recorded due is the appointment
-        given = deadline.overridable or (
-            deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
-        )
-        return data, (record.due_at if given else None)
+        if plan.data_key:
+            data[plan.data_key] = record.due_at  # the recorded due is the appointment
+        return data, (record.due_at if plan.given else None)
 
     def _history_checks(
         self,
         spec: StateSpec,
         record: EtatRecord,
         computed: datetime | None,
-        d: Dossier | None,
+        prior_state: str | None,
     ) -> list[Violation]:
-        """What only a history shows (``d``: the dossier before the entry): a locked due date
-        changed by a later entry, or set later than the procedure's deadline allows."""
+        """What only a history shows (``prior_state``: the file's state before the entry): a
+        locked due date changed by a later entry, or set later than the procedure's deadline
+        allows."""
+        plan = self.shared.plans[spec.code]
+        if not plan.locked_counted:
+            return []
         deadline = spec.deadline
         if (
-            d is not None
-            and d.state == spec.code
-            and deadline.kind in _COUNTED
-            and spec.rule("due_date_locked") is not None
+            prior_state == spec.code
             and self.recorded_due is not None
             and record.due_at != self.recorded_due
         ):
@@ -598,9 +668,7 @@ class _Replayer:
             ]
         if (
             computed is not None
-            and deadline.kind in _COUNTED
-            and not deadline.overridable
-            and spec.rule("due_date_locked") is not None
+            and plan.within_procedure
             and record.due_at > computed + _DUE_TOLERANCE
         ):
             return [
@@ -626,19 +694,22 @@ class _Replayer:
         record: EtatRecord,
         due: Any,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...]]:
-        if self.dossier is None:
-            return self._open(spec, actor, at, record, due, data), ()
-        (moved, effects), violations = self.wf.record(
-            self.dossier, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
+    ) -> tuple[list[Violation], tuple[str, ...], str]:
+        """Apply the entry; its violations, the kinds of the effects it owes, and the kind
+        of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
+        work = self.dossier
+        if work is None:
+            return self._open(spec, actor, at, record, due, data), (), "open"
+        entry, effects, violations = self.wf.record_in_place(
+            work, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
         )
-        self.dossier = moved
-        if moved.history[-1].kind == "reschedule":  # the same action date set again
+        if entry.kind == "reschedule":  # the same action date set again
             if self.step is not None:
-                self.step.last_due = moved.due_at
+                self.step.last_due = work.due_at
         else:
-            self.step = _Step(spec, at, moved.due_at)
-        return list(violations), tuple(e.kind for e in effects)
+            self.step = _Step(spec, at, work.due_at)
+        kinds = tuple([e.kind for e in effects]) if effects else ()
+        return list(violations), kinds, entry.kind
 
     def _open(
         self,
@@ -651,37 +722,26 @@ class _Replayer:
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
         attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
-        violations: list[Violation] = []
-        try:
-            dossier = self.wf.open(
-                self.dossier_id,
-                spec.code,
-                actor=actor,
-                at=at,
-                comment=record.comment,
-                due=due,
-                data=data,
-                mid_flow=True,
-                **attributes,
-            ).dossier
-        except MoveRefused as exc:  # the history opened it anyway, with the due it recorded
-            violations = list(exc.violations)
-            dossier = adopt(
-                self.wf,
-                self.dossier_id,
-                spec.code,
-                due_at=None if spec.terminal else due if due is not None else record.due_at,
-                at=at,
-                actor=actor,
-                comment=record.comment,
-                **attributes,
-            )
-        self.dossier = dossier
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        moved, violations = self.wf.record_open(
+            self.dossier_id,
+            spec.code,
+            actor=actor,
+            at=at,
+            comment=record.comment,
+            due=due,
+            data=data,
+            recorded_due=None if spec.terminal else record.due_at,
+            mid_flow=True,
+            **attributes,
+        )
+        dossier = moved.dossier
+        self.dossier = WorkingDossier(dossier)
         self.step = _Step(spec, at, dossier.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return violations
+        return list(violations)
 
     def _close(
         self, ended_at: datetime
@@ -697,68 +757,43 @@ class _Replayer:
         lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
-        self.steps.append(
-            (
-                self.segment,
-                _trusted(
-                    Step,
-                    {
-                        "state": spec.code,
-                        "owner": spec.owner,
-                        "contractor_clock": contractor_clock,
-                        "entered_at": step.entered,
-                        "due_at": step.due,
-                        "left_at": ended_at,
-                        "late": lateness > _ZERO,
-                        "lateness": lateness,
-                        "contractor": None,
-                        "last_due_at": last_due,
-                        "lateness_last_agreed": last_lateness,
-                        "met_at": step.met_at,
-                    },
-                ),
-            )
-        )
+        seconds = lateness.total_seconds()
+        self.steps.append((self.segment, spec.owner, contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
             contractor_clock,
             step.due,
             last_due,
-            lateness.total_seconds(),
+            seconds,
             last_lateness.total_seconds(),
         )
 
     def report(self) -> ReplayReport:
-        by_rule: dict[str, int] = {}
-        by_effect: dict[str, int] = {}
-        for e in self.entries:
-            for v in e.violations:
-                by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
-            for kind in e.effects:
-                by_effect[kind] = by_effect.get(kind, 0) + 1
-        steps = [
-            evolve(step, {"contractor": self.segment_contractor.get(segment)})
-            for segment, step in self.steps
+        contractor_of = self.segment_contractor
+        entries = []
+        for values in self.entries:
+            values["contractor"] = contractor_of.get(values["segment"])
+            entries.append(_trusted(ReplayEntry, values, _ENTRY_FIELDS_SET))
+        figures: list[StepFigures] = [
+            (owner, clock, contractor_of.get(segment), seconds)
+            for segment, owner, clock, seconds in self.steps
         ]
-        entries = tuple(
-            evolve(e, {"contractor": self.segment_contractor.get(e.segment)}) for e in self.entries
-        )
-        verdicts = [e.verdict for e in entries]
+        verdicts = self.verdicts
         summary = _trusted(
             ReplaySummary,
             {
-                "entries": len(self.entries),
-                "accepted": verdicts.count("accepted"),
-                "refused": verdicts.count("refused"),
-                "unresolved": verdicts.count("unresolved"),
+                "entries": len(entries),
+                "accepted": verdicts["accepted"],
+                "refused": verdicts["refused"],
+                "unresolved": verdicts["unresolved"],
                 "segments": self.segment,
-                "violations_by_rule": dict(sorted(by_rule.items())),
-                "effects_by_kind": dict(sorted(by_effect.items())),
+                "violations_by_rule": dict(sorted(self.by_rule.items())),
+                "effects_by_kind": dict(sorted(self.by_effect.items())),
                 "contractor_lateness_business_seconds": float(
-                    sum(s.lateness_seconds for s in steps if s.contractor_clock)
+                    sum(seconds for _, _, clock, seconds in self.steps if clock)
                 ),
-                "lateness": lateness_report(steps),
+                "lateness": lateness_report_of(figures),
             },
         )
         contractors = [c for c in self.segment_contractor.values() if c is not None]
@@ -772,12 +807,34 @@ class _Replayer:
                 "insurer": self.attributes.get("insurer"),
                 "channel": self.attributes.get("channel"),
                 "autonomy_limit": self.attributes.get("autonomy_limit"),
-                "entries": entries,
+                "entries": tuple(entries),
                 "unrecognised": tuple(self.unrecognised),
                 "summary": summary,
             },
             set(_REPORT_FIELDS_SET),
         )
+
+
+_Handler = Any  # an unbound `_Replayer` method taking one kind of record
+_HANDLED: tuple[tuple[type[Any], _Handler], ...] = (
+    (EtatRecord, _Replayer._on_etat),
+    (UnrecognisedRecord, _Replayer._on_unrecognised),
+    (SubAssignmentRecord, _Replayer._on_sub_assignment),
+    (ActionRecord, _Replayer._on_action),
+    (AutonomyLimitRecord, _Replayer._on_autonomy_limit),
+    (ContactRecord, _Replayer._on_contact),
+    (NoteRecord, _Replayer._on_note),
+    (MessageRecord, _Replayer._on_message),
+    (MensajeRecord, _Replayer._on_message),
+)
+_HANDLERS: dict[type[Any], _Handler] = dict(_HANDLED)
+
+
+def _handler_for(kind: type[Any]) -> _Handler:
+    """The handler of a record type not seen yet (a subclass): its nearest handled base."""
+    handler = next((h for base, h in _HANDLED if issubclass(kind, base)), _Replayer._on_other)
+    _HANDLERS[kind] = handler
+    return handler
 
 
 def replay_records(

@@ -18,9 +18,11 @@ from typing import Any, Final
 
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR
 from etatmachine.catalogue import Authority, StateSpec
-from etatmachine.dossier import Actor, Dossier
+from etatmachine.dossier import Actor
 from etatmachine.roles import Role
+from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
+from etatmachine.working import DossierView
 
 __all__ = [
     "LEAVE_CHECKS",
@@ -45,7 +47,7 @@ PARIS_MONTH_DAY = "%m-%d"
 class MoveContext:
     """A move being judged: the file, where it goes, who asks, when, with what."""
 
-    dossier: Dossier
+    dossier: DossierView
     source: StateSpec | None
     target: StateSpec
     actor: Actor
@@ -57,9 +59,17 @@ class MoveContext:
     data: Mapping[str, Any]
 
 
+_VIOLATION_FIELDS = set(Violation.model_fields)  # shared: frozen models never change it
+
+
 def violation(code: str, state: str, fr: str, en: str) -> Violation:
-    """A violation of rule ``code`` at ``state``, in French and English."""
-    return Violation(rule=code, state=state, message_fr=fr, message_en=en)
+    """A violation of rule ``code`` at ``state``, in French and English (the rules' own
+    texts: built without validation)."""
+    return trusted(
+        Violation,
+        {"rule": code, "state": state, "message_fr": fr, "message_en": en},
+        _VIOLATION_FIELDS,
+    )
 
 
 # --- data coercion: what the data fields accept ---------------------------------------

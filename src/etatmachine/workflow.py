@@ -37,7 +37,13 @@ from typing import Any, Literal, NamedTuple
 from pydantic import ValidationError
 
 from etatmachine.arguments import check_label, check_move, check_open, check_texts
-from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig, require_aware
+from etatmachine.business_calendar import (
+    PARIS,
+    BusinessCalendar,
+    CalendarConfig,
+    check_instant,
+    require_aware,
+)
 from etatmachine.catalogue import (
     Catalogue,
     DeadlineKind,
@@ -55,10 +61,11 @@ from etatmachine.dossier import (
     HistoryEntry,
     JsonValue,
     evolve,
+    trusted_dossier,
     trusted_entry,
 )
 from etatmachine.effects import ComplaintToOpen, Effect, SinappsAnomaly, SurveyorRelaunch
-from etatmachine.errors import ArgumentValueError, MoveRefused
+from etatmachine.errors import ArgumentTypeError, ArgumentValueError, MoveRefused
 from etatmachine.labels import label_twins, resolve
 from etatmachine.lateness import DossierLateness, dossier_lateness
 from etatmachine.roles import Role
@@ -73,8 +80,9 @@ from etatmachine.rules import (
     violation,
 )
 from etatmachine.violations import Violation
+from etatmachine.working import DossierView, WorkingDossier
 
-__all__ = ["Moved", "Verdict", "Workflow"]
+__all__ = ["Moved", "Recorded", "Verdict", "Workflow"]
 
 
 class Moved(NamedTuple):
@@ -82,6 +90,75 @@ class Moved(NamedTuple):
 
     dossier: Dossier
     effects: tuple[Effect, ...]
+
+
+class Recorded(NamedTuple):
+    """What `Workflow.record_in_place` did to a working copy: the entry it appended (a
+    ``move``, or a ``reschedule`` for the same state set again), the effects the move owes
+    and the rules it broke."""
+
+    entry: HistoryEntry
+    effects: tuple[Effect, ...]
+    violations: tuple[Violation, ...]
+
+
+class _Opening(NamedTuple):
+    target: StateSpec
+    dossier: Dossier
+    """The file being opened, before its opening entry."""
+    violations: list[Violation]
+    due_at: datetime | None
+    values: Mapping[str, Any]
+    comment: str | None
+
+
+_Change = tuple[dict[str, Any], HistoryEntry]
+"""A change of a file: the fields it sets (not the history) and the entry it appends."""
+
+
+def _finish(dossier: Dossier, change: _Change) -> Dossier:
+    """The dossier after ``change``: a new value, the trail one entry longer."""
+    updates, entry = change
+    updates["history"] = (*dossier.history, entry)
+    return evolve(dossier, updates)
+
+
+def _finish_in_place(work: WorkingDossier, change: _Change) -> None:
+    """Apply ``change`` to a working copy: set its fields, append the entry."""
+    updates, entry = change
+    for name, value in updates.items():
+        setattr(work, name, value)
+    work.history.append(entry)
+
+
+def _plain(text: str | None) -> str | None:
+    """Checked text as a plain ``str`` (a subclass's value, as validation would give it)."""
+    return text if text is None or type(text) is str else str.__str__(text)
+
+
+def _in_order(entry: HistoryEntry, last: datetime | None) -> HistoryEntry:
+    """``entry`` as the trail keeps it: an entry dated before the file's last change (the
+    judge reported it ``out_of_order``) is kept at that change's time, its own time in
+    ``data["recorded_at"]``; a trail is in time order, whatever a history says."""
+    if last is None or entry.at >= last:
+        return entry
+    data = {**entry.data, "recorded_at": entry.at.isoformat()}
+    return trusted_entry(
+        entry.kind,
+        entry.source,
+        entry.target,
+        last,
+        entry.actor,
+        entry.comment,
+        entry.due_at,
+        FrozenData(data),
+    )
+
+
+def _working(work: Any) -> WorkingDossier:
+    if type(work) is not WorkingDossier:
+        raise ArgumentTypeError("work", work, "a WorkingDossier (WorkingDossier(dossier))")
+    return work
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +201,14 @@ _STATIC_CHECKS: frozenset[Check] = frozenset(
 """Checks that read only the plan key of `Workflow.allowed_moves` (never ``at``)."""
 
 _PlanKey = tuple[str, str | None, Role, str | None, str | None, frozenset[str], int]
+
+
+_JudgeKey = tuple[str | None, str | None, str, Role, str | None, str | None, frozenset[str], int]
+"""A move's plan key: source (None: an opening), interrupted, target, and what the static
+checks read (the actor's role, insurer, channel, flags, failed contact attempts)."""
+_JudgePlan = tuple[tuple[Violation, ...], tuple[Violation | tuple[Check, Any], ...]]
+"""A move's graph violations, and in rule order the static checks' violations (found once
+per key; the checks that passed are gone) and the checks to run per move."""
 
 
 class _TargetPlan(NamedTuple):
@@ -205,6 +290,8 @@ class Workflow:
         self._resolved: dict[str, StateSpec] = {}
         self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
+        self._judged: dict[_JudgeKey, _JudgePlan] = {}
+        self._locked = frozenset(s.code for s in catalogue if s.rule("due_date_locked"))
 
     # -- construction -----------------------------------------------------------------
 
@@ -329,7 +416,7 @@ class Workflow:
     # -- judging ----------------------------------------------------------------------
 
     def _graph(
-        self, dossier: Dossier, source: StateSpec, target: StateSpec
+        self, dossier: DossierView, source: StateSpec, target: StateSpec
     ) -> tuple[tuple[tuple[Check, Any], ...], list[Violation]]:
         """The checks of a move from ``source``, and its graph violations (not in the
         catalogue, file closed, or a wait leaving for a step the interrupted one could not
@@ -387,7 +474,7 @@ class Workflow:
 
     def _judge(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         actor: Actor,
         at: datetime,
@@ -402,38 +489,68 @@ class Workflow:
         refusal_effects: list[Effect] = []
         if opening:
             source = None
-            checks = self._checks[(None, None, target.code)]
-            violations: list[Violation] = []
+            key: _JudgeKey = (
+                None,
+                None,
+                target.code,
+                actor.role,
+                dossier.insurer,
+                dossier.channel,
+                dossier.flags,
+                dossier.contact_attempts,
+            )
         else:
             source = self._states.get(dossier.state)
             if source is None:
                 source = self.catalogue.state(dossier.state)  # raises UnknownStateError
-            checks, violations = self._graph(dossier, source, target)
+            key = (
+                source.code,
+                dossier.interrupted,
+                target.code,
+                actor.role,
+                dossier.insurer,
+                dossier.channel,
+                dossier.flags,
+                dossier.contact_attempts,
+            )
+        plan = self._judged.get(key)
+        if plan is None:
+            plan = self._judge_plan(dossier, source, target, actor, at)
+            if len(self._judged) >= _PLANS_MAX:
+                self._judged.clear()
+            self._judged[key] = plan
+        head, slots = plan
+        violations = list(head)
         history = dossier.history
         if history:
             last = history[-1].at
             if at < last:
                 violations.append(_out_of_order(target, at, last))
-        if checks:
-            local_day = at.astimezone(PARIS).date()
-            ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
-            for check, ref in checks:
-                if not inputs and ref.code in _INPUT_RULES:
-                    continue
-                found = check(ref, ctx)
-                if found is not None:
-                    violations.append(found)
-                    if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
-                        assert dossier.due_at is not None
-                        refusal_effects.append(
-                            ComplaintToOpen(
-                                dossier_id=dossier.id,
-                                state=dossier.state,
-                                at=at,
-                                overdue_since=dossier.due_at,
-                                reason=found.message_en,
-                            )
+        ctx: MoveContext | None = None
+        for slot in slots:
+            if isinstance(slot, Violation):
+                violations.append(slot)
+                continue
+            check, ref = slot
+            if not inputs and ref.code in _INPUT_RULES:
+                continue
+            if ctx is None:
+                local_day = at.astimezone(PARIS).date()
+                ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
+            found = check(ref, ctx)
+            if found is not None:
+                violations.append(found)
+                if found.rule == "deadline_passed" and getattr(ref, "complaint", False):
+                    assert dossier.due_at is not None
+                    refusal_effects.append(
+                        ComplaintToOpen(
+                            dossier_id=dossier.id,
+                            state=dossier.state,
+                            at=at,
+                            overdue_since=dossier.due_at,
+                            reason=found.message_en,
                         )
+                    )
         deadline = target.deadline
         if due is not None:
             violations.extend(self._due_given(target, due, at, reschedule=False))
@@ -484,14 +601,39 @@ class Workflow:
             violations.append(_due_in_past(target, due_at, at))
         return violations, due_at, refusal_effects
 
-    @staticmethod
+    def _judge_plan(
+        self,
+        dossier: DossierView,
+        source: StateSpec | None,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+    ) -> _JudgePlan:
+        """The part of a move's verdict that only its plan key decides (`_JudgeKey`)."""
+        if source is None:
+            checks = self._checks[(None, None, target.code)]
+            head: list[Violation] = []
+        else:
+            checks, head = self._graph(dossier, source, target)
+        local_day = at.astimezone(PARIS).date()
+        ctx = MoveContext(dossier, source, target, actor, at, local_day, None, None, _NO_DATA)
+        slots: list[Violation | tuple[Check, Any]] = []
+        for check, ref in checks:
+            if check in _STATIC_CHECKS:
+                found = check(ref, ctx)
+                if found is not None:
+                    slots.append(found)
+            else:
+                slots.append((check, ref))
+        return tuple(head), tuple(slots)
+
     def _due_given(
-        state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
+        self, state: StateSpec, due: datetime, at: datetime, *, reschedule: bool
     ) -> list[Violation]:
         """What is wrong with giving ``due`` to ``state`` at ``at``: at a move (``due=``) or as
         a reschedule, where a locked due date may not change at all."""
         deadline = state.deadline
-        locked = state.rule("due_date_locked") is not None
+        locked = state.code in self._locked
         if deadline.kind is DeadlineKind.NONE:
             return [
                 violation(
@@ -530,7 +672,7 @@ class Workflow:
 
     def _effects(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         at: datetime,
         comment: str | None,
@@ -575,13 +717,110 @@ class Workflow:
         ``mid_flow=True`` opens it in any state: for replaying a history excerpt that
         starts in the middle of a file (`etatmachine.intake` brings in a live one).
         """
+        opening = self._opening(
+            dossier_id,
+            state,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            insurer,
+            channel,
+            subdivision,
+            contractor,
+            flags,
+            autonomy_limit,
+            mid_flow,
+        )
+        if opening.violations:
+            raise MoveRefused(dossier_id, "(new)", opening.target.code, opening.violations)
+        return self._opened(opening, actor, at)
+
+    def record_open(
+        self,
+        dossier_id: str,
+        state: str | None = None,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+        recorded_due: datetime | None = None,
+        insurer: str | None = None,
+        channel: str | None = None,
+        subdivision: str | None = None,
+        contractor: str | None = None,
+        flags: Iterable[str] = (),
+        autonomy_limit: Decimal | int | str | None = None,
+        mid_flow: bool = False,
+    ) -> tuple[Moved, tuple[Violation, ...]]:
+        """Open a file that already was (an imported history): never refuses.
+
+        Returns the opened dossier and the rules the opening broke. Where it broke some,
+        the file comes in as the history has it: in ``state``, due ``due`` (else
+        ``recorded_due``, the date the history wrote), without the refused opening's
+        data (as `etatmachine.intake.adopt` brings in a file).
+        """
+        if recorded_due is not None:
+            check_instant(recorded_due, "recorded_due")
+        opening = self._opening(
+            dossier_id,
+            state,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            insurer,
+            channel,
+            subdivision,
+            contractor,
+            flags,
+            autonomy_limit,
+            mid_flow,
+        )
+        if not opening.violations:
+            return self._opened(opening, actor, at), ()
+        target = opening.target
+        due_at = None if target.terminal else due if due is not None else recorded_due
+        if due_at is None and not target.terminal:
+            raise ArgumentValueError(
+                "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
+            )
+        entry = trusted_entry(
+            "open", None, target.code, at, actor, opening.comment, due_at, EMPTY_DATA
+        )
+        adopted = evolve(
+            opening.dossier, {"due_at": due_at, "quote_amount": None, "history": (entry,)}
+        )
+        return Moved(adopted, ()), tuple(opening.violations)
+
+    def _opening(
+        self,
+        dossier_id: str,
+        state: str | None,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any] | None,
+        insurer: str | None,
+        channel: str | None,
+        subdivision: str | None,
+        contractor: str | None,
+        flags: Iterable[str],
+        autonomy_limit: Decimal | int | str | None,
+        mid_flow: bool,
+    ) -> _Opening:
+        """An opening judged: what `open` and `record_open` share."""
+        # check_open checks ``at`` and ``due`` are aware instants in the supported years
         comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
-        check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if insurer is not None or channel is not None or contractor is not None:
+            check_texts(insurer=insurer, channel=channel, contractor=contractor)
         if subdivision is not None:  # an unknown one: ArgumentValueError naming it
             self.calendar(check_texts(subdivision=subdivision)[0])
-        require_aware(at, "at")
-        if due is not None:
-            require_aware(due, "due")
         target = self.state(state) if state else next(s for s in self.catalogue if s.initial)
         limit = None
         if autonomy_limit is not None:
@@ -590,17 +829,25 @@ class Workflow:
                 raise ArgumentValueError("autonomy_limit", autonomy_limit, parsed)
             limit = parsed
         values = data if data is not None else _NO_DATA
-        dossier = Dossier(
-            id=dossier_id,
-            state=target.code,
-            due_at=None,
-            insurer=self.insurer_code(insurer),
-            channel=self.channel_code(channel),
-            subdivision=subdivision,
-            contractor=contractor,
-            flags=frozenset(flags),
-            autonomy_limit=limit,
-            quote_amount=self._quote_amount(target, values),
+        # every value is checked above (check_open, check_texts, as_amount, the codes): the
+        # dossier and its opening entry are built as the move path builds them
+        dossier = trusted_dossier(
+            {
+                "id": _plain(dossier_id),
+                "state": target.code,
+                "due_at": None,
+                "version": 0,
+                "insurer": self.insurer_code(insurer),
+                "channel": self.channel_code(channel),
+                "subdivision": _plain(subdivision),
+                "contractor": _plain(contractor),
+                "flags": frozenset(_plain(f) for f in flags) if flags else frozenset(),
+                "contact_attempts": 0,
+                "autonomy_limit": limit,
+                "quote_amount": self._quote_amount(target, values) if target.carries else None,
+                "interrupted": None,
+                "history": (),
+            }
         )
         violations, due_at, _ = self._judge(
             dossier, target, actor, at, comment, due, values, opening=True
@@ -616,28 +863,15 @@ class Workflow:
                     f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
                 ),
             )
-        if violations:
-            raise MoveRefused(dossier_id, "(new)", target.code, violations)
-        entry = HistoryEntry(
-            kind="open",
-            source=None,
-            target=target.code,
-            at=at,
-            actor=actor,
-            comment=comment,
-            due_at=due_at,
-            data={k: _json_value(v) for k, v in values.items()},
+        return _Opening(target, dossier, violations, due_at, values, comment)
+
+    def _opened(self, opening: _Opening, actor: Actor, at: datetime) -> Moved:
+        """The dossier an accepted opening gives, with its effects."""
+        target, dossier, _, due_at, values, comment = opening
+        data_values = (
+            FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
         )
-        entry = trusted_entry(  # validated above; now sharing what entries share
-            "open",
-            None,
-            entry.target,
-            entry.at,
-            entry.actor,
-            entry.comment,
-            entry.due_at,
-            entry.data,
-        )
+        entry = trusted_entry("open", None, target.code, at, actor, comment, due_at, data_values)
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return Moved(opened, self._effects(opened, target, at, comment, due_at))
 
@@ -669,7 +903,8 @@ class Workflow:
         )
         if violations:
             raise MoveRefused(dossier.id, dossier.state, target.code, violations, refusal_effects)
-        return self._apply(dossier, target, actor, at, comment, due_at, values)
+        change, effects = self._apply(dossier, target, actor, at, comment, due_at, values)
+        return Moved(_finish(dossier, change), effects)
 
     def record(
         self,
@@ -686,10 +921,45 @@ class Workflow:
 
         Returns the moved dossier with every effect the move owes (a refused move's too,
         such as the complaint a late chase calls for) and the rules the move broke, for a
-        replay to report. The same state set again is a change of its due date.
+        replay to report. The same state set again is a change of its due date. A move dated
+        before the file's last change is reported ``out_of_order`` and kept in the trail at
+        that change's time, with its own time in the entry's ``data["recorded_at"]``.
         """
+        change, effects, violations = self._recorded(dossier, to, actor, at, comment, due, data)
+        return Moved(_finish(dossier, change), effects), violations
+
+    def record_in_place(
+        self,
+        work: WorkingDossier,
+        to: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        due: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Recorded:
+        """`record` on a working copy: the same verdict, applied in place (no copy of the
+        trail), so that replaying a history of any length costs its length."""
+        if type(work) is not WorkingDossier:
+            _working(work)  # raises
+        change, effects, violations = self._recorded(work, to, actor, at, comment, due, data)
+        _finish_in_place(work, change)
+        return Recorded(change[1], effects, violations)
+
+    def _recorded(
+        self,
+        dossier: DossierView,
+        to: str,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any] | None,
+    ) -> tuple[_Change, tuple[Effect, ...], tuple[Violation, ...]]:
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target, values = self._inputs(to, data)
+        target = self.state(to)
+        values = data if data is not None else _NO_DATA
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
@@ -700,25 +970,27 @@ class Workflow:
             changed = due if due is not None and due != dossier.due_at else None
             found = self._reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
-            return self._rescheduled(dossier, new_due, actor, at, comment), tuple(found)
+            updates, entry = self._rescheduled(dossier, new_due, actor, at, comment)
+            return (updates, _in_order(entry, dossier.last_at)), (), tuple(found)
         violations, due_at, owed = self._judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
-        moved = self._apply(dossier, target, actor, at, comment, due_at, values)
+        (updates, entry), effects = self._apply(dossier, target, actor, at, comment, due_at, values)
+        change = updates, _in_order(entry, dossier.last_at)
         if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
-            moved = Moved(moved.dossier, (*moved.effects, *owed))
-        return moved, tuple(violations)
+            effects = (*effects, *owed)
+        return change, effects, tuple(violations)
 
     def _apply(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         target: StateSpec,
         actor: Actor,
         at: datetime,
         comment: str | None,
         due_at: datetime | None,
         values: Mapping[str, Any],
-    ) -> Moved:
+    ) -> tuple[_Change, tuple[Effect, ...]]:
         source = dossier.state
         if target.kind is StateKind.WAIT:
             interrupted = (
@@ -738,16 +1010,14 @@ class Workflow:
             "version": dossier.version + 1,
             "interrupted": interrupted,
             "contact_attempts": attempts,
-            "history": (*dossier.history, entry),
         }
         if values and target.carries:
             amount = self._quote_amount(target, values)
             if amount is not None:
                 updates["quote_amount"] = amount
-        moved = evolve(dossier, updates)
-        if not target.effects:
-            return Moved(moved, ())
-        return Moved(moved, self._effects(moved, target, at, comment, due_at))
+        if not target.effects:  # the effects read the file's id and channel: a move keeps them
+            return (updates, entry), ()
+        return (updates, entry), self._effects(dossier, target, at, comment, due_at)
 
     def explain(
         self,
@@ -881,11 +1151,11 @@ class Workflow:
         violations = self._reschedule_violations(dossier, due, actor, at, comment)
         if violations:
             raise MoveRefused(dossier.id, dossier.state, dossier.state, violations)
-        return self._rescheduled(dossier, due, actor, at, comment)
+        return Moved(_finish(dossier, self._rescheduled(dossier, due, actor, at, comment)), ())
 
     def _reschedule_violations(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         due: datetime | None,
         actor: Actor,
         at: datetime,
@@ -920,21 +1190,16 @@ class Workflow:
 
     def _rescheduled(
         self,
-        dossier: Dossier,
+        dossier: DossierView,
         due: datetime | None,
         actor: Actor,
         at: datetime,
         comment: str | None,
-    ) -> Moved:
+    ) -> _Change:
         entry = trusted_entry(
             "reschedule", dossier.state, dossier.state, at, actor, comment, due, EMPTY_DATA
         )
-        updates = {
-            "due_at": due,
-            "version": dossier.version + 1,
-            "history": (*dossier.history, entry),
-        }
-        return Moved(evolve(dossier, updates), ())
+        return {"due_at": due, "version": dossier.version + 1}, entry
 
     def record_contact_attempt(
         self,
@@ -951,6 +1216,30 @@ class Workflow:
         injoignable », which needs 3. ``reached`` meets a contact step (« L'artisan doit
         contacter le client »: its lateness stops there) and starts the count again.
         """
+        return Moved(_finish(dossier, self._contact(dossier, actor, at, comment, outcome)), ())
+
+    def record_contact_attempt_in_place(
+        self,
+        work: WorkingDossier,
+        *,
+        actor: Actor,
+        at: datetime,
+        comment: str | None = None,
+        outcome: Literal["failed", "reached"] = "failed",
+    ) -> HistoryEntry:
+        """`record_contact_attempt` on a working copy, in place; returns the entry."""
+        change = self._contact(_working(work), actor, at, comment, outcome)
+        _finish_in_place(work, change)
+        return change[1]
+
+    def _contact(
+        self,
+        dossier: DossierView,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        outcome: Literal["failed", "reached"],
+    ) -> _Change:
         comment = check_move(self._states, dossier, "", actor, at, comment, None, None)
         require_aware(at, "at")
         if outcome not in ("failed", "reached"):
@@ -972,17 +1261,7 @@ class Workflow:
             _OUTCOMES[outcome],
         )
         attempts = dossier.contact_attempts + 1 if outcome == "failed" else 0
-        return Moved(
-            evolve(
-                dossier,
-                {
-                    "contact_attempts": attempts,
-                    "version": dossier.version + 1,
-                    "history": (*dossier.history, entry),
-                },
-            ),
-            (),
-        )
+        return {"contact_attempts": attempts, "version": dossier.version + 1}, entry
 
     # -- binding your own objects (etatmachine.binding) --------------------------------
 
