@@ -16,7 +16,9 @@ dossier per history, an ``OUVERTURE`` line each), with the default ``--jobs`` (t
   rotated, the median of the per-repetition ratios; with the share of the CPU spent in the
   main process (reading, cutting, writing: what cannot run in parallel) and the bound it
   sets on two free cores (Amdahl), and the machine's load average during the run: another
-  job on a core takes it from the pool;
+  job on a core takes it from the pool. The CPU times of the same runs move little with
+  the load: their ratio is the pool's overhead, and with the main process's share they give
+  the speed-up two free cores would show;
 * Dask: `etatmachine.cluster.replay_to_parquet` on a ``LocalCluster(n_workers=2,
   processes=True)`` against ``replay --format parquet --jobs 2`` (`replay_cli.run`, the
   pool started each time as each command does) on the same 8 archives, interleaved (the
@@ -31,6 +33,7 @@ import argparse
 import io
 import logging
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -114,10 +117,15 @@ def _command(fmt: str, path: Path, out: Path, jobs: int | None = None) -> list[s
     return [*_cli(), "replay", *args, *jobs_args, str(path)]
 
 
-def _timed(cmd: list[str]) -> float:
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (the command and the processes it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
 class _Load:
@@ -144,18 +152,28 @@ class _Load:
         return statistics.median(self.samples) if self.samples else os.getloadavg()[0]
 
 
-def _jobs(path: Path, repeat: int) -> tuple[float, float, float]:
-    """Median seconds of --jobs 1 and 2 on ``path``, and the median per-repetition speed-up
-    (interleaved, the order alternated each repetition)."""
+def _jobs(path: Path, repeat: int) -> tuple[float, float, float, float, float]:
+    """Median wall seconds of --jobs 1 and 2 on ``path``, the median per-repetition
+    speed-up (interleaved, the order alternated each repetition), and the median CPU
+    seconds of each (load moves the wall times, hardly the CPU times)."""
     cmds = {
         j: [*_cli(), "replay", "--format", "jsonl", "--jobs", str(j), str(path)] for j in (1, 2)
     }
     times: dict[int, list[float]] = {1: [], 2: []}
+    cpus: dict[int, list[float]] = {1: [], 2: []}
     for rep in range(repeat):
         for j in (1, 2) if rep % 2 == 0 else (2, 1):
-            times[j].append(_timed(cmds[j]))
+            wall, cpu = _timed(cmds[j])
+            times[j].append(wall)
+            cpus[j].append(cpu)
     speedup = statistics.median(a / b for a, b in zip(times[1], times[2], strict=True))
-    return statistics.median(times[1]), statistics.median(times[2]), speedup
+    return (
+        statistics.median(times[1]),
+        statistics.median(times[2]),
+        speedup,
+        statistics.median(cpus[1]),
+        statistics.median(cpus[2]),
+    )
 
 
 def _main_share(path: Path) -> float:
@@ -281,15 +299,20 @@ def run(quick: bool = False) -> list[Row]:
             write_archive(parts / f"a{i}.txt", n_big // 8, openings=True) for i in range(8)
         )
         with _Load() as load:
+            cpu = {}
             for label, path, written in (
                 (f"1 archive, {written_big:,} entries", big, written_big),
                 (f"8 archives, {in_parts:,} entries", parts, in_parts),
             ):
-                t1, t2, speedup = _jobs(path, repeat)
+                t1, t2, speedup, cpu1, cpu2 = _jobs(path, repeat)
+                cpu[label] = (cpu1, cpu2)
                 rows.append((f"cli --jobs 1, {label}: entries/s", written / t1, "entries/s"))
                 rows.append((f"cli --jobs 2, {label}: entries/s", written / t2, "entries/s"))
                 rows.append(
                     (f"cli --jobs 2 speed-up over --jobs 1, {label}", speedup, "x (goal near 2)")
+                )
+                rows.append(
+                    (f"cli --jobs 2 CPU / --jobs 1 CPU, {label}", cpu2 / cpu1, "x (pool overhead)")
                 )
         share = _main_share(big)
         rows.append(("cli --jobs 2: CPU of the main process / all CPU", share * 100, "%"))
@@ -300,6 +323,14 @@ def run(quick: bool = False) -> list[Row]:
                 "x",
             )
         )
+        for label, (cpu1, cpu2) in cpu.items():
+            rows.append(
+                (
+                    f"cli --jobs 2 speed-up on 2 free cores, from CPU times, {label}",
+                    cpu1 / (share * cpu2 + (1 - share) * cpu2 / 2),
+                    "x (Amdahl with the pool's overhead)",
+                )
+            )
         rows.append(("cli --jobs runs: machine load average (1 min)", load.median(), "(2 cores)"))
         try:
             import distributed  # noqa: F401

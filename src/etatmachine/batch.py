@@ -411,10 +411,20 @@ def _workflow(options: Options) -> Any:
 
 
 def prepare(options: Options) -> None:
-    """Build the workflow and role map of ``options`` now (in a parent process, before a
-    pool forks: the workers inherit them instead of each building its own)."""
-    _workflow(options)
+    """Build the workflow and role map of ``options`` now, and compute one due date (which
+    loads the calendar's holidays), in a parent process before a pool forks: the workers
+    inherit them instead of each paying for them."""
+    from datetime import datetime
+
+    from etatmachine.business_calendar import PARIS
+    from etatmachine.deadlines import compute_due
+
+    wf = _workflow(options)
     _roles(options)
+    timed = ("business_hours", "business_days", "calendar_days")
+    spec = next((s for s in wf.catalogue if s.deadline.kind.value in timed), None)
+    if spec is not None:
+        compute_due(spec.deadline, datetime(2023, 3, 1, 10, tzinfo=PARIS), wf.calendar())
 
 
 def _roles(options: Options) -> RoleMap | None:
