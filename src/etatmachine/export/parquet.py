@@ -275,11 +275,14 @@ class ParquetChild:
     ) -> None:
         require_pyarrow()
         self.path = str(paths[0])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "etatmachine.export.parquet"],
-            stdin=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "etatmachine.export.parquet"],
+                stdin=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise ParquetWriteError(self.path, f"cannot start the writer process: {exc}") from None
         assert self.process.stdin is not None
         self.stdin = self.process.stdin
         header = {
