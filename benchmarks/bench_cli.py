@@ -275,8 +275,8 @@ def _memory(root: Path, small: Path, big: Path, folder: Path, labels: list[str])
 
 def run(quick: bool = False) -> list[Row]:
     """Figures of the command line at scale; rows."""
-    n_small, n_big = (10_000, 30_000) if quick else (10_000, 100_000)
-    n_files = 500 if quick else 10_000
+    n_small, n_big = (3_000, 9_000) if quick else (10_000, 100_000)
+    n_files = 200 if quick else 10_000
     repeat = 1 if quick else 5  # --jobs runs; Dask runs: 1 or 3
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
