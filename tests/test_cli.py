@@ -419,3 +419,42 @@ def test_due_outside_the_supported_years_exits_2_naming_the_year() -> None:
     assert code == 2 and not out
     assert "year 9999 is outside the supported range 1900-2999" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["replay", "--help"]])
+def test_help_and_version_load_none_of_the_engine(argv: list[str]) -> None:
+    """``--help`` and ``--version`` start in well under 0.15 s because they import nothing
+    they do not print: no pydantic, transitions, holidays, rich, pyarrow (each costs
+    tens of milliseconds; bench_startup times them)."""
+    code = (
+        "import sys\n"
+        "from etatmachine.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "heavy = {'pydantic', 'transitions', 'holidays', 'rich', 'pyarrow', 'numpy', "
+        "'dateutil', 'sqlalchemy', 'duckdb', 'dask'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "[]"
+    assert done.stdout
+
+
+def test_a_large_binary_file_in_a_directory_is_one_skipped_line(tmp_path: Path) -> None:
+    """A binary file larger than a span is sniffed where the directory is listed; a small
+    one where it is read: either way one line, never its bytes."""
+    from etatmachine.batch import WHOLE_BYTES
+
+    (tmp_path / "ok.txt").write_bytes(WAKENSON.read_bytes())
+    (tmp_path / "big.txt").write_bytes(bytes(range(256)) * (WHOLE_BYTES // 128))
+    (tmp_path / "small.txt").write_bytes(b"\x00\x01" * 100)
+    for jobs in ("1", "2"):
+        code, out, err = run("replay", "--format", "jsonl", "--jobs", jobs, str(tmp_path))
+        assert code == 0
+        assert err.count("skipped: not a history (binary)") == 2 and len(err) < 500
+        assert json.loads(out.splitlines()[-1])["summary"]["entries"] == 10

@@ -78,9 +78,12 @@ def test_csv_is_one_row_per_entry() -> None:
 
 def test_report_by_each_group(replayed: Path) -> None:
     for by in ("contractor", "owner", "state", "phase", "month"):
-        code, out, err = run("report", str(replayed), "--by", by, "--width", "80")
-        assert code == 0, err
-        assert all(len(line) <= 80 for line in out.splitlines())
+        for width in (80, 100, 120):
+            code, out, err = run("report", str(replayed), "--by", by, "--width", str(width))
+            assert code == 0, err
+            assert out and all(len(line) <= width for line in out.splitlines())
+            if by == "contractor":  # names whole, never cut over lines
+                assert "WAKENSON MENUISERIES" in out
     code, out, _ = run("report", str(replayed), "--format", "csv")
     rows = {r["contractor"]: r for r in csv.DictReader(io.StringIO(out))}
     wakenson = rows["WAKENSON MENUISERIES"]
@@ -139,3 +142,82 @@ def test_the_analysts_page_documents_every_column() -> None:
     )
     assert entries == [c.name for c in ENTRY_COLUMNS]
     assert steps == [c.name for c in STEP_COLUMNS]
+
+
+def test_the_replaying_process_never_loads_pyarrow(tmp_path: Path) -> None:
+    """pyarrow and the replay engine in one process leave no room under 100 MB: the
+    command line writes Parquet in a child process, so its own process never imports it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.parquet"
+    code = (
+        "import sys\n"
+        "from etatmachine.cli import main\n"
+        "try:\n"
+        f"    main(['replay', '--format', 'parquet', '-o', {str(out)!r}, {str(EXAMPLES)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'numpy')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert pq.read_table(out).num_rows == 17
+
+
+def test_a_parquet_file_that_cannot_be_written_exits_2_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "r.parquet"
+    code, _, err = run("replay", "--format", "parquet", "-o", str(target), str(EXAMPLES))
+    assert code == 2 and str(target) in err and "Traceback" not in err
+
+
+def test_parquet_row_groups_are_bounded(tmp_path: Path) -> None:
+    from etatmachine.export import parquet
+
+    specs = [("n", "int", False, "a number"), ("at", "timestamp", True, "a time")]
+    writer = parquet.TableWriter(tmp_path / "t.parquet", specs, "t", "1")
+    rows = [[i, None] for i in range(2 * parquet.ROW_GROUP + 10)]
+    for k in range(0, len(rows), 1000):
+        writer.write(parquet.columns(rows[k : k + 1000], specs))
+    writer.close()
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert meta.num_rows == len(rows)
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert max(sizes) <= parquet.ROW_GROUP + parquet.STAGE_ROWS + 1000 and len(sizes) == 2
+
+
+def test_parquet_row_groups_are_bounded_in_bytes_too(tmp_path: Path) -> None:
+    """Long comments make wide rows: a row group is written by size as well as by rows."""
+    from etatmachine.export import parquet
+
+    specs = [("comment", "str", True, "a long text")]
+    writer = parquet.TableWriter(tmp_path / "t.parquet", specs, "t", "1")
+    text = "x" * 10_000
+    rows = [[text] for _ in range(3 * parquet.ROW_GROUP_BYTES // len(text) + 50)]
+    for k in range(0, len(rows), 50):
+        writer.write(parquet.columns(rows[k : k + 50], specs))
+    writer.close()
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert meta.num_rows == len(rows) and meta.num_row_groups >= 3
+    assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) < (
+        parquet.ROW_GROUP_BYTES // len(text) + 100
+    )
+
+
+def test_a_writer_process_that_dies_is_an_error_not_a_closed_pipe(tmp_path: Path) -> None:
+    """A broken pipe to the Parquet writer is not ``| head``: it raises, naming the file."""
+    from etatmachine.export.columnar import ParquetSink, ParquetWriteError, parquet_payload
+    from etatmachine.legacy import iter_file
+    from etatmachine.replay import iter_replays
+
+    reports = list(iter_replays(iter_file(EXAMPLES / "b_wakenson_menuiseries.txt")))
+    payload = parquet_payload(reports, {})
+    sink = ParquetSink(tmp_path / "r.parquet", child=True)
+    assert sink.child is not None
+    sink.child.process.kill()
+    sink.child.process.wait()
+    with pytest.raises(ParquetWriteError, match=r"r\.parquet"):
+        sink.write(payload)  # no reader left: the pipe is broken at once

@@ -76,3 +76,26 @@ def test_table_falls_back_when_a_word_cannot_fit() -> None:
     laid = table(["a", "b"], [["one two three", "four"]], 12)
     assert laid is not None and all(len(line) <= 12 for line in laid.splitlines())
     assert "three" in laid.split()
+
+
+@pytest.mark.parametrize(("label", "width"), [("mot " * 2_500_000, 80), ("x" * 10_000_000, 100)])
+def test_a_10_mb_label_prints_cut_in_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, label: str, width: int
+) -> None:
+    """An ``ETAT:`` line with a date but a 10 MB label (words, or one word) resolves to no
+    state: its cell, its breach message and the table stay a few lines (the whole label was
+    printed, and wrapped, before)."""
+    history = tmp_path / "long.txt"
+    history.write_text(
+        (EXAMPLES / "b_wakenson_menuiseries.txt").read_text(encoding="utf-8")
+        + f"ETAT: {label} 20/02/2023 09:00 (07/02/2023-N°9)\n"
+        "20.02.2023-09:00-(3995) SANDRINE SUTOR .\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # the dossier id (its path) is a word: keep it short
+    result = CliRunner().invoke(main, ["replay", "--width", str(width), history.name])
+    assert result.exit_code == 0
+    assert "more characters" in " ".join(result.stdout.split()), result.stdout
+    assert len(result.stdout) < 20_000
+    assert "unknown_label" in result.stdout and len(result.stderr) < 1_000
+    assert max(map(len, result.stdout.splitlines())) <= width

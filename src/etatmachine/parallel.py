@@ -8,6 +8,7 @@ read the whole input into its queue). ``jobs == 1`` runs in this process, with n
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -40,11 +41,15 @@ def ordered_map(fn: Callable[[T], R], tasks: Iterable[T], jobs: int) -> Iterator
     if jobs <= 1:
         yield from map(fn, tasks)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
-        pending: deque[Future[R]] = deque()
-        for task in tasks:
-            pending.append(pool.submit(fn, task))
-            if len(pending) >= 2 * jobs:
+    gc.freeze()  # forked workers' collections then never touch (and copy) the parent's pages
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+            pending: deque[Future[R]] = deque()
+            for task in tasks:
+                pending.append(pool.submit(fn, task))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        gc.unfreeze()

@@ -1,9 +1,11 @@
 """``etatmachine replay``: sources → pieces → (process pool) → sinks, streaming, in order.
 
-The command's one path: `batch.pieces` cuts every source into pieces of dossiers,
-`parallel.ordered_map` replays them (`batch.replay_task`) on ``--jobs`` processes, and the
-results are written in input order as they come: nothing holds more than a few pieces, so
-memory stays flat whatever the input and the format. One JSON shape whatever the number
+The command's one path: `batch.spans` cuts every source into spans of dossiers (a small
+file is one span, not even opened here; an archive is scanned as bytes for its cuts),
+`parallel.ordered_map` replays them (`batch.replay_task`, which reads each span where it
+runs) on ``--jobs`` processes, and the results are written in input order as they come:
+nothing holds more than a few pieces, so memory stays flat whatever the input and the
+format, and the main process does little besides writing. One JSON shape whatever the number
 of files: ``{"schema_version", "dossiers": [...], "skipped", "problems", "summary"}``
 (``--format jsonl``: one dossier a line, then one ``{"summary": ...}`` line).
 
@@ -28,10 +30,10 @@ from etatmachine.batch import (
     PieceResult,
     Problem,
     history_files,
-    pieces,
     prepare,
     replay_task,
-    tasks,
+    span_tasks,
+    spans,
 )
 from etatmachine.parallel import default_jobs, ordered_map
 from etatmachine.summary import SummaryAccumulator
@@ -99,11 +101,10 @@ class _Sink:
 
             self.columnar = CsvSink(out)
         elif options.fmt == "parquet":
-            from etatmachine.export.columnar import ParquetSink, skip_pandas
+            from etatmachine.export.columnar import ParquetSink
 
-            skip_pandas()  # before the pool forks: workers inherit it
             assert output is not None
-            self.columnar = ParquetSink(output)
+            self.columnar = ParquetSink(output, child=True)  # pyarrow in a process of its own
         elif fmt == "json":
             from etatmachine.replay import SCHEMA_VERSION
 
@@ -120,6 +121,11 @@ class _Sink:
                 self.first = False
         else:
             self.out.write(payload)
+
+    def abort(self) -> None:
+        """Stop a Parquet writer process after an error (its files are incomplete)."""
+        if self.columnar is not None:
+            self.columnar.abort()
 
     def close(
         self,
@@ -226,39 +232,44 @@ def _run(
 
     prepare(options)  # forked workers inherit the workflow
     results = ordered_map(
-        functools.partial(replay_task, options=options), tasks(pieces(sources)), jobs
+        functools.partial(replay_task, options=options), span_tasks(spans(sources)), jobs
     )
-    for batch in results:
-        for result in batch:
-            if result.skipped is not None:
-                skipped.append((result.source, result.skipped))
-                why = "not a history (binary)" if result.skipped == "binary" else result.skipped
-                err.write(f"etatmachine: {result.source}: skipped: {why}\n")
-                unreadable += result.skipped != "binary"
-                held.clear()
-                seen = False
-                continue
-            if seen or result.entries or result.problems:
-                for h in held:
-                    emit(h)
-                held.clear()
-                emit(result)
-                seen = True
-            else:
-                held.append(result)
-                if len(held) > _BUFFERED:
+    try:
+        for batch in results:
+            for result in batch:
+                if result.skipped is not None:
+                    skipped.append((result.source, result.skipped))
+                    why = "not a history (binary)" if result.skipped == "binary" else result.skipped
+                    err.write(f"etatmachine: {result.source}: skipped: {why}\n")
+                    unreadable += result.skipped != "binary"
+                    held.clear()
+                    seen = False
+                    continue
+                if seen or result.entries or result.problems:
                     for h in held:
                         emit(h)
                     held.clear()
+                    emit(result)
                     seen = True
-            if result.last:
-                if not seen:
-                    held.clear()
-                    skipped.append((result.source, "no ETAT entry"))
-                    err.write(
-                        f"etatmachine: {result.source}: skipped: not a history (no ETAT entry)\n"
-                    )
-                seen = False
+                else:
+                    held.append(result)
+                    if len(held) > _BUFFERED:
+                        for h in held:
+                            emit(h)
+                        held.clear()
+                        seen = True
+                if result.last:
+                    if not seen:
+                        held.clear()
+                        skipped.append((result.source, "no ETAT entry"))
+                        err.write(
+                            f"etatmachine: {result.source}: skipped: not a history "
+                            "(no ETAT entry)\n"
+                        )
+                    seen = False
+    except BaseException:  # an error, Ctrl-C, a closed pipe: stop the Parquet writer too
+        sink.abort()
+        raise
     sink.close(acc.count, len(sources), acc.summary(), skipped, problems)
     if unreadable or any(p.kind == "replay" for p in problems):
         return 2

@@ -64,6 +64,16 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
+def _fit(text: str, limit: int, cols: int) -> str:
+    """``text`` clipped to ``limit`` characters, and any word of it too long for a line of
+    ``cols`` (indents and a prefix aside) cut too: a 10 MB word never overflows a line."""
+    text = clip(text, limit)
+    longest = max(8, cols - 8)
+    if _longest_word(text) <= longest:
+        return text
+    return " ".join(w if len(w) <= longest else w[: longest - 1] + "…" for w in text.split(" "))
+
+
 def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -137,7 +147,7 @@ def render_report(report: Any, cols: int) -> str:
     n = report.summary.entries
     title = f"{report.dossier_id}: {n} {'entry' if n == 1 else 'entries'}"
     if report.contractor:
-        title += f", contractor {report.contractor}"
+        title += f", contractor {_fit(report.contractor, cols, cols)}"
     rows = []
     for e in report.entries:
         due = _local(e.due_at)
@@ -148,7 +158,7 @@ def render_report(report: Any, cols: int) -> str:
             [
                 str(e.line),
                 _local(e.set_at),
-                e.state or f"? {e.label}",
+                e.state or f"? {_fit(e.label, 2 * cols, cols)}",
                 due,
                 e.role.value if e.role else "?",
                 "ok" if e.verdict == "accepted" else ", ".join(v.rule for v in e.violations),
@@ -174,10 +184,11 @@ def render_report(report: Any, cols: int) -> str:
             )
     for e in report.entries:
         for v in e.violations:
-            out.extend(_wrap_indented(f"line{NBSP}{e.line}: {v.rule}: {v.message}", cols))
+            message = _fit(v.message, 4 * cols, cols)
+            out.extend(_wrap_indented(f"line{NBSP}{e.line}: {v.rule}: {message}", cols))
     for u in report.unrecognised:
-        text = repr(clip(u.text, 2 * cols))
-        out.extend(_wrap_indented(f"line{NBSP}{u.line}: {u.message}: {text}", cols))
+        text = _fit(f"{u.message}: {clip(u.text, 2 * cols)!r}", 4 * cols, cols)
+        out.extend(_wrap_indented(f"line{NBSP}{u.line}: {text}", cols))
     return "\n".join(out) + "\n\n"
 
 

@@ -1,9 +1,11 @@
 """CSV and Parquet output of replays: rows built where the replay runs, written streaming.
 
-A replay worker turns each dossier into a small payload (`csv_payload`: CSV text;
-`arrow_payload`: two Arrow record batches, entries and steps) and the main process appends
-payloads in input order to a sink (`CsvSink`, `ParquetSink`). Sinks hold at most one row
-group (`ROW_GROUP` rows) at a time, so memory stays flat whatever the input size.
+A replay worker turns each piece's dossiers into a small payload (`csv_payload`: CSV text;
+`parquet_payload`: the entries' and steps' columns, pickled, built without pyarrow) and the
+main process appends payloads in input order to a sink (`CsvSink`, `ParquetSink`). The
+Parquet sink holds at most one row group (`parquet.ROW_GROUP` rows) per table at a time,
+and the command line runs it in a child process (`etatmachine.export.parquet`), so that no
+process holds both pyarrow and the replay engine: memory stays flat whatever the input.
 
 Parquet needs pyarrow (``pip install 'etatmachine[parquet]'``). Every Parquet file carries
 ``etatmachine.schema_version`` (`PARQUET_SCHEMA_VERSION`) and the column descriptions in
@@ -13,85 +15,34 @@ its metadata; timestamps are UTC (microseconds), lists are lists of strings.
 from __future__ import annotations
 
 import csv
-import importlib.abc
 import io
-import json
-import sys
+import pickle
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from etatmachine.errors import EtatmachineError
+from etatmachine.export import parquet
+from etatmachine.export.parquet import ColumnSpec, MissingExtraError, ParquetWriteError
 from etatmachine.export.schema import (
     ENTRY_COLUMNS,
     PARQUET_SCHEMA_VERSION,
     STEP_COLUMNS,
-    Column,
     entry_rows,
     step_rows,
 )
 from etatmachine.replay import ReplayReport
 
 __all__ = [
-    "ROW_GROUP",
     "CsvSink",
     "MissingExtraError",
     "ParquetSink",
-    "arrow_payload",
+    "ParquetWriteError",
     "arrow_schema",
     "csv_header",
     "csv_payload",
-    "skip_pandas",
+    "parquet_payload",
     "steps_path",
 ]
-
-ROW_GROUP = 16_384
-"""Rows buffered before a Parquet row group is written."""
-
-
-class MissingExtraError(EtatmachineError, ImportError):
-    """An optional dependency is not installed; names the extra that brings it."""
-
-    def __init__(self, package: str, extra: str) -> None:
-        self.package = package
-        self.extra = extra
-        super().__init__(f"{package} is not installed: pip install 'etatmachine[{extra}]'")
-
-
-def skip_pandas() -> None:
-    """Make pyarrow treat pandas as absent in this process, unless it is already loaded.
-
-    ``pa.array`` on Python values imports pandas when it is installed (to recognise its
-    types): 50 MB of RSS a command line writing Parquet never uses. pyarrow tries that
-    import once and remembers the answer, so one conversion while ``import pandas`` fails
-    keeps it out. For processes that never call pyarrow's pandas conversions.
-    """
-    if "pandas" in sys.modules:
-        return
-    pa = _pyarrow()
-    finder = _NoPandas()
-    sys.meta_path.insert(0, finder)
-    try:
-        pa.array([0])
-    finally:
-        sys.meta_path.remove(finder)
-
-
-class _NoPandas(importlib.abc.MetaPathFinder):
-    """Fails ``import pandas`` (for `skip_pandas`)."""
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
-        if fullname == "pandas" or fullname.startswith("pandas."):
-            raise ImportError(f"{fullname} left out (etatmachine.export.columnar.skip_pandas)")
-        return
-
-
-def _pyarrow() -> Any:
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise MissingExtraError("pyarrow", "parquet") from None
-    return pa
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -136,65 +87,34 @@ class CsvSink:
     def close(self) -> None:
         self.out.flush()
 
+    def abort(self) -> None:
+        """Nothing to stop: the rows written so far stay written."""
 
-# -- Parquet -----------------------------------------------------------------------------------
+
+# -- Parquet ---------------------------------------------------------------------------------
 
 
-def _arrow_type(pa: Any, column: Column) -> Any:
-    return {
-        "int": pa.int64(),
-        "float": pa.float64(),
-        "bool": pa.bool_(),
-        "str": pa.string(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-        "list": pa.list_(pa.string()),
-    }[column.kind]
+def _specs(table: str) -> list[ColumnSpec]:
+    cols = ENTRY_COLUMNS if table == "entries" else STEP_COLUMNS
+    return [(c.name, c.kind, c.nullable, c.description) for c in cols]
+
+
+_SPECS = {t: _specs(t) for t in ("entries", "steps")}
 
 
 def arrow_schema(table: str) -> Any:
     """The Arrow schema of the ``entries`` or ``steps`` table, with its metadata."""
-    pa = _pyarrow()
-    columns = ENTRY_COLUMNS if table == "entries" else STEP_COLUMNS
-    fields = [
-        pa.field(
-            c.name,
-            _arrow_type(pa, c),
-            nullable=c.nullable,
-            metadata={"description": c.description},
-        )
-        for c in columns
-    ]
-    return pa.schema(
-        fields,
-        metadata={
-            "etatmachine.schema_version": PARQUET_SCHEMA_VERSION,
-            "etatmachine.table": table,
-            "etatmachine.columns": json.dumps({c.name: c.description for c in columns}),
-        },
+    return parquet.arrow_schema(_SPECS[table], table, PARQUET_SCHEMA_VERSION)
+
+
+def parquet_payload(reports: list[ReplayReport], phases: dict[str, str]) -> bytes:
+    """The entries and steps of ``reports`` as a payload for `ParquetSink` (pickled column
+    lists: built without pyarrow, cheap to send to another process)."""
+    entries = parquet.columns(
+        [row for r in reports for row in entry_rows(r, phases)], _SPECS["entries"]
     )
-
-
-def _batch(pa: Any, schema: Any, rows: list[list[Any]]) -> Any:
-    arrays = [pa.array([row[i] for row in rows], type=field.type) for i, field in enumerate(schema)]
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-_SCHEMAS: dict[str, Any] = {}
-
-
-def _schema(table: str) -> Any:
-    schema = _SCHEMAS.get(table)
-    if schema is None:
-        schema = _SCHEMAS[table] = arrow_schema(table)
-    return schema
-
-
-def arrow_payload(reports: list[ReplayReport], phases: dict[str, str]) -> tuple[Any, Any]:
-    """The entries and steps of ``reports`` as two Arrow record batches."""
-    pa = _pyarrow()
-    entries = [row for r in reports for row in entry_rows(r, phases)]
-    steps = [row for r in reports for row in step_rows(r, phases)]
-    return _batch(pa, _schema("entries"), entries), _batch(pa, _schema("steps"), steps)
+    steps = parquet.columns([row for r in reports for row in step_rows(r, phases)], _SPECS["steps"])
+    return pickle.dumps((entries, steps), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def steps_path(entries_path: str | Path) -> Path:
@@ -203,37 +123,46 @@ def steps_path(entries_path: str | Path) -> Path:
     return path.with_name(path.name.removesuffix(".parquet") + ".steps.parquet")
 
 
+_TABLES = ("entries", "steps")
+
+
 class ParquetSink:
-    """Two Parquet files, entries at ``path`` and steps beside it (`steps_path`)."""
+    """Two Parquet files, entries at ``path`` and steps beside it (`steps_path`), written in
+    this process (pyarrow loaded here) or, with ``child=True``, by a child process
+    (`parquet.ParquetChild`: this process never loads pyarrow)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.pa = _pyarrow()
-        import pyarrow.parquet as pq
-
+    def __init__(self, path: str | Path, *, child: bool = False) -> None:
         self.paths = (Path(path), steps_path(path))
-        self.writers = [
-            pq.ParquetWriter(p, _schema(t), compression="zstd")
-            for p, t in zip(self.paths, ("entries", "steps"), strict=True)
-        ]
-        self.pending: list[list[Any]] = [[], []]
-        self.rows = [0, 0]
+        self.child: parquet.ParquetChild | None = None
+        self.writers: list[parquet.TableWriter] = []
+        if child:
+            self.child = parquet.ParquetChild(
+                self.paths, [_SPECS[t] for t in _TABLES], _TABLES, PARQUET_SCHEMA_VERSION
+            )
+        else:
+            for p, t in zip(self.paths, _TABLES, strict=True):
+                self.writers.append(parquet.TableWriter(p, _SPECS[t], t, PARQUET_SCHEMA_VERSION))
 
-    def write(self, payload: tuple[Any, Any]) -> None:
-        for i, batch in enumerate(payload):
-            if batch.num_rows:
-                self.pending[i].append(batch)
-                self.rows[i] += batch.num_rows
-                if self.rows[i] >= ROW_GROUP:
-                    self._flush(i)
-
-    def _flush(self, i: int) -> None:
-        if self.pending[i]:
-            table = self.pa.Table.from_batches(self.pending[i])
-            self.writers[i].write_table(table, row_group_size=max(ROW_GROUP, table.num_rows))
-        self.pending[i] = []
-        self.rows[i] = 0
+    def write(self, payload: bytes) -> None:
+        """Append one `parquet_payload`."""
+        if self.child is not None:
+            self.child.write(payload)
+            return
+        for writer, cols in zip(self.writers, pickle.loads(payload), strict=True):
+            writer.write(cols)
 
     def close(self) -> None:
-        for i, writer in enumerate(self.writers):
-            self._flush(i)
+        """Write the last row groups and the footers (raises `ParquetWriteError`)."""
+        if self.child is not None:
+            self.child.close()
+            return
+        for writer in self.writers:
             writer.close()
+
+    def abort(self) -> None:
+        """Stop without waiting for the files to be complete (after an error elsewhere)."""
+        if self.child is not None:
+            self.child.abort()
+            return
+        for writer in self.writers:
+            writer.writer.close()
