@@ -34,6 +34,7 @@ __all__ = [
     "Step",
     "StepFigures",
     "dossier_lateness",
+    "group_stats",
     "lateness_report",
     "lateness_report_of",
     "measure_step",
@@ -218,24 +219,29 @@ _OWNER_KEYS: dict[Role | None, str] = {None: "none", **{r: r.value for r in Role
 """The statistics' key of each owner (``Role.value`` is a property: read once)."""
 
 
-def _stats(values: list[float]) -> GroupStats:
-    late = sorted([v for v in values if v > 0])
+def group_stats(steps: int, late: list[float]) -> GroupStats:
+    """The figures of a group of ``steps`` steps whose late ones were ``late`` business
+    seconds late (sorted, each > 0): the median and 90th percentile of those."""
     if not late:
         return trusted(
             GroupStats,
-            {"steps": len(values), "late": 0, "median_seconds": 0.0, "p90_seconds": 0.0},
+            {"steps": steps, "late": 0, "median_seconds": 0.0, "p90_seconds": 0.0},
             _GROUP_FIELDS,
         )
     return trusted(
         GroupStats,
         {
-            "steps": len(values),
+            "steps": steps,
             "late": len(late),
             "median_seconds": float(_median(late)),
             "p90_seconds": float(_p90(late)),
         },
         _GROUP_FIELDS,
     )
+
+
+def _stats(values: list[float]) -> GroupStats:
+    return group_stats(len(values), sorted([v for v in values if v > 0]))
 
 
 def lateness_report(steps: Iterable[Step]) -> LatenessReport:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
-from etatmachine.lateness import GroupStats, LatenessReport
+from etatmachine.lateness import GroupStats, LatenessReport, group_stats
 from etatmachine.replay import ReplayReport, ReplaySummary
 
 __all__ = ["SummaryAccumulator", "SummaryParts", "summary_parts"]
@@ -27,17 +27,7 @@ def _stats(steps: int, chunks: list[array[float]]) -> GroupStats:
     """A group's figures as `lateness.lateness_report` gives them: the median
     (``statistics.median``) and the 90th percentile (linear interpolation,
     ``statistics.quantiles(method="inclusive")``) of the late values, read off them sorted."""
-    late = sorted(v for chunk in chunks for v in chunk)
-    if not late:
-        return GroupStats(steps=steps, late=0, median_seconds=0.0, p90_seconds=0.0)
-    if len(late) == 1:
-        p90 = late[0]
-    else:
-        j, delta = divmod(9 * (len(late) - 1), 10)
-        p90 = (late[j] * (10 - delta) + late[j + 1] * delta) / 10
-    half = len(late) // 2
-    median = late[half] if len(late) % 2 else (late[half - 1] + late[half]) / 2
-    return GroupStats(steps=steps, late=len(late), median_seconds=median, p90_seconds=p90)
+    return group_stats(steps, sorted(v for chunk in chunks for v in chunk))
 
 
 @dataclass(frozen=True, slots=True)
