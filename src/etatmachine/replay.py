@@ -198,10 +198,6 @@ class ReplayReport(_Out):
         return self.summary.refused + self.summary.unresolved
 
 
-# The replay builds its output models from values it already holds in their final types:
-# `etatmachine.trusted` sets them without validation.
-_trusted = trusted
-
 _ENTRY_FIELDS_SET = set(ReplayEntry.model_fields)  # shared: frozen models never change it
 _REPORT_FIELDS_SET = frozenset(
     {
@@ -219,7 +215,7 @@ _REPORT_FIELDS_SET = frozenset(
 
 
 def _violation(v: Violation) -> ReplayViolation:
-    return _trusted(
+    return trusted(
         ReplayViolation,
         {"rule": v.rule, "state": v.state, "message": v.message_en, "message_fr": v.message_fr},
     )
@@ -260,7 +256,6 @@ class _Shared:
         # per state: what `_Replayer._inputs` and `_history_checks` read of its deadline
         self.plans: dict[str, _StatePlan] = {s.code: _StatePlan(s) for s in workflow.catalogue}
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
-        self._targets: dict[str, frozenset[str]] = {}
         self._names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
 
@@ -272,13 +267,6 @@ class _Shared:
             if len(self._names) >= _CACHE_MAX:
                 self._names.clear()
             self._names[label] = found
-        return found
-
-    def targets(self, wf: Workflow, code: str) -> frozenset[str]:
-        """``wf.targets(code)``, remembered (a pure function of the catalogue)."""
-        found = self._targets.get(code)
-        if found is None:
-            found = self._targets[code] = wf.targets(code)
         return found
 
     def state(self, wf: Workflow, label: str, role: Role) -> StateSpec | str:
@@ -416,7 +404,7 @@ class _Replayer:
 
     def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
         self.unrecognised.append(
-            _trusted(
+            trusted(
                 UnrecognisedLines,
                 {
                     "line": record.first_line,
@@ -563,7 +551,7 @@ class _Replayer:
             and spec.initial
             and self.dossier is not None
             and spec.code != self.dossier.state
-            and spec.code not in self.shared.targets(self.wf, self.dossier.state)
+            and spec.code not in self.wf.targets(self.dossier.state)
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
         closing = self._close(set_at)
@@ -572,7 +560,7 @@ class _Replayer:
             state = computed = None
             verdict = "unresolved"
             replayed: tuple[ReplayViolation, ...] = (
-                _trusted(
+                trusted(
                     ReplayViolation,
                     {
                         "rule": "unknown_label",
@@ -796,13 +784,13 @@ class _Replayer:
         entries = []
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
-            entries.append(_trusted(ReplayEntry, values, _ENTRY_FIELDS_SET))
+            entries.append(trusted(ReplayEntry, values, _ENTRY_FIELDS_SET))
         figures: list[StepFigures] = [
             (owner, clock, contractor_of.get(segment), seconds)
             for segment, owner, clock, seconds in self.steps
         ]
         verdicts = self.verdicts
-        summary = _trusted(
+        summary = trusted(
             ReplaySummary,
             {
                 "entries": len(entries),
@@ -819,7 +807,7 @@ class _Replayer:
             },
         )
         contractors = [c for c in self.segment_contractor.values() if c is not None]
-        return _trusted(
+        return trusted(
             ReplayReport,
             {
                 "schema_version": SCHEMA_VERSION,

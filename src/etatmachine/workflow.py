@@ -287,7 +287,11 @@ class Workflow:
         # Hot-path tables: states by code, resume moves, sorted targets, whether entering a
         # state resets the wait bookkeeping, and what `resolve` answered (codes, labels).
         self._states: dict[str, StateSpec] = {s.code: s for s in catalogue}
-        self._sorted_targets = {code: tuple(sorted(self.targets(code))) for code in self._states}
+        self._targets = {
+            code: self._explicit[code] | self._resume[code] | self._onward[code]
+            for code in self._states
+        }
+        self._sorted_targets = {code: tuple(sorted(self._targets[code])) for code in self._states}
         self._resolved: dict[str, StateSpec] = {}
         self._twins = label_twins(catalogue)
         self._plans: dict[_PlanKey, tuple[_TargetPlan, ...]] = {}
@@ -412,7 +416,7 @@ class Workflow:
         """Every state a file in ``code`` may move to: explicit moves, and for a wait the
         steps it may have interrupted and their moves (at run time, only the interrupted
         step's)."""
-        return self._explicit[code] | self._resume[code] | self._onward[code]
+        return self._targets[code]
 
     # -- judging ----------------------------------------------------------------------
 
@@ -942,9 +946,9 @@ class Workflow:
     ) -> Recorded:
         """`record` on a working copy: the same verdict, applied in place (no copy of the
         trail), so that replaying a history of any length costs its length."""
-        if type(work) is not WorkingDossier:
-            _working(work)  # raises
-        change, effects, violations = self._recorded(work, to, actor, at, comment, due, data)
+        change, effects, violations = self._recorded(
+            _working(work), to, actor, at, comment, due, data
+        )
         _finish_in_place(work, change)
         return Recorded(change[1], effects, violations)
 
@@ -959,8 +963,7 @@ class Workflow:
         data: Mapping[str, Any] | None,
     ) -> tuple[_Change, tuple[Effect, ...], tuple[Violation, ...]]:
         comment = check_move(self._states, dossier, to, actor, at, comment, due, data)
-        target = self.state(to)
-        values = data if data is not None else _NO_DATA
+        target, values = self._inputs(to, data)
         if target.code == dossier.state and target.code not in self._explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
