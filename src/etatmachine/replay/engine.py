@@ -240,9 +240,13 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        handler = _HANDLERS.get(type(record))
+        if isinstance(record, EtatRecord):  # the entries: called directly, the rest by table
+            self._on_etat(record)
+            return
+        kind = type(record)
+        handler = _HANDLERS.get(kind)
         if handler is None:
-            handler = _handler_for(type(record))
+            handler = _handler_for(kind)
         handler(self, record)
 
     def _on_etat(self, record: EtatRecord) -> None:
@@ -478,7 +482,9 @@ class _Replayer:
             }
         )
 
-    def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
+    def _inputs(
+        self, spec: StateSpec, record: EtatRecord
+    ) -> tuple[dict[str, Any], datetime | None]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
         plan = self.shared.plans[spec.code]
@@ -550,7 +556,7 @@ class _Replayer:
         actor: Actor,
         at: datetime,
         record: EtatRecord,
-        due: Any,
+        due: datetime | None,
         data: dict[str, Any],
     ) -> tuple[list[Violation], tuple[str, ...], str]:
         """Apply the entry; its violations, the kinds of the effects it owes, and the kind
@@ -575,7 +581,7 @@ class _Replayer:
         actor: Actor,
         at: datetime,
         record: EtatRecord,
-        due: Any,
+        due: datetime | None,
         data: dict[str, Any],
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
