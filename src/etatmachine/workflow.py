@@ -2,9 +2,11 @@
 
 Dossiers are immutable values: a move returns a new dossier (``version + 1``, one more
 history entry) plus the effects the caller should perform. Every move the catalogue
-declares (explicit and group moves, a wait's resume and onward moves) is judged here, with
-each move's checks bound once: who may act (``actor_not_allowed``), then the rules of the
-state left, of the move and of the state entered. `etatmachine.binding` puts the same
+declares (explicit and group moves, a wait's resume and onward moves) is judged with each
+move's checks bound once: who may act (``actor_not_allowed``), then the rules of the state
+left, of the move and of the state entered. `Workflow` checks what callers pass (errors
+naming the argument) and hands the checked values to its `etatmachine.judge.Judge`, which
+holds the tables and judges. `etatmachine.binding` puts the same
 verdicts behind a shared `transitions` machine for services that keep their own objects.
 
 >>> from datetime import datetime
