@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etatmachine import legacy
+from etatmachine.history import parser
 from etatmachine.legacy import (
     EtatRecord,
     Record,
@@ -170,7 +170,7 @@ def test_etat_fast_path_reads_what_the_general_path_reads(parts: tuple[str, ...]
     lines = _etat_lines(parts, cut)
     fast = list(iter_records(lines))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(legacy, "_ETAT_FAST_RE", re.compile(r"(?!)"))  # never matches
+        mp.setattr(parser, "_ETAT_FAST_RE", re.compile(r"(?!)"))  # never matches
         general = list(iter_records(lines))
     assert fast == general
     assert [r.model_fields_set for r in fast] == [r.model_fields_set for r in general]
@@ -179,7 +179,7 @@ def test_etat_fast_path_reads_what_the_general_path_reads(parts: tuple[str, ...]
 def test_the_fast_path_is_taken_for_the_common_entry() -> None:
     """The oracle above compares something: the common entry does take the fast path."""
     line = "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)"
-    assert legacy._ETAT_FAST_RE.match(line) is not None
+    assert parser._ETAT_FAST_RE.match(line) is not None
     (record,) = iter_records([line])
     assert isinstance(record, EtatRecord)
     assert (record.label, record.n, record.comment, record.set_number) == (
@@ -218,14 +218,14 @@ SUFFIXES = [":", " :", "  :", "", " ", "1:", " 12 :", "x", "_", "é", "٣", "-",
 
 
 def _regex_start(s: str) -> int | None:
-    for pattern, cls in legacy._STARTS.get(s[:1], ()):
+    for pattern, cls in parser._STARTS.get(s[:1], ()):
         if pattern.match(s):
             return cls
     return None
 
 
 def _prefix_start(s: str) -> int | None:
-    for prefixes, cls, check in legacy._PREFIXES.get(s[:1], ()):
+    for prefixes, cls, check in parser._PREFIXES.get(s[:1], ()):
         if s.startswith(prefixes) and (check is None or check(s)):
             return cls
     return None
@@ -238,6 +238,6 @@ def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: st
 
 
 def test_every_start_pattern_has_its_prefixes() -> None:
-    assert set(legacy._PREFIXES) == set(legacy._STARTS)
-    for key, entries in legacy._STARTS.items():
-        assert [cls for _, cls in entries] == [cls for _, cls, _ in legacy._PREFIXES[key]]
+    assert set(parser._PREFIXES) == set(parser._STARTS)
+    for key, entries in parser._STARTS.items():
+        assert [cls for _, cls in entries] == [cls for _, cls, _ in parser._PREFIXES[key]]
