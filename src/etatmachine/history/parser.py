@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
@@ -45,7 +45,7 @@ from etatmachine.trusted import trusted
 
 __all__ = ["is_opening_line", "iter_file", "iter_records", "parse_file", "parse_text"]
 
-_DEFAULT_ROLES = RoleMap()
+_DEFAULT_ROLES: Final = RoleMap()
 
 # Trusted construction. The parser builds its models without pydantic validation: validating
 # would only copy values the parser already produced in their final types (ints from int(),
@@ -59,7 +59,7 @@ _DEFAULT_ROLES = RoleMap()
 # dump gives an equal record with the same fields-set.
 
 _R = TypeVar("_R", bound=BaseModel)
-_COMMON = ("first_line", "last_line", "raw", "author")
+_COMMON: Final = ("first_line", "last_line", "raw", "author")
 
 
 def _template(cls: type[BaseModel]) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def _template(cls: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {
+_TEMPLATES: Final[dict[type[BaseModel], dict[str, Any]]] = {
     cls: _template(cls)
     for cls in (
         EtatRecord,
@@ -102,16 +102,31 @@ def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role
 # ---------------------------------------------------------------------------------------------
 # Line classes and patterns (all anchored or starting with a literal: linear on long lines)
 
-_SPACES = {0xA0: " ", 0x202F: " ", 0x09: " "}  # read as spaces when matching
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")  # binary garbage
+_SPACES: Final = {0xA0: " ", 0x202F: " ", 0x09: " "}  # read as spaces when matching
+_CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")  # binary garbage
 
-_TEXT, _AUTHOR, _ETAT, _OPENING, _AUTONOMY, _REALISATION, _ASSIGN = range(7)
-_SUBASSIGN, _ACTION, _MESSAGE, _POUR, _REMIS, _CONTACT, _CONTROL, _MENSAJE = range(7, 15)
-_GARBAGE, _BAD_AUTHOR = 15, 16
-_SOFT = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
+# Line classes: Final ints, compiled as constants.
+_TEXT: Final = 0
+_AUTHOR: Final = 1
+_ETAT: Final = 2
+_OPENING: Final = 3
+_AUTONOMY: Final = 4
+_REALISATION: Final = 5
+_ASSIGN: Final = 6
+_SUBASSIGN: Final = 7
+_ACTION: Final = 8
+_MESSAGE: Final = 9
+_POUR: Final = 10
+_REMIS: Final = 11
+_CONTACT: Final = 12
+_CONTROL: Final = 13
+_MENSAJE: Final = 14
+_GARBAGE: Final = 15
+_BAD_AUTHOR: Final = 16
+_SOFT: Final = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
 
-_MESSAGE_START_RE = re.compile(r"MESSAGE DE\b")
-_STARTS: dict[str, tuple[tuple[re.Pattern[str], int], ...]] = {
+_MESSAGE_START_RE: Final = re.compile(r"MESSAGE DE\b")
+_STARTS: Final[dict[str, tuple[tuple[re.Pattern[str], int], ...]]] = {
     "E": ((re.compile(r"ETAT ?:"), _ETAT),),
     "É": ((re.compile(r"ÉTAT ?:"), _ETAT),),
     "O": ((re.compile(r"OUVERTURE ?:"), _OPENING),),
@@ -141,7 +156,7 @@ def _spaced(*keys: str) -> tuple[str, ...]:
 
 
 _Start = tuple[tuple[str, ...], int, Callable[[str], object] | None]
-_PREFIXES: dict[str, tuple[_Start, ...]] = {
+_PREFIXES: Final[dict[str, tuple[_Start, ...]]] = {
     # `_STARTS` as str.startswith (one C call, not a regex match per line): a line starts
     # with one of the prefixes and passes the check. tests/test_legacy_properties.py checks
     # the two tables agree.
@@ -171,35 +186,37 @@ _PREFIXES: dict[str, tuple[_Start, ...]] = {
     ),
 }
 
-_STAMP = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
-_AUTHOR_RE = re.compile(_STAMP + r"\Z")
-_DATE_TIME = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
-_DUE_RE = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
-_DUE_END_RE = re.compile(_DATE_TIME + r" *\Z")
-_SET_END = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
-_SET_END_RE = re.compile(_SET_END)
+_STAMP: Final = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
+_AUTHOR_RE: Final = re.compile(_STAMP + r"\Z")
+_DATE_TIME: Final = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
+_DUE_RE: Final = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
+_DUE_END_RE: Final = re.compile(_DATE_TIME + r" *\Z")
+_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_END_RE: Final = re.compile(_SET_END)
 # The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
 # would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
 # greedy label backtracks to it at once), the due date with two-digit fields and one space,
 # anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
 # one, where the general path looks for it.
-_ETAT_FAST_RE = re.compile(
+_ETAT_FAST_RE: Final = re.compile(
     r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
     + _SET_END
     + ")"
 )
-_WEEK_END_RE = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
-_HUMIDITY_END_RE = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
-_N_END_RE = re.compile(r"\((\d{1,4})\)\.?\Z")
-_ID_REST_RE = re.compile(r"\(([^()]*)\) *(.*)\Z")
-_BRACKET_ID_RE = re.compile(r"\[([^\[\]]*)\] *(.*)\Z")
-_DAY_END_RE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})\Z")
-_AMOUNT_RE = re.compile(r"(\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(\d+))? *(?:€|EUR)?")
-_ACCEPT_AT_RE = re.compile(r" *le +(\d{1,2})/(\d{1,2})/(\d{4}) +(?:a|à) +(\d{1,2})[:hH](\d{2})")
-_MENSAJE_RE = re.compile(r"Mensaje de +(\S+) *(.*)\Z")
-_CONTACT_RE = re.compile(r"(?:CO)?NTACT ?(\d+) ?: *-? *(.*)\Z")
+_WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
+_HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
+_N_END_RE: Final = re.compile(r"\((\d{1,4})\)\.?\Z")
+_ID_REST_RE: Final = re.compile(r"\(([^()]*)\) *(.*)\Z")
+_BRACKET_ID_RE: Final = re.compile(r"\[([^\[\]]*)\] *(.*)\Z")
+_DAY_END_RE: Final = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})\Z")
+_AMOUNT_RE: Final = re.compile(r"(\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(\d+))? *(?:€|EUR)?")
+_ACCEPT_AT_RE: Final = re.compile(
+    r" *le +(\d{1,2})/(\d{1,2})/(\d{4}) +(?:a|à) +(\d{1,2})[:hH](\d{2})"
+)
+_MENSAJE_RE: Final = re.compile(r"Mensaje de +(\S+) *(.*)\Z")
+_CONTACT_RE: Final = re.compile(r"(?:CO)?NTACT ?(\d+) ?: *-? *(.*)\Z")
 
-_MAX_CONT = {  # continuation lines a record may take: wrapped text, never a whole file
+_MAX_CONT: Final = {  # continuation lines a record may take: wrapped text, never a whole file
     _ETAT: 12,
     _TEXT: 200,
     _AUTONOMY: 6,
@@ -239,7 +256,7 @@ class _BadEntryError(ValueError):
 
 # Date and time fields are 1-4 ASCII digits; the common ones read from a table (int() is
 # the slower path, and the only one for other digits, Unicode ones included).
-_INTS: dict[str, int] = {
+_INTS: Final[dict[str, int]] = {
     **{str(i): i for i in range(100)},
     **{f"{i:02d}": i for i in range(10)},
     **{str(y): y for y in range(1900, 2101)},
@@ -310,6 +327,13 @@ def _split_tag(rest: str) -> tuple[str | None, str | None]:
 # The streaming parser
 
 
+_UNSIGNABLE: Final = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
+_SIGNABLE: Final = tuple(cls not in _UNSIGNABLE for cls in range(17))
+"""Per line class: whether its record takes a signature."""
+_CLOSED: Final = tuple(cls not in _MAX_CONT for cls in range(17))
+"""Per line class: whether its record is closed at once (takes no continuation line)."""
+
+
 class _Builder:
     """A record being read: its lines, its cleaned content, whether it still takes lines.
 
@@ -336,18 +360,35 @@ class _Builder:
         "texts",
     )
 
+    # Typed attributes, declared here: mypyc compiles them into a C struct.
+    cls: int
+    first: int
+    lines: list[str]
+    line: int
+    texts: list[str]
+    signable: bool
+    closed: bool
+    author: Author | None
+    blanks: int
+    n_cont: int
+    pour: list[str] | None
+    remis: int | None
+    message: str
+    sig: int
+
     def __init__(self, cls: int, first: int, lines: list[str], s: str) -> None:
         self.cls = cls
         self.first = first
         self.lines = lines  # verbatim, blanks included
         self.line = first + len(lines) - 1  # line number of the first content line
         self.texts = [s]  # cleaned content lines
-        self.signable, self.closed = _FLAGS[cls]
-        self.author: Author | None = None
+        self.signable = _SIGNABLE[cls]
+        self.closed = _CLOSED[cls]
+        self.author = None
         self.blanks = 0
         self.n_cont = 0
-        self.pour: list[str] | None = None  # MESSAGE: recipient lines; None before POUR:
-        self.remis: int | None = None  # MESSAGE: index in texts of REMIS DE; body follows
+        self.pour = None  # MESSAGE: recipient lines; None before POUR:
+        self.remis = None  # MESSAGE: index in texts of REMIS DE; body follows
         self.message = ""
         self.sig = -1  # index in lines of the signature line, if any
 
@@ -356,11 +397,8 @@ class _Builder:
         return [r for i, r in enumerate(self.lines) if i != self.sig and _clean(r)]
 
 
-_UNSIGNABLE = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
-_FLAGS = {cls: (cls not in _UNSIGNABLE, cls not in _MAX_CONT) for cls in range(17)}
-"""Per line class: whether its record takes a signature, whether it is closed at once."""
-_CACHE_SIZE = 256  # entries per cache (1,024 was no faster, measured), and
-_KEY_MAX = 200  # characters per key: the caches stay small over any archive, any line
+_CACHE_SIZE: Final = 256  # entries per cache (1,024 was no faster, measured), and
+_KEY_MAX: Final = 200  # characters per key: the caches stay small over any archive, any line
 _V = TypeVar("_V")
 
 
@@ -372,21 +410,33 @@ def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
         cache[key] = value
 
 
-_COMMON_SET = frozenset(_COMMON)
-_AUTHOR_FIELDS = frozenset({"at", "user_id", "name", "role"})
-_ETAT_SET = _COMMON_SET | {"label", "due_at", "comment"}
-_ETAT_SET_ON = _ETAT_SET | {"set_on", "set_number"}
-_ETAT_SET_ON_N = _ETAT_SET_ON | {"n"}
+_COMMON_SET: Final = frozenset(_COMMON)
+_AUTHOR_FIELDS: Final = frozenset({"at", "user_id", "name", "role"})
+_ETAT_SET: Final = _COMMON_SET | {"label", "due_at", "comment"}
+_ETAT_SET_ON: Final = _ETAT_SET | {"set_on", "set_number"}
+_ETAT_SET_ON_N: Final = _ETAT_SET_ON | {"n"}
 
 
 class _Parser:
-    def __init__(self, roles: RoleMap) -> None:
+    """The streaming parser: its role map, its small caches, and the records it builds."""
+
+    # Typed attributes, declared here: mypyc compiles them into a C struct.
+    roles: RoleMap
+    fast: bool
+    authors: dict[str, Author]
+    tails: dict[str, tuple[str | None, str | None, Role]]
+    parties: dict[str, Party]
+    labels: dict[str, tuple[str, int | None]]
+    days: dict[str, date]
+
+    def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
         self.roles = roles
-        self.authors: dict[str, Author] = {}  # small caches: stamps recur on nearby lines
-        self.tails: dict[str, tuple[str | None, str | None, Role]] = {}  # -(id) NAME
-        self.parties: dict[str, Party] = {}  # MESSAGE DE / POUR: text -> party
-        self.labels: dict[str, tuple[str, int | None]] = {}  # ETAT label text -> (label, n)
-        self.days: dict[str, date] = {}  # set date text -> date
+        self.fast = fast  # False: the common ETAT entry takes the general path (the tests' oracle)
+        self.authors = {}  # small caches: stamps recur on nearby lines
+        self.tails = {}  # -(id) NAME -> (user id, name, role)
+        self.parties = {}  # MESSAGE DE / POUR: text -> party
+        self.labels = {}  # ETAT label text -> (label, n)
+        self.days = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
     def author(self, s: str) -> Author:
@@ -445,21 +495,25 @@ class _Parser:
         order; the first line is numbered ``first_line``.
 
         One pass, one dispatch per line on its first character; the open record lives in a
-        `_Builder`. Lines before the first record can only be blank (``leading``)."""
+        `_Builder`. Lines before the first record can only be blank (``leading``). A
+        signature waits for the next line in ``held`` (its author), ``h_no`` and ``h_raw``:
+        three locals, no tuple per signature."""
         cur: _Builder | None = None
         leading: list[str] = []
-        held: tuple[int, str, Author] | None = None  # a signature waiting for the next line
+        held: Author | None = None  # a signature waiting for the next line
+        h_no = 0
+        h_raw = ""
+        message = ""
         lineno = first_line - 1
         authors = self.authors
-        stamp = self._stamp
         author_match = _AUTHOR_RE.match
         control = _CONTROL_RE.search
         starts = _PREFIXES
         soft = _SOFT
         max_cont = _MAX_CONT
-        build = self.build
         builders = _BUILD
         set_end = _SET_END_RE.match
+        spaces = _SPACES
         for block in blocks:
             for raw in block:
                 lineno += 1
@@ -472,12 +526,11 @@ class _Parser:
                             cur.blanks += 1
                         continue
                     if cur is not None and cur.signable and cur.author is None:
-                        h_raw, h_author = held[1], held[2]  # it signs the open record
-                        held = None
-                        cur.sig = len(cur.lines)
+                        cur.sig = len(cur.lines)  # the held signature signs the open record
                         cur.lines.append(h_raw)
                         cur.lines.append(raw)
-                        cur.author = h_author
+                        cur.author = held
+                        held = None
                         cur.closed = True
                         cur.blanks = 1
                         continue
@@ -486,17 +539,17 @@ class _Parser:
                     ascii_ = True
                 else:
                     s = (
-                        raw.translate(_SPACES)
+                        raw.translate(spaces)
                         if "\xa0" in raw or "\u202f" in raw or "\t" in raw
                         else raw
                     ).strip()  # _clean, inlined
                     ascii_ = False
                 if held is not None:
-                    h_no, h_raw, h_author = held
+                    h_author = held
                     held = None
                     if s.startswith("MESSAGE DE") and _MESSAGE_START_RE.match(s):
                         if cur is not None:
-                            yield build(cur)
+                            yield self.build(cur)
                         if leading:
                             lines = leading
                             lines.append(h_raw)
@@ -518,8 +571,8 @@ class _Parser:
                         cur.blanks = 0
                     else:
                         if cur is not None:
-                            yield build(cur)
-                        cur = self.author_builder(h_no, leading, h_raw, h_author)
+                            yield self.build(cur)
+                        cur = _author_builder(h_no, leading, h_raw, h_author)
                         leading = []
                 if not s:
                     if cur is None:
@@ -537,13 +590,15 @@ class _Parser:
                         m = author_match(s)
                         if m is not None:
                             try:
-                                signature = stamp(m, s)
+                                signature = self._stamp(m, s)
                             except _BadEntryError as exc:
                                 message = str(exc)
                     if signature is not None:
                         if cur is not None:
                             cur.closed = True
-                        held = (lineno, raw, signature)
+                        held = signature
+                        h_no = lineno
+                        h_raw = raw
                         continue
                     if message:
                         cls = _BAD_AUTHOR
@@ -583,10 +638,11 @@ class _Parser:
                             cur.texts.append(s)
                             continue
                 if cur is not None:  # `build`, inlined on the commonest path
+                    kind = cur.cls
                     try:
-                        record = builders[cur.cls](self, cur)
+                        record = self._etat(cur) if kind == _ETAT else builders[kind](self, cur)
                     except _BadEntryError as exc:
-                        record = self.unrecognised(cur, exc)
+                        record = _unrecognised(cur, exc)
                     yield record
                 if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
                     cls = _TEXT
@@ -600,18 +656,17 @@ class _Parser:
                 if cls == _BAD_AUTHOR:
                     cur.message = message
         if held is not None:
-            h_no, h_raw, h_author = held
             if cur is not None and cur.signable and cur.author is None:
                 cur.sig = len(cur.lines)
                 cur.lines.append(h_raw)
-                cur.author = h_author
+                cur.author = held
             else:
                 if cur is not None:
-                    yield build(cur)
-                cur = self.author_builder(h_no, leading, h_raw, h_author)
+                    yield self.build(cur)
+                cur = _author_builder(h_no, leading, h_raw, held)
                 leading = []
         if cur is not None:
-            yield build(cur)
+            yield self.build(cur)
         elif leading:
             yield NoteRecord(
                 first_line=first_line,
@@ -619,14 +674,6 @@ class _Parser:
                 raw="\n".join(leading),
                 text="",
             )
-
-    @staticmethod
-    def author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -> _Builder:
-        """The builder of a signature that signs nothing (an ``author`` record)."""
-        b = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_raw)
-        b.texts = []
-        b.author = author
-        return b
 
     def takes_message(self, b: _Builder, cls: int, s: str) -> bool:
         """Whether the open MESSAGE ``b`` continues with this line: its header (``POUR:``,
@@ -657,19 +704,13 @@ class _Parser:
         try:
             return _BUILD[b.cls](self, b)
         except _BadEntryError as exc:
-            return self.unrecognised(b, exc)
-
-    @staticmethod
-    def unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
-        """The record of lines that could not be read: verbatim, with why."""
-        fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
-        return _make(UnrecognisedRecord, b, fields)
+            return _unrecognised(b, exc)
 
     def _etat(self, b: _Builder) -> EtatRecord:
         """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
-        m = _ETAT_FAST_RE.match(text)
+        m = _ETAT_FAST_RE.match(text) if self.fast else None
         label = m.group(1) if m is not None else ""
         if "%" in label or "emaine" in label:
             m = None  # extras: the general path reads them
@@ -886,6 +927,20 @@ class _Parser:
         return self.roles.role_of(uid)
 
 
+def _author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -> _Builder:
+    """The builder of a signature that signs nothing (an ``author`` record)."""
+    b = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_raw)
+    b.texts = []
+    b.author = author
+    return b
+
+
+def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
+    """The record of lines that could not be read: verbatim, with why."""
+    fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
+    return _make(UnrecognisedRecord, b, fields)
+
+
 def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
     """A trusted record of ``cls``: the common fields from the builder, the defaults from the
     model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
@@ -901,7 +956,7 @@ def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
     return trusted(cls, values, {*_COMMON, *fields})
 
 
-_BUILD: dict[int, Callable[[_Parser, _Builder], Record]] = {
+_BUILD: Final[dict[int, Callable[[_Parser, _Builder], Record]]] = {
     _ETAT: _Parser._etat,
     _TEXT: _Parser._note,
     _POUR: _Parser._note,
