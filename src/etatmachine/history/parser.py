@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from pydantic import BaseModel
 
@@ -62,7 +62,7 @@ _R = TypeVar("_R", bound=BaseModel)
 _COMMON: Final = ("first_line", "last_line", "raw", "author")
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any]:
+def _template(cls: type[BaseModel]) -> dict[str, object]:
     """The fields of ``cls`` after the common ones, in order, with their defaults (None for a
     required field: the builder always passes those)."""
     return {
@@ -72,7 +72,7 @@ def _template(cls: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-_TEMPLATES: Final[dict[type[BaseModel], dict[str, Any]]] = {
+_TEMPLATES: Final[dict[type[BaseModel], dict[str, object]]] = {
     cls: _template(cls)
     for cls in (
         EtatRecord,
@@ -145,9 +145,15 @@ _STARTS: Final[dict[str, tuple[tuple[re.Pattern[str], int], ...]]] = {
 }
 
 
-def _word_ends_at(i: int) -> Callable[[str], bool]:
-    """``\\b`` after a word at ``i``: the end, or a character no word has."""
-    return lambda s: len(s) == i or not (s[i].isalnum() or s[i] == "_")
+def _word_ends_at_10(s: str) -> bool:
+    """``\\b`` after the 10-character word that starts ``s``: the end, or a character no word
+    has (a module function, not a closure: the line loop calls it)."""
+    return len(s) == 10 or not (s[10].isalnum() or s[10] == "_")
+
+
+def _autonomy_at_20(s: str) -> bool:
+    """``La limite maximum d.autonomie``: any character at 19, then ``autonomie``."""
+    return s[20:29] == "autonomie"
 
 
 def _spaced(*keys: str) -> tuple[str, ...]:
@@ -163,7 +169,7 @@ _PREFIXES: Final[dict[str, tuple[_Start, ...]]] = {
     "E": ((_spaced("ETAT"), _ETAT, None),),
     "É": ((_spaced("ÉTAT"), _ETAT, None),),
     "O": ((_spaced("OUVERTURE"), _OPENING, None),),
-    "L": ((("La limite maximum d",), _AUTONOMY, lambda s: s[20:29] == "autonomie"),),
+    "L": ((("La limite maximum d",), _AUTONOMY, _autonomy_at_20),),
     "R": ((_spaced("REALISATION"), _REALISATION, None), (_spaced("REMIS DE"), _REMIS, None)),
     "A": (
         (_spaced("ASSIGNER"), _ASSIGN, None),
@@ -171,8 +177,8 @@ _PREFIXES: Final[dict[str, tuple[_Start, ...]]] = {
     ),
     "I": ((("Intervention sous-assignée", "Intervention sous-assignee"), _SUBASSIGN, None),),
     "M": (
-        (("MESSAGE DE",), _MESSAGE, _word_ends_at(10)),
-        (("Mensaje de",), _MENSAJE, _word_ends_at(10)),
+        (("MESSAGE DE",), _MESSAGE, _word_ends_at_10),
+        (("Mensaje de",), _MENSAJE, _word_ends_at_10),
     ),
     "P": ((_spaced("POUR"), _POUR, None),),
     "N": ((("NTACT",), _CONTACT, _STARTS["N"][0][0].match),),
@@ -815,7 +821,7 @@ class _Parser:
         if m is None:
             raise _BadEntryError("contact without a number")
         due = _find_due(m.group(2))
-        fields = {
+        fields: dict[str, object] = {
             "number": int(m.group(1)),
             "text": m.group(2),
             "contacted_at": _at_match(due, "contact date") if due else None,
@@ -826,7 +832,7 @@ class _Parser:
         text = " ".join(b.texts)
         detail = text[text.find(" ") + 1 :]  # after "Dossier"
         detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-        fields: dict[str, Any] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
+        fields: dict[str, object] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
         return _make(ControlRecord, b, fields)
 
     def _mensaje(self, b: _Builder) -> MensajeRecord:
@@ -834,7 +840,11 @@ class _Parser:
         if m is None:
             raise _BadEntryError("Mensaje without a sender")
         sender = m.group(1)
-        fields = {"sender": sender, "contractor_id": sender.split("#")[0], "text": m.group(2)}
+        fields: dict[str, object] = {
+            "sender": sender,
+            "contractor_id": sender.split("#")[0],
+            "text": m.group(2),
+        }
         return _make(MensajeRecord, b, fields)
 
     def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
@@ -851,7 +861,7 @@ class _Parser:
         except InvalidOperation:  # pragma: no cover - the pattern only passes digits
             raise _BadEntryError("unreadable amount") from None
         caveat = rest[m.end() :].strip() or None
-        fields = {"amount": amount, "caveat": caveat}
+        fields: dict[str, object] = {"amount": amount, "caveat": caveat}
         return _make(AutonomyLimitRecord, b, fields)
 
     def _realisation(self, b: _Builder) -> RealisationRecord:
@@ -860,14 +870,17 @@ class _Parser:
         if m is None:
             raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
         what = body[: m.start()].rstrip().rstrip(":").rstrip()
-        fields = {"what": what, "on": _day_match(m, "realisation date")}
+        fields: dict[str, object] = {"what": what, "on": _day_match(m, "realisation date")}
         return _make(RealisationRecord, b, fields)
 
     def _assign(self, b: _Builder) -> AssignmentRecord:
         m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
         if m is None:
             raise _BadEntryError("ASSIGNER without an (id)")
-        fields = {"assignee_id": m.group(1).strip(), "assignee_name": _name(m.group(2))}
+        fields: dict[str, object] = {
+            "assignee_id": m.group(1).strip(),
+            "assignee_name": _name(m.group(2)),
+        }
         return _make(AssignmentRecord, b, fields)
 
     def _subassign(self, b: _Builder) -> SubAssignmentRecord:
@@ -880,7 +893,11 @@ class _Parser:
         if due is not None:
             at = _at_match(due, "sub-assignment date")
             rest = rest[: due.start()]
-        fields = {"contractor_id": m.group(1).strip(), "contractor_name": _name(rest), "at": at}
+        fields: dict[str, object] = {
+            "contractor_id": m.group(1).strip(),
+            "contractor_name": _name(rest),
+            "at": at,
+        }
         return _make(SubAssignmentRecord, b, fields)
 
     def _message(self, b: _Builder) -> MessageRecord:
@@ -907,7 +924,7 @@ class _Parser:
         if b.remis is not None:
             delivered = self.embedded(_after_colon(b.texts[b.remis]))
             body = b.texts[b.remis + 1 :]
-        fields = {
+        fields: dict[str, object] = {
             "sender": sender,
             "recipient": recipient,
             "delivered": delivered,
@@ -941,7 +958,7 @@ def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
     return _make(UnrecognisedRecord, b, fields)
 
 
-def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
+def _make(cls: type[_R], b: _Builder, fields: dict[str, object]) -> _R:
     """A trusted record of ``cls``: the common fields from the builder, the defaults from the
     model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
     lines = b.lines
@@ -956,7 +973,8 @@ def _make(cls: type[_R], b: _Builder, fields: dict[str, Any]) -> _R:
     return trusted(cls, values, {*_COMMON, *fields})
 
 
-_BUILD: Final[dict[int, Callable[[_Parser, _Builder], Record]]] = {
+_Build = Callable[[_Parser, _Builder], Record]
+_BUILDERS: Final[dict[int, _Build]] = {
     _ETAT: _Parser._etat,
     _TEXT: _Parser._note,
     _POUR: _Parser._note,
@@ -975,7 +993,8 @@ _BUILD: Final[dict[int, Callable[[_Parser, _Builder], Record]]] = {
     _ASSIGN: _Parser._assign,
     _SUBASSIGN: _Parser._subassign,
 }
-"""The record builder of each line class (a finished builder's class)."""
+_BUILD: Final[tuple[_Build, ...]] = tuple(_BUILDERS[cls] for cls in range(len(_BUILDERS)))
+"""The record builder of each line class (a finished builder's class), by class."""
 
 
 def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -1006,9 +1025,9 @@ def _find_due(text: str) -> re.Match[str] | None:
         pos = m.start() + 1
 
 
-def _action(text: str) -> dict[str, Any]:
+def _action(text: str) -> dict[str, object]:
     """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``."""
-    fields: dict[str, Any] = {"text": text}
+    fields: dict[str, object] = {"text": text}
     k = text.find("accepte cette intervention")
     p = text.find("Le professionnel")
     if k < 0 or p < 0 or p > k:
