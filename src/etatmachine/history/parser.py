@@ -261,7 +261,9 @@ class _BadEntryError(ValueError):
 
 
 # Date and time fields are 1-4 ASCII digits; the common ones read from a table (int() is
-# the slower path, and the only one for other digits, Unicode ones included).
+# the slower path, and the only one for other digits, Unicode ones included). Read as
+# ``ints.get(x)`` on a local: faster than a bound ``get``, compiled (native dict get) or not
+# (Python 3.11 specialises the method call), measured.
 _INTS: Final[dict[str, int]] = {
     **{str(i): i for i in range(100)},
     **{f"{i:02d}": i for i in range(10)},
@@ -270,14 +272,14 @@ _INTS: Final[dict[str, int]] = {
 
 
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
-    g = _INTS.get
+    ints = _INTS
     try:
         return datetime(
-            g(year) or int(year),
-            g(month) or int(month),
-            g(day) or int(day),
-            g(hour) or int(hour),
-            g(minute) or int(minute),
+            ints.get(year) or int(year),
+            ints.get(month) or int(month),
+            ints.get(day) or int(day),
+            ints.get(hour) or int(hour),
+            ints.get(minute) or int(minute),
             0,
             0,
             PARIS,  # positional: half the cost of tzinfo=PARIS
@@ -297,9 +299,11 @@ def _day_match(m: re.Match[str], what: str) -> date:
 
 
 def _day(day: str, month: str, year: str, what: str) -> date:
-    g = _INTS.get
+    ints = _INTS
     try:
-        return date(g(year) or int(year), g(month) or int(month), g(day) or int(day))
+        return date(
+            ints.get(year) or int(year), ints.get(month) or int(month), ints.get(day) or int(day)
+        )
     except ValueError:
         raise _BadEntryError(f"impossible {what} {day}/{month}/{year}") from None
 
@@ -459,11 +463,11 @@ class _Parser:
         """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
         signs many times, at many times: caching the times would cost more than it saves)."""
         d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
-        g = _INTS.get
+        ints = _INTS
         try:  # _at, inlined: one signature a line
             at = datetime(
-                g(y) or int(y), g(mo) or int(mo), g(d) or int(d), g(h) or int(h),
-                g(mi) or int(mi), 0, 0, PARIS,
+                ints.get(y) or int(y), ints.get(mo) or int(mo), ints.get(d) or int(d),
+                ints.get(h) or int(h), ints.get(mi) or int(mi), 0, 0, PARIS,
             )  # fmt: skip
         except ValueError:
             raise _BadEntryError(f"impossible signature date {d}/{mo}/{y} {h}:{mi}") from None
