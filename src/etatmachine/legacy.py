@@ -67,6 +67,7 @@ compiles). Records pickled when their classes lived here still load: the names s
 from __future__ import annotations
 
 from etatmachine.business_calendar import PARIS
+from etatmachine.history import records as _records
 from etatmachine.history.parser import (
     is_opening_line,
     iter_file,
@@ -93,13 +94,18 @@ from etatmachine.history.records import (
     ParseProblem,
     Party,
     RealisationRecord,
-    Record,
-    RecordAdapter,
     RoleMap,
     RoleMapError,
     SubAssignmentRecord,
     UnrecognisedRecord,
 )
+
+# The two records' aliases, bound here so the reference documents them under this module.
+Record = _records.Record
+"""Any record, discriminated on ``kind``."""
+
+RecordAdapter = _records.RecordAdapter
+"""Validates/serialises a :data:`Record` (e.g. ``RecordAdapter.validate_json(...)``)."""
 
 __all__ = [
     "PARIS",
