@@ -19,7 +19,7 @@ def test_legacy_re_exports_the_subpackage_names() -> None:
         homes = [m for m in (parser, reading, records) if getattr(m, name, None) is value]
         assert homes or name == "PARIS", name
     engine = set(parser.__all__) | set(reading.__all__)  # what the engine modules offer
-    assert engine - set(legacy.__all__) == {"BLOCK", "file_blocks", "physical_lines"}
+    assert engine - set(legacy.__all__) == {"file_blocks", "physical_lines"}
     assert set(records.__all__) - set(legacy.__all__) == {"BUILTIN_ROLES"}
     assert legacy.BUILTIN_ROLES is records.BUILTIN_ROLES
 

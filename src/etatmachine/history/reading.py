@@ -13,11 +13,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
-__all__ = ["BLOCK", "file_blocks", "physical_lines", "read_lines", "split_lines"]
+__all__ = ["file_blocks", "physical_lines", "read_lines", "split_lines"]
 
 _NEWLINE_RE: Final = re.compile(r"\r\n|\r|\n")
-BLOCK: Final = 1 << 16
-"""Bytes read at a time: lines are decoded a block of whole lines at once."""
+_BLOCK: Final = 1 << 16  # bytes read at a time: lines are decoded a block at once
 
 
 def split_lines(text: str) -> list[str]:
@@ -82,7 +81,7 @@ def _stream_blocks(fh: BinaryIO) -> Iterator[list[str]]:
     first = True
     parts: list[bytes] = []  # the start of a line longer than a block
     while True:
-        block = fh.read(BLOCK)
+        block = fh.read(_BLOCK)
         if not block:
             if parts:
                 parts.append(b"\n")
