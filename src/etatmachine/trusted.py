@@ -14,7 +14,7 @@ frozenset subclass included): it is stored as given.
 from __future__ import annotations
 
 from collections.abc import Set
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
@@ -23,14 +23,14 @@ __all__ = ["trusted"]
 _M = TypeVar("_M", bound=BaseModel)
 # The four slots every pydantic model has, set through their descriptors (half the cost of
 # object.__setattr__, which looks each one up first).
-_SLOT = BaseModel.__dict__
-_set_dict = _SLOT["__dict__"].__set__
-_set_fields_set = _SLOT["__pydantic_fields_set__"].__set__
-_set_extra = _SLOT["__pydantic_extra__"].__set__
-_set_private = _SLOT["__pydantic_private__"].__set__
+_SLOT: Final = BaseModel.__dict__
+_set_dict: Final = _SLOT["__dict__"].__set__
+_set_fields_set: Final = _SLOT["__pydantic_fields_set__"].__set__
+_set_extra: Final = _SLOT["__pydantic_extra__"].__set__
+_set_private: Final = _SLOT["__pydantic_private__"].__set__
 # A model defines no ``__new__`` of its own: ``cls.__new__`` is ``object.__new__``, whose
 # direct call skips that lookup (a fifth of the cost).
-_new = object.__new__
+_new: Final = object.__new__
 
 
 def trusted(cls: type[_M], values: dict[str, Any], fields_set: Set[str] | None = None) -> _M:

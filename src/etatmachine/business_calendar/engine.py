@@ -355,8 +355,8 @@ class BusinessCalendar:
         if k == 0:
             return local
         if tab is not None and tab.base <= o < tab.end and o not in tab.odd_days:
-            return local + timedelta(days=k)  # same tzinfo: wall-clock arithmetic, fold=0
-        return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(days=k))
+            return local + timedelta(k)  # same tzinfo: wall-clock arithmetic, fold=0
+        return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(k))
 
     # ---------------------------------------------------------------- days API
 
@@ -454,7 +454,9 @@ class BusinessCalendar:
                 return self._clock_general(tab, instant)
             length = tab.cum[i + 1] - tab.cum[i]
             part = _wall_us(local) - self._start_us
-            return tab.cum[i] + min(max(part, 0), length)
+            if part <= 0:
+                return tab.cum[i]
+            return tab.cum[i] + (part if part < length else length)
         return tab.cum[i]
 
     def _clock_general(self, tab: _Table, instant: datetime) -> int:
@@ -472,7 +474,7 @@ class BusinessCalendar:
         """Real elapsed time between two instants inside business windows (neg. if b < a)."""
         la, lb = self._to_local(a, "a"), self._to_local(b, "b")
         tab = self._cover_ord(la.toordinal(), lb.toordinal())
-        return timedelta(microseconds=self._clock(tab, lb) - self._clock(tab, la))
+        return timedelta(0, 0, self._clock(tab, lb) - self._clock(tab, la))
 
     def add_business_hours(self, start: object, hours: object) -> datetime:
         """The earliest instant after ``start`` with ``hours`` of business time elapsed.
@@ -582,7 +584,7 @@ class BusinessCalendar:
         else:
             j = bisect.bisect_right(cum, target) - 1
         ws = self._window_start(tab, tab.ords[j])
-        return (ws + timedelta(microseconds=target - cum[j])).astimezone(self._tz)
+        return (ws + timedelta(0, 0, target - cum[j])).astimezone(self._tz)
 
     # ------------------------------------------------------------------ batch
 
@@ -636,7 +638,7 @@ class BusinessCalendar:
         if n != 0 and tab.odd_days.isdisjoint(memo.values()):
             # n != 0 never lands on the start's own day; no clock change on any
             # result day: wall-clock timedelta arithmetic is exact.
-            shifts = {o: timedelta(days=r - o) for o, r in memo.items()}
+            shifts = {o: timedelta(r - o) for o, r in memo.items()}
             return list(map(datetime.__add__, local, map(shifts.__getitem__, ords)))
         wall_on = self._wall_on
         return [wall_on(s, memo[o], tab) for s, o in zip(local, ords, strict=True)]

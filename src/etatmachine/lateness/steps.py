@@ -7,7 +7,7 @@ models it builds live in ``models.py``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from etatmachine.business_calendar import BusinessCalendar, require_aware
 from etatmachine.catalogue import Catalogue, StateSpec
@@ -16,14 +16,17 @@ from etatmachine.lateness.models import DossierLateness, Step
 
 __all__ = ["dossier_lateness", "measure_step", "step_lateness"]
 
+_ZERO: Final = timedelta()
+
 
 def step_lateness(
     calendar: BusinessCalendar, due_at: datetime | None, ended_at: datetime
 ) -> timedelta:
     """Business time from ``due_at`` to ``ended_at`` when positive, else zero."""
     if due_at is None or ended_at <= due_at:
-        return timedelta()
-    return max(calendar.business_time_between(due_at, ended_at), timedelta())
+        return _ZERO
+    late = calendar.business_time_between(due_at, ended_at)
+    return late if late > _ZERO else _ZERO
 
 
 def measure_step(
@@ -40,8 +43,8 @@ def measure_step(
     last = last_due_at if last_due_at is not None else due_at
     if spec.deadline.appointment:
         if due_at is None or last is None or last <= due_at:
-            return timedelta(), timedelta()
-        return step_lateness(calendar, due_at, last), timedelta()
+            return _ZERO, _ZERO
+        return step_lateness(calendar, due_at, last), _ZERO
     original = step_lateness(calendar, due_at, ended_at)
     if last == due_at:
         return original, original
@@ -73,7 +76,7 @@ def dossier_lateness(
                 entered_at=entered,
                 due_at=due,
                 left_at=left_at,
-                late=lateness > timedelta(),
+                late=lateness > _ZERO,
                 lateness=lateness,
                 contractor=dossier.contractor,
                 last_due_at=last_due if last_due != due else None,
