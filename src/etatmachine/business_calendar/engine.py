@@ -484,6 +484,8 @@ class BusinessCalendar:
         of hours (int or float) or a timedelta, else `ArgumentTypeError`.
         """
         delta = _hours_us_cached(hours) if type(hours) is float else _hours_us(hours)
+        if type(start) is datetime and start.tzinfo is self._tz:
+            return self._add_us(start, delta)  # the common case, without a call (pure build)
         return self._add_us(self._to_local(start, "start"), delta)
 
     def _add_business_hours_general(self, start: object, hours: object) -> datetime:
