@@ -24,6 +24,7 @@ import re
 import threading
 import unicodedata
 import weakref
+from typing import Final
 
 from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue
 from etatmachine.errors import ArgumentTypeError, CatalogueError, UnknownStateError
@@ -31,15 +32,17 @@ from etatmachine.errors import ArgumentTypeError, CatalogueError, UnknownStateEr
 __all__ = ["label_key", "label_twins", "resolve"]
 
 # Little words that histories drop or add ("de la fourniture" / "de fourniture").
-_STOPWORDS = frozenset({"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"})
+_STOPWORDS: Final = frozenset(
+    {"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"}
+)
 # Desk prefixes written before a label in histories ("PT - Devis - …").
-_PREFIXES = ("pt", "devi", "re", "az")
-_EXTRAS = re.compile(
+_PREFIXES: Final = ("pt", "devi", "re", "az")
+_EXTRAS: Final = re.compile(
     r"\(\s*\d+\s*\)"  # the history's (n)
     r"|semaines?\s*:?\s*\d+"  # En attente de fournitures. Semaine: 14.
     r"|%\s*d\W?\s*humidite\s*:?\s*\d+",  # % d'humidité 60
 )
-_NON_WORD = re.compile(r"[^a-z0-9%]+")
+_NON_WORD: Final = re.compile(r"[^a-z0-9%]+")
 
 
 def label_key(label: object) -> str:
@@ -120,8 +123,8 @@ def _shown(label: str, limit: int = 200) -> str:
     return label if len(label) <= limit else f"{label[: limit - 3]}..."
 
 
-_indexes: weakref.WeakKeyDictionary[Catalogue, _Index] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_indexes: Final[weakref.WeakKeyDictionary[Catalogue, _Index]] = weakref.WeakKeyDictionary()
+_lock: Final = threading.Lock()
 
 
 def _index(catalogue: Catalogue) -> _Index:

@@ -6,6 +6,7 @@ Compiled in the opt-in compiled build; the models it builds live in ``models.py`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from etatmachine.lateness.models import GroupStats, LatenessReport, Step
 from etatmachine.roles import Role
@@ -14,8 +15,8 @@ from etatmachine.trusted import trusted
 __all__ = ["StepFigures", "group_stats", "lateness_report", "lateness_report_of"]
 
 
-_GROUP_FIELDS = set(GroupStats.model_fields)  # shared: frozen models never change it
-_REPORT_FIELDS = set(LatenessReport.model_fields)
+_GROUP_FIELDS: Final = set(GroupStats.model_fields)  # shared: frozen models never change it
+_REPORT_FIELDS: Final = set(LatenessReport.model_fields)
 
 
 def _median(late: list[float]) -> float:
@@ -34,7 +35,7 @@ def _p90(late: list[float]) -> float:
     return (late[j] * (10 - delta) + late[j + 1] * delta) / 10
 
 
-_OWNER_KEYS: dict[Role | None, str] = {None: "none", **{r: r.value for r in Role}}
+_OWNER_KEYS: Final[dict[Role | None, str]] = {None: "none", **{r: r.value for r in Role}}
 """The statistics' key of each owner (``Role.value`` is a property: read once)."""
 
 
