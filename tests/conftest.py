@@ -46,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Load the Hypothesis profile once the options are known (on each xdist worker too)."""
+    config.addinivalue_line(
+        "markers",
+        "pure_python: reaches into the parser's internals (monkeypatching, subclassing): "
+        "skipped when etatmachine.history.parser is compiled",
+    )
     default = "deep" if config.getoption("--deep") else "ci" if os.environ.get("CI") else "dev"
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
@@ -79,13 +84,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deep tests (1M-entry replays, big concurrency runs, the benchmark smoke run) are
-    opt-in: ``--deep``."""
+    opt-in: ``--deep``; ``pure_python`` tests only run against the pure-Python parser."""
+    if _parser_is_compiled():
+        compiled = pytest.mark.skip(reason="pure_python test: the parser is compiled (mypyc)")
+        for item in items:
+            if "pure_python" in item.keywords:
+                item.add_marker(compiled)
     if config.getoption("--deep"):
         return
     skip = pytest.mark.skip(reason="deep test: run with --deep or ETATMACHINE_DEEP=1")
     for item in items:
         if "deep" in item.keywords:
             item.add_marker(skip)
+
+
+def _parser_is_compiled() -> bool:
+    """Whether the history parser in use is the mypyc build (an extension module, not .py)."""
+    from etatmachine.history import parser
+
+    return not str(parser.__file__).endswith(".py")
 
 
 # Not a doctest module: under --doctest-modules it would clash with docs/conftest.py.

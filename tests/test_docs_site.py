@@ -37,6 +37,7 @@ CATALOGUE = default_catalogue()
 PHASES = [p.code for p in CATALOGUE.phases]
 MODULES = [
     "etatmachine.workflow",
+    "etatmachine.judge",
     "etatmachine.catalogue",
     "etatmachine.rules",
     "etatmachine.roles",
@@ -48,6 +49,8 @@ MODULES = [
     "etatmachine.lateness",
     "etatmachine.legacy",
     "etatmachine.replay",
+    "etatmachine.replay.output",
+    "etatmachine.replay.engine",
     "etatmachine.testing",
     "etatmachine.errors",
     "etatmachine.violations",
