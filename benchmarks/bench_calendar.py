@@ -1,14 +1,18 @@
 """Benchmark of the business calendar: batch due dates vs numpy vs a hand-written loop.
 
-Run: ``python benchmarks/bench_calendar.py [--n 1000000]``. Every ratio is
-between figures measured in the same run. ``run(n)`` returns the rows for a
-combined benchmark runner.
+Run: ``python benchmarks/bench_calendar.py [--n 1000000]``. The batch contenders (ours,
+numpy's kernel and numpy end to end, the hand-written loop on a subset) run interleaved
+and rotated each repetition (`method.compare`); each ratio is the median of the
+per-repetition ratios, each rate the median time. ``run(n)`` returns the rows for a
+combined benchmark runner. The same script measures the pure and the compiled build
+(``ETATMACHINE_COMPILE=1``): compare them in alternating processes, never in one.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -16,6 +20,8 @@ import timeit
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from method import compare
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar
 
@@ -26,14 +32,20 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 Row = tuple[str, float, str]
 
 
-def _best(fn: Callable[[], Any], repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` runs (seconds): the least disturbed one."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def _interleaved(
+    contenders: dict[str, Callable[[], Any]], repeat: int = 5
+) -> dict[str, list[float]]:
+    """Each contender's time in each repetition, run interleaved in an order rotated each
+    repetition (`method.compare`, one repetition at a time, so that every ratio between
+    any two contenders can be taken per repetition)."""
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(repeat):
+        order = names[rep % len(names) :] + names[: rep % len(names)]
+        once = compare({name: contenders[name] for name in order}, order[0], repeat=1)
+        for name in names:
+            times[name].append(once.seconds[name])
+    return times
 
 
 def _starts(n: int) -> list[datetime]:
@@ -74,16 +86,13 @@ def run(n: int) -> list[Row]:
     hol = sorted({d for y in range(2023, 2029) for d in cal.holidays(y)})
 
     # 1. our batch API, datetimes in and out (the nightly job) and plain dates.
-    t_ours = _best(lambda: cal.add_business_days_batch(starts, N_DAYS))
     days = [s.date() for s in starts]
-    t_ours_dates = _best(lambda: cal.add_business_days_batch(days, N_DAYS))
 
     # 2. numpy: the kernel on ready datetime64 arrays (the floor) ...
     arr = np.array([d.toordinal() - EPOCH_ORDINAL for d in days], dtype="int64").view(
         "datetime64[D]"
     )
     cal_np = np.busdaycalendar(holidays=hol)
-    t_np = _best(lambda: np.busday_offset(arr, N_DAYS, roll="forward", busdaycal=cal_np))
 
     # ... and end to end on the same aware datetimes (extract days, kernel, rebuild).
     def numpy_end_to_end() -> list[datetime]:
@@ -97,7 +106,6 @@ def run(n: int) -> list[Row]:
         shift = (due.view("int64") + EPOCH_ORDINAL - ords).tolist()
         return [s + timedelta(days=k) for s, k in zip(starts, shift, strict=True)]
 
-    t_np_e2e = _best(numpy_end_to_end)
     assert numpy_end_to_end()[:1000] == cal.add_business_days_batch(starts[:1000], N_DAYS)
 
     # 3. the hand-written loop over `holidays` a user writes, timed on a subset.
@@ -105,6 +113,7 @@ def run(n: int) -> list[Row]:
 
     fr = France(years=range(2023, 2029))  # type: ignore[no-untyped-call]
     subset = starts[: min(n, NAIVE_SUBSET)]
+    scale = n / len(subset)
 
     def naive() -> list[datetime]:
         out = []
@@ -120,21 +129,46 @@ def run(n: int) -> list[Row]:
             out.append(datetime.combine(d, s.timetz()))
         return out
 
-    t_naive = _best(naive, repeat=1) * (n / len(subset))
+    times = _interleaved(
+        {
+            "ours": lambda: cal.add_business_days_batch(starts, N_DAYS),
+            "ours_dates": lambda: cal.add_business_days_batch(days, N_DAYS),
+            "numpy": lambda: np.busday_offset(arr, N_DAYS, roll="forward", busdaycal=cal_np),
+            "numpy_e2e": numpy_end_to_end,
+            "naive": naive,
+        }
+    )
+    sec = {name: statistics.median(ts) for name, ts in times.items()}
+
+    def ratio(a: str, b: str, factor: float = 1.0) -> float:
+        """The median over repetitions of ``a``'s time (times ``factor``) over ``b``'s."""
+        return statistics.median(x * factor / y for x, y in zip(times[a], times[b], strict=True))
 
     def rate(seconds: float) -> float:
         return n / seconds / 1e6
 
     rows += [
-        ("batch add_business_days (datetimes)", rate(t_ours), "M dates/s"),
-        ("batch add_business_days (dates)", rate(t_ours_dates), "M dates/s"),
-        ("numpy busday_offset kernel (datetime64)", rate(t_np), "M dates/s"),
-        ("numpy end to end (same datetimes)", rate(t_np_e2e), "M dates/s"),
-        (f"naive holidays loop (timed on {len(subset)}, scaled)", rate(t_naive), "M dates/s"),
-        ("ratio batch(dates) / numpy kernel", t_ours_dates / t_np, "x slower (goal <= 3)"),
-        ("ratio batch(datetimes) / numpy kernel", t_ours / t_np, "x slower"),
-        ("ratio batch(datetimes) / numpy end to end", t_ours / t_np_e2e, "x (<1 = faster)"),
-        ("ratio naive loop / batch(datetimes)", t_naive / t_ours, "x faster (goal >= 10)"),
+        ("batch add_business_days (datetimes)", rate(sec["ours"]), "M dates/s"),
+        ("batch add_business_days (dates)", rate(sec["ours_dates"]), "M dates/s"),
+        ("numpy busday_offset kernel (datetime64)", rate(sec["numpy"]), "M dates/s"),
+        ("numpy end to end (same datetimes)", rate(sec["numpy_e2e"]), "M dates/s"),
+        (
+            f"naive holidays loop (timed on {len(subset)}, scaled)",
+            rate(sec["naive"] * scale),
+            "M dates/s",
+        ),
+        ("ratio batch(dates) / numpy kernel", ratio("ours_dates", "numpy"), "x slower (goal <= 3)"),
+        ("ratio batch(datetimes) / numpy kernel", ratio("ours", "numpy"), "x slower"),
+        (
+            "ratio batch(datetimes) / numpy end to end",
+            ratio("ours", "numpy_e2e"),
+            "x (<1 = faster)",
+        ),
+        (
+            "ratio naive loop / batch(datetimes)",
+            ratio("naive", "ours", scale),
+            "x faster (goal >= 10)",
+        ),
     ]
 
     # 4. first-call costs.

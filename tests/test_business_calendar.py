@@ -17,7 +17,7 @@ from etatmachine.business_calendar import (
     CalendarConfig,
     require_aware,
 )
-from etatmachine.errors import NaiveDatetimeError
+from etatmachine.errors import ArgumentTypeError, NaiveDatetimeError
 
 NATIONAL = BusinessCalendar()
 ALSACE = BusinessCalendar.from_subdivision("alsace-moselle")
@@ -388,6 +388,40 @@ def test_naive_datetime_refused(call: object, what: str) -> None:
         f"{what} must be timezone-aware (e.g. Europe/Paris), "
         "got naive datetime.datetime(2024, 5, 31, 15, 4)"
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "value"),
+    [
+        (lambda: NATIONAL.add_business_hours(None, 24.0), "start", None),
+        (lambda: NATIONAL.add_business_hours(date(2024, 6, 3), 24.0), "start", date(2024, 6, 3)),
+        (lambda: NATIONAL.add_business_hours(paris(2024, 6, 3), "24"), "hours", "24"),
+        (lambda: NATIONAL.add_business_hours_batch([paris(2024, 6, 3)], None), "hours", None),
+        (lambda: NATIONAL.business_time_between(None, paris(2024, 6, 3)), "a", None),
+        (lambda: NATIONAL.business_time_between(paris(2024, 6, 3), "x"), "b", "x"),
+        (lambda: NATIONAL.add_business_days(paris(2024, 6, 3), 2.0), "n", 2.0),
+        (lambda: NATIONAL.add_business_days(None, 2), "start", None),
+        (lambda: NATIONAL.add_business_days_batch([date(2024, 6, 3)], None), "n", None),
+        (lambda: NATIONAL.add_calendar_days_rolled(date(2024, 6, 3), 1.5), "days", 1.5),
+        (lambda: NATIONAL.business_days_between(date(2024, 6, 3), "x"), "b", "x"),
+        (lambda: NATIONAL.is_business_day(20240603), "date", 20240603),
+        (lambda: NATIONAL.holidays("2024"), "year", "2024"),
+        (lambda: BusinessCalendar({"subdivision": "57"}), "config", {"subdivision": "57"}),
+    ],
+)
+def test_argument_of_the_wrong_type_is_named(call: object, argument: str, value: object) -> None:
+    """Each entry point checks its arguments itself: `ArgumentTypeError` naming the one at
+    fault, in the pure and the compiled build alike (never an unrelated exception)."""
+    with pytest.raises(ArgumentTypeError) as exc:
+        call()  # type: ignore[operator]
+    assert exc.value.argument == argument
+    assert exc.value.value == value
+
+
+def test_whole_numbers_of_hours_and_timedeltas_are_hours_too() -> None:
+    start = paris(2024, 6, 3, 10)
+    assert NATIONAL.add_business_hours(start, 24) == NATIONAL.add_business_hours(start, 24.0)
+    assert NATIONAL.add_business_hours(start, H24) == paris(2024, 6, 4, 10)
 
 
 # ------------------------------------------------------------------- batch

@@ -13,7 +13,8 @@ from etatmachine import Actor, Role, Workflow
 from etatmachine.business_calendar import PARIS, BusinessCalendar, CalendarConfig
 from etatmachine.catalogue import Deadline, DeadlineKind, default_catalogue
 from etatmachine.deadlines import compute_due, compute_due_batch, compute_due_pairs, week_due
-from etatmachine.lateness import Step, _median, _p90, lateness_report
+from etatmachine.lateness import Step, lateness_report
+from etatmachine.lateness.stats import _median, _p90
 
 WF = Workflow.default()
 CONTRACTOR = Actor(role=Role.CONTRACTOR, id="995")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Final
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar
 from etatmachine.catalogue import Deadline, DeadlineKind
@@ -24,10 +24,18 @@ __all__ = [
     "week_due",
 ]
 
-DELIVERY_WEEK_TIME = time(9, 0)
+DELIVERY_WEEK_TIME: Final = time(9, 0)
 """A delivery announced as a week (« Semaine: 14 ») is due on that week's last business
 day at 09:00 Paris time: the supplies are expected during the week, and the next step is
 owed once the week is over."""
+
+
+# The policies, read once (a module constant, not an attribute of the enum at each call).
+_BUSINESS_HOURS: Final = DeadlineKind.BUSINESS_HOURS
+_BUSINESS_DAYS: Final = DeadlineKind.BUSINESS_DAYS
+_CALENDAR_DAYS: Final = DeadlineKind.CALENDAR_DAYS
+_INHERIT: Final = DeadlineKind.INHERIT
+_GIVEN: Final = DeadlineKind.GIVEN
 
 
 def week_due(calendar: BusinessCalendar, at: datetime, year: int | None, week: int) -> datetime:
@@ -65,15 +73,15 @@ def compute_due(
     kind = deadline.kind
     if given is not None:
         return given
-    if kind is DeadlineKind.BUSINESS_HOURS:
+    if kind is _BUSINESS_HOURS:
         return calendar.add_business_hours(at, float(deadline.amount or 0))
-    if kind is DeadlineKind.BUSINESS_DAYS:
+    if kind is _BUSINESS_DAYS:
         return calendar.add_business_days(at, deadline.amount or 0)
-    if kind is DeadlineKind.CALENDAR_DAYS:
+    if kind is _CALENDAR_DAYS:
         return calendar.add_calendar_days_rolled(at, deadline.amount or 0)
-    if kind is DeadlineKind.INHERIT:
+    if kind is _INHERIT:
         return current_due
-    if kind is DeadlineKind.GIVEN:
+    if kind is _GIVEN:
         if data is None or deadline.data_key is None:
             return None
         value = data.get(deadline.data_key)
@@ -94,9 +102,9 @@ def compute_due_batch(
     deadline: Deadline, starts: Sequence[datetime], calendar: BusinessCalendar
 ) -> list[datetime | None]:
     """Due instants for many starts under one counted policy (the nightly job's call)."""
-    if deadline.kind is DeadlineKind.BUSINESS_DAYS:
+    if deadline.kind is _BUSINESS_DAYS:
         return list(calendar.add_business_days_batch(starts, deadline.amount or 0))
-    if deadline.kind is DeadlineKind.BUSINESS_HOURS:
+    if deadline.kind is _BUSINESS_HOURS:
         return list(calendar.add_business_hours_batch(starts, float(deadline.amount or 0)))
     return [compute_due(deadline, s, calendar) for s in starts]
 

@@ -23,12 +23,13 @@ False
 from __future__ import annotations
 
 import re
+from typing import Final
 
 __all__ = ["channels_named", "failed_call", "insurers_named", "quote_amount_in"]
 
 
 # matched on the case-folded text; accents optional, so « répondeur » and « REPONDEUR » alike
-_FAILED_CALL = re.compile(
+_FAILED_CALL: Final = re.compile(
     r"\bnrp\b"  # ne répond pas
     r"|\blm\b"  # laissé (un) message
     r"|\bne r[ée]pond pas\b"
@@ -36,10 +37,10 @@ _FAILED_CALL = re.compile(
     r"|\br[ée]pondeur\b"
     r"|\binjoignable\b"
 )
-_INSURERS = re.compile(r"\b(AZ|ALLIANZ|BPCE)\b", re.IGNORECASE)
-_CHANNELS = re.compile(r"\b(SINAPPS|DARVA)\b", re.IGNORECASE)
+_INSURERS: Final = re.compile(r"\b(AZ|ALLIANZ|BPCE)\b", re.IGNORECASE)
+_CHANNELS: Final = re.compile(r"\b(SINAPPS|DARVA)\b", re.IGNORECASE)
 # an amount written with a decimal comma (1 850,40 / 1850,40), or a whole number with € / EUR
-_AMOUNT = re.compile(
+_AMOUNT: Final = re.compile(
     r"(?<![\d/.,])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+),(\d{2})(?![\d/])"
     r"|(?<![\d/.,])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+) ?(?:€|EUR\b)"
 )

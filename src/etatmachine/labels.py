@@ -5,8 +5,9 @@ desk prefixes (``PT - Devis - …``), a trailing dot (``Etude de devis.``), extr
 fields (``En attente de séchage (45). % d'humidité 60.``), dropped little words
 (``Date Début Travaux``). `resolve` folds all of these onto one key; an unknown
 label raises `UnknownStateError` with the closest candidates, it never guesses.
-A label that is not text raises `ArgumentTypeError` (a `TypeError`). Resolution is
-linear in the label's length, however many desk prefixes it carries.
+A label that is not text raises `ArgumentTypeError` (a `TypeError`): the functions take
+``object`` and check, so the compiled build raises that error too. Resolution is linear in
+the label's length, however many desk prefixes it carries.
 
 >>> resolve("PT - Devis - demande info complémentaire").code
 'devis_demande_info'
@@ -23,6 +24,7 @@ import re
 import threading
 import unicodedata
 import weakref
+from typing import Final
 
 from etatmachine.catalogue import Catalogue, StateSpec, default_catalogue
 from etatmachine.errors import ArgumentTypeError, CatalogueError, UnknownStateError
@@ -30,18 +32,20 @@ from etatmachine.errors import ArgumentTypeError, CatalogueError, UnknownStateEr
 __all__ = ["label_key", "label_twins", "resolve"]
 
 # Little words that histories drop or add ("de la fourniture" / "de fourniture").
-_STOPWORDS = frozenset({"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"})
+_STOPWORDS: Final = frozenset(
+    {"de", "du", "des", "la", "le", "les", "d", "l", "a", "au", "aux", "pour"}
+)
 # Desk prefixes written before a label in histories ("PT - Devis - …").
-_PREFIXES = ("pt", "devi", "re", "az")
-_EXTRAS = re.compile(
+_PREFIXES: Final = ("pt", "devi", "re", "az")
+_EXTRAS: Final = re.compile(
     r"\(\s*\d+\s*\)"  # the history's (n)
     r"|semaines?\s*:?\s*\d+"  # En attente de fournitures. Semaine: 14.
     r"|%\s*d\W?\s*humidite\s*:?\s*\d+",  # % d'humidité 60
 )
-_NON_WORD = re.compile(r"[^a-z0-9%]+")
+_NON_WORD: Final = re.compile(r"[^a-z0-9%]+")
 
 
-def label_key(label: str) -> str:
+def label_key(label: object) -> str:
     """The normal form two spellings of one label share.
 
     >>> label_key("Date Début Travaux") == label_key("Date début de travaux")
@@ -88,7 +92,7 @@ class _Index:
                 self.by_key[key] = state
         self.longest = max(map(len, self.by_key), default=0)
 
-    def lookup(self, label: str) -> StateSpec:
+    def lookup(self, label: object) -> StateSpec:
         if not isinstance(label, str):
             raise ArgumentTypeError("label", label, "text (str)")
         state = self.by_key.get(label)  # an exact code
@@ -119,8 +123,8 @@ def _shown(label: str, limit: int = 200) -> str:
     return label if len(label) <= limit else f"{label[: limit - 3]}..."
 
 
-_indexes: weakref.WeakKeyDictionary[Catalogue, _Index] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_indexes: Final[weakref.WeakKeyDictionary[Catalogue, _Index]] = weakref.WeakKeyDictionary()
+_lock: Final = threading.Lock()
 
 
 def _index(catalogue: Catalogue) -> _Index:
@@ -133,7 +137,7 @@ def _index(catalogue: Catalogue) -> _Index:
     return index
 
 
-def resolve(label: str, catalogue: Catalogue | None = None) -> StateSpec:
+def resolve(label: object, catalogue: Catalogue | None = None) -> StateSpec:
     """The state a code or a label (as written anywhere) names.
 
     Raises `UnknownStateError` carrying the label and up to three closest codes.

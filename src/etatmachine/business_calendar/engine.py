@@ -1,47 +1,8 @@
-"""French business-day calendar: jours ouvrés / ouvrables, holidays, business hours.
+"""The business calendar's engine: lookup tables of business days and time, and the
+arithmetic over them (see `etatmachine.business_calendar` for the semantics).
 
-This module only does dates; it knows nothing of states or workflows. Holidays
-come from the ``holidays`` package (France and its subdivisions, French names),
-Easter from ``python-dateutil``. Every datetime in and out is timezone-aware: a
-naive one is refused with :class:`~etatmachine.errors.NaiveDatetimeError`
-because a deadline without a timezone is ambiguous twice a year.
-
-Semantics, decided once here so every caller gets the same answers:
-
-* **Business days** -- ``ouvres`` (default): Monday-Friday minus public
-  holidays; ``ouvrables``: Monday-Saturday minus public holidays.
-* **Adding business days** follows numpy ``busday_offset(roll="forward")``:
-  the start is first rolled forward onto a business day, then moved by ``n``
-  business days. So ``n == 0`` on a Saturday gives the Monday, ``+1`` from a
-  Saturday gives the Tuesday and ``-1`` from a Saturday gives the Friday. A
-  datetime keeps its wall-clock time (calendar timezone) on the resulting day.
-* **Business time** is the set of *windows* ``[work_start, work_end)`` of each
-  business day, in wall-clock time (whole day ``00:00-24:00`` when ``work_end``
-  is None). Its measure is *real elapsed time* (computed in UTC), so
-  ``business_time_between`` and ``add_business_hours`` are exact inverses. In
-  Europe/Paris the clocks change on a Sunday at 02:00/03:00, outside every
-  window for both ouvrés and ouvrables, so business-hour deadlines keep their
-  wall-clock time across both changes. In a zone that changes clocks on a
-  working day the affected window really lasts 23 h or 25 h.
-* A deadline exactly exhausting a window falls at that window's end (e.g.
-  ``18:00``, or ``24:00`` i.e. next midnight for whole days), not at the next
-  opening: it is the earliest instant at which that much business time passed.
-* **Gap / fold** -- a wall-clock time that does not exist (spring-forward gap,
-  e.g. 02:30 on the last Sunday of March in Paris) is moved forward to the
-  first valid instant (the end of the gap, 03:00). An ambiguous wall-clock time
-  (autumn fold) means its first occurrence (``fold=0``).
-* **Supported years** -- ``FIRST_YEAR`` (1900) to ``LAST_YEAR`` (2999), inputs and
-  results alike: a date outside raises `DateRangeError` (a ``ValueError``) naming the
-  argument and the year at fault. Far enough for any claim file, near enough to catch a
-  typed ``20234``. Memory stays bounded whatever dates come: the lookup table a calendar
-  keeps spans at most ``TABLE_YEARS`` years (a question about far-apart dates builds a
-  table for that call only), and at most ``TABLE_YEARS + 16`` years of holidays are kept.
-* An argument that is not a date where one is expected (None, text, a ``date`` where
-  an instant is needed) raises `ArgumentTypeError` (a ``TypeError``) naming it.
-* **Pentecost Monday 2005-2007** -- ``holidays`` omits it in those years (the
-  journée de solidarité, loi 2004-626, was worked by default) but it stayed a
-  legal public holiday (Code du travail L3133-1); this calendar lists it, like
-  every other year. Use ``pentecost_worked=True`` to make it a business day.
+Compiled with mypyc in the opt-in compiled build, so it holds no pydantic model: the
+configuration it answers for is `etatmachine.business_calendar.config.CalendarConfig`.
 """
 
 from __future__ import annotations
@@ -53,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal, cast, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Final, cast, overload
+from zoneinfo import ZoneInfo
 
 from dateutil.easter import easter
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from etatmachine.business_calendar.config import CalendarConfig
 from etatmachine.errors import ArgumentTypeError, DateRangeError, NaiveDatetimeError
 
 if TYPE_CHECKING:
@@ -70,132 +31,46 @@ __all__ = [
     "PARIS",
     "TABLE_YEARS",
     "BusinessCalendar",
-    "CalendarConfig",
     "check_instant",
     "require_aware",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
-_UTC = UTC
-_DAY_US = 86_400_000_000
-_MEMO_MAX = 1 << 16  # bound on each calendar's (day, delta) -> shift memo
-_PENTECOST_NAME = "Lundi de Pentecôte"
-_SOLIDARITY_YEARS = range(2005, 2008)
-FIRST_YEAR = 1900
+PARIS: Final = ZoneInfo("Europe/Paris")
+_UTC: Final = UTC
+_DAY_US: Final = 86_400_000_000
+_MEMO_MAX: Final = 1 << 16  # bound on each calendar's (day, delta) -> shift memo
+_PENTECOST_NAME: Final = "Lundi de Pentecôte"
+_SOLIDARITY_YEARS: Final = range(2005, 2008)
+FIRST_YEAR: Final = 1900
 """The first year a calendar answers for (see the module: supported years)."""
-LAST_YEAR = 2999
+LAST_YEAR: Final = 2999
 """The last year a calendar answers for."""
-TABLE_YEARS = 120
+TABLE_YEARS: Final = 120
 """The most years a calendar's kept lookup table spans (wider questions: a table per call)."""
 
-# User-friendly spellings mapped onto codes ``holidays`` accepts. Alsace-Moselle
-# is ``57`` (Moselle) and ``6AE`` (Alsace, i.e. Bas-Rhin 67 + Haut-Rhin 68) in
-# ``holidays``; both carry the same extra days (Vendredi saint, Saint-Étienne).
-_EXTRA_ALIASES = {
-    "67": "6AE",
-    "68": "6AE",
-    "alsace-moselle": "6AE",
-    "alsace moselle": "6AE",
-    "alsace_moselle": "6AE",
-}
 
+def require_aware(value: object, what: str = "datetime") -> datetime:
+    """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous.
 
-def require_aware(value: datetime, what: str = "datetime") -> datetime:
-    """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous."""
-    if type(value) is not datetime and not isinstance(value, datetime):
+    Takes any object (``object``, not ``datetime``, so the compiled build raises this
+    module's `ArgumentTypeError` rather than a bare ``TypeError``)."""
+    if not isinstance(value, datetime):
         raise ArgumentTypeError(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(value, what)
     return value
 
 
-def check_instant(value: datetime, what: str = "datetime") -> datetime:
+def check_instant(value: object, what: str = "datetime") -> datetime:
     """`require_aware`, and within the supported years (`DateRangeError` naming ``what``)."""
-    require_aware(value, what)
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise DateRangeError(what, value, value.year, FIRST_YEAR, LAST_YEAR)
-    return value
+    instant = require_aware(value, what)
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise DateRangeError(what, instant, instant.year, FIRST_YEAR, LAST_YEAR)
+    return instant
 
 
 def _out_of_range(what: str, value: object, year: int) -> DateRangeError:
     return DateRangeError(what, value, year, FIRST_YEAR, LAST_YEAR)
-
-
-def _subdivision_table() -> tuple[dict[str, str], tuple[str, ...]]:
-    """Return (lower-cased spelling -> code, valid codes) for France in ``holidays``."""
-    from holidays.countries.france import France
-
-    # "Zone A/B/C" are school-holiday zones, not public-holiday subdivisions.
-    codes = tuple(c for c in France.subdivisions if not c.startswith("Zone"))
-    spellings = {c.lower(): c for c in codes}
-    aliases: dict[str, str] = getattr(France, "subdivisions_aliases", {})
-    for alias, code in aliases.items():
-        if code in codes:
-            spellings[alias.lower()] = code
-    spellings.update(_EXTRA_ALIASES)
-    return spellings, codes
-
-
-def _normalise_subdivision(value: str) -> str:
-    """Map a user spelling onto the ``holidays`` code, or raise naming the valid ones."""
-    spellings, codes = _subdivision_table()
-    code = spellings.get(value.strip().lower())
-    if code is None:
-        raise ValueError(
-            f"unknown subdivision {value!r}; valid: {', '.join(codes)} "
-            f"(also 67, 68, alsace-moselle for Alsace-Moselle), or None for metropolitan France"
-        )
-    return code
-
-
-class CalendarConfig(BaseModel):
-    """What counts as business time; frozen so a calendar's answers never drift."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    subdivision: str | None = None
-    """None: metropolitan national calendar; else a ``holidays`` code ("57", "6AE",
-    "971", "974", ...) or a friendly spelling ("67", "68", "alsace-moselle"),
-    normalised to the code."""
-    working_days: Literal["ouvres", "ouvrables"] = "ouvres"
-    """ouvres: Monday-Friday; ouvrables: Monday-Saturday; both minus holidays."""
-    work_start: time = time(0)
-    work_end: time | None = None
-    """None: the whole business day counts (00:00-24:00)."""
-    pentecost_worked: bool = False
-    """True: Pentecost Monday is worked (journée de solidarité), so a business day."""
-    timezone: str = "Europe/Paris"
-
-    @field_validator("subdivision")
-    @classmethod
-    def _check_subdivision(cls, value: str | None) -> str | None:
-        return None if value is None else _normalise_subdivision(value)
-
-    @field_validator("working_days", mode="before")
-    @classmethod
-    def _accept_accents(cls, value: object) -> object:
-        return value.replace("é", "e") if isinstance(value, str) else value
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}") from exc
-        return value
-
-    @model_validator(mode="after")
-    def _check_hours(self) -> CalendarConfig:
-        if self.work_start.tzinfo is not None or (
-            self.work_end is not None and self.work_end.tzinfo is not None
-        ):
-            raise ValueError("work_start/work_end are wall-clock times: give them no tzinfo")
-        if self.work_end is not None and self.work_end <= self.work_start:
-            raise ValueError(
-                f"work_end ({self.work_end}) must be after work_start ({self.work_start})"
-            )
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +109,9 @@ class BusinessCalendar:
     immutable objects, so readers never lock.
     """
 
-    def __init__(self, config: CalendarConfig | None = None) -> None:
+    def __init__(self, config: object = None) -> None:
+        if config is not None and not isinstance(config, CalendarConfig):
+            raise ArgumentTypeError("config", config, "a CalendarConfig or None")
         self._config = config if config is not None else CalendarConfig()
         self._tz = ZoneInfo(self._config.timezone)
         self._lock = threading.Lock()
@@ -253,9 +130,9 @@ class BusinessCalendar:
         self._shift_memo: dict[tuple[int, int], tuple[int, int, timedelta]] = {}
 
     @classmethod
-    def from_subdivision(cls, sub: str | None) -> BusinessCalendar:
+    def from_subdivision(cls, sub: object) -> BusinessCalendar:
         """A default calendar for a subdivision ("6AE", "67", "974", ...)."""
-        return cls(CalendarConfig(subdivision=sub))
+        return cls(CalendarConfig.model_validate({"subdivision": sub}))
 
     @property
     def config(self) -> CalendarConfig:
@@ -388,16 +265,17 @@ class BusinessCalendar:
             cum = list(range(0, (n + 1) * nominal, nominal)) if nominal else [0] * (n + 1)
         return _Table(first, last, base, end, ords, cnt, cum, frozenset(odd))
 
-    def _cover_ord(self, *ordinals: int) -> _Table:
+    def _cover_ord(self, a: int, b: int) -> _Table:
+        """A table covering the days of ordinals ``a`` and ``b`` (either order)."""
         tab = self._table
-        lo, hi = min(ordinals), max(ordinals)
+        lo, hi = (a, b) if a <= b else (b, a)
         if tab is not None and tab.base <= lo and hi < tab.end:
             return tab
         return self._cover(date.fromordinal(lo).year, date.fromordinal(hi).year)
 
     def _offset_index(self, o: int, n: int) -> int:
         """Ordinal of the business day ``n`` business days from roll_forward(o)."""
-        tab = self._cover_ord(o)
+        tab = self._cover_ord(o, o)
         while True:
             i = tab.cnt[o - tab.base] + n
             if 0 <= i < len(tab.ords):
@@ -447,19 +325,22 @@ class BusinessCalendar:
         assert off is not None
         return (naive - off).replace(tzinfo=_UTC)
 
-    def _to_local(self, value: datetime, what: str) -> datetime:
-        if value.tzinfo is self._tz and type(value) is datetime:
+    def _to_local(self, value: object, what: str) -> datetime:
+        """``value`` (an aware datetime, else `ArgumentTypeError` naming ``what``) in the
+        calendar timezone, within the supported years."""
+        if type(value) is datetime and value.tzinfo is self._tz:
             local = value
         else:
+            aware = require_aware(value, what)
             try:
-                local = require_aware(value, what).astimezone(self._tz)
+                local = aware.astimezone(self._tz)
             except OverflowError:  # the ends of the datetime range: year 1 or 9999
-                raise _out_of_range(what, value, value.year) from None
+                raise _out_of_range(what, aware, aware.year) from None
         if not FIRST_YEAR <= local.year <= LAST_YEAR:
             raise _out_of_range(what, value, local.year)
         return local
 
-    def _ordinal(self, d: date, what: str = "date") -> int:
+    def _ordinal(self, d: object, what: str = "date") -> int:
         if isinstance(d, datetime):
             return self._to_local(d, what).toordinal()
         if not isinstance(d, date):
@@ -474,12 +355,12 @@ class BusinessCalendar:
         if k == 0:
             return local
         if tab is not None and tab.base <= o < tab.end and o not in tab.odd_days:
-            return local + timedelta(days=k)  # same tzinfo: wall-clock arithmetic, fold=0
-        return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(days=k))
+            return local + timedelta(k)  # same tzinfo: wall-clock arithmetic, fold=0
+        return self._localize(local.replace(tzinfo=None, fold=0) + timedelta(k))
 
     # ---------------------------------------------------------------- days API
 
-    def holidays(self, year: int) -> dict[date, str]:
+    def holidays(self, year: object) -> dict[date, str]:
         """Public holidays observed as days off in ``year``, by date, French names."""
         if isinstance(year, bool) or not isinstance(year, int):
             raise ArgumentTypeError("year", year, "an int")
@@ -488,22 +369,22 @@ class BusinessCalendar:
         with self._lock:
             return dict(self._year(year).holidays)
 
-    def is_business_day(self, d: date) -> bool:
+    def is_business_day(self, d: object) -> bool:
         """True if ``d`` is a business day (an aware datetime: its local date)."""
         o = self._ordinal(d)
-        tab = self._cover_ord(o)
+        tab = self._cover_ord(o, o)
         i = tab.cnt[o - tab.base]
         return i < len(tab.ords) and tab.ords[i] == o
 
-    def roll_forward(self, d: date) -> date:
+    def roll_forward(self, d: object) -> date:
         """``d`` if it is a business day, else the next one."""
         return date.fromordinal(self._offset_index(self._ordinal(d), 0))
 
-    def next_business_day(self, d: date) -> date:
+    def next_business_day(self, d: object) -> date:
         """The first business day strictly after ``d``."""
         return date.fromordinal(self._offset_index(self._ordinal(d) + 1, 0))
 
-    def previous_business_day(self, d: date) -> date:
+    def previous_business_day(self, d: object) -> date:
         """The last business day strictly before ``d``."""
         return date.fromordinal(self._offset_index(self._ordinal(d), -1))
 
@@ -511,7 +392,7 @@ class BusinessCalendar:
     def add_business_days(self, start: datetime, n: int) -> datetime: ...
     @overload
     def add_business_days(self, start: date, n: int) -> date: ...
-    def add_business_days(self, start: date, n: int) -> date:
+    def add_business_days(self, start: object, n: object) -> date:
         """Move ``n`` business days from roll_forward(start) (numpy ``roll='forward'``).
 
         A datetime keeps its wall-clock time in the calendar timezone and is
@@ -520,29 +401,31 @@ class BusinessCalendar:
         01:00 both land on Monday (23:00 and 01:00): monotonic in the start only
         for dates and for starts on business days.
         """
+        count = _whole(n, "n")
         if isinstance(start, datetime):
             local = self._to_local(start, "start")
             o = local.toordinal()
-            r = self._offset_index(o, n)
+            r = self._offset_index(o, count)
             return self._wall_on(local, r, self._table)
-        return date.fromordinal(self._offset_index(self._ordinal(start, "start"), n))
+        return date.fromordinal(self._offset_index(self._ordinal(start, "start"), count))
 
     @overload
     def add_calendar_days_rolled(self, start: datetime, days: int) -> datetime: ...
     @overload
     def add_calendar_days_rolled(self, start: date, days: int) -> date: ...
-    def add_calendar_days_rolled(self, start: date, days: int) -> date:
+    def add_calendar_days_rolled(self, start: object, days: object) -> date:
         """``days`` calendar days later ("15 jours"), rolled forward onto a business day.
 
         A datetime keeps its wall-clock time on the resulting day.
         """
+        count = _whole(days, "days")
         if isinstance(start, datetime):
             local = self._to_local(start, "start")
-            r = self._offset_index(local.toordinal() + days, 0)
+            r = self._offset_index(local.toordinal() + count, 0)
             return self._wall_on(local, r, self._table)
-        return date.fromordinal(self._offset_index(self._ordinal(start, "start") + days, 0))
+        return date.fromordinal(self._offset_index(self._ordinal(start, "start") + count, 0))
 
-    def business_days_between(self, a: date, b: date) -> int:
+    def business_days_between(self, a: object, b: object) -> int:
         """Business days in ``[a, b)``, or minus those in ``[b, a)`` if ``b < a``.
 
         Like numpy ``busday_count`` for ``a <= b``. For ``b < a`` numpy counts
@@ -571,7 +454,9 @@ class BusinessCalendar:
                 return self._clock_general(tab, instant)
             length = tab.cum[i + 1] - tab.cum[i]
             part = _wall_us(local) - self._start_us
-            return tab.cum[i] + min(max(part, 0), length)
+            if part <= 0:
+                return tab.cum[i]
+            return tab.cum[i] + (part if part < length else length)
         return tab.cum[i]
 
     def _clock_general(self, tab: _Table, instant: datetime) -> int:
@@ -585,27 +470,25 @@ class BusinessCalendar:
             return tab.cum[i] + min(max(part, 0), length)
         return tab.cum[i]
 
-    def business_time_between(self, a: datetime, b: datetime) -> timedelta:
+    def business_time_between(self, a: object, b: object) -> timedelta:
         """Real elapsed time between two instants inside business windows (neg. if b < a)."""
         la, lb = self._to_local(a, "a"), self._to_local(b, "b")
         tab = self._cover_ord(la.toordinal(), lb.toordinal())
-        return timedelta(microseconds=self._clock(tab, lb) - self._clock(tab, la))
+        return timedelta(0, 0, self._clock(tab, lb) - self._clock(tab, la))
 
-    def add_business_hours(self, start: datetime, hours: float | timedelta) -> datetime:
+    def add_business_hours(self, start: object, hours: object) -> datetime:
         """The earliest instant after ``start`` with ``hours`` of business time elapsed.
 
         Negative ``hours`` count backwards (latest instant before ``start``); zero
-        returns ``start``. The result is in the calendar timezone.
+        returns ``start``. The result is in the calendar timezone. ``hours`` is a number
+        of hours (int or float) or a timedelta, else `ArgumentTypeError`.
         """
         delta = _hours_us_cached(hours) if type(hours) is float else _hours_us(hours)
-        local = (
-            start
-            if type(start) is datetime and start.tzinfo is self._tz
-            else self._to_local(start, "start")
-        )
-        return self._add_us(local, delta)
+        if type(start) is datetime and start.tzinfo is self._tz:
+            return self._add_us(start, delta)  # the common case, without a call (pure build)
+        return self._add_us(self._to_local(start, "start"), delta)
 
-    def _add_business_hours_general(self, start: datetime, hours: float | timedelta) -> datetime:
+    def _add_business_hours_general(self, start: object, hours: object) -> datetime:
         """Reference :meth:`add_business_hours`: exact UTC arithmetic on every step."""
         return self._add_us_general(self._to_local(start, "start"), _hours_us(hours))
 
@@ -685,7 +568,7 @@ class BusinessCalendar:
         if delta == 0:
             return local
         o = local.toordinal()
-        tab = self._cover_ord(o)
+        tab = self._cover_ord(o, o)
         while True:
             target = self._clock_general(tab, local) + delta
             cum = tab.cum
@@ -703,7 +586,7 @@ class BusinessCalendar:
         else:
             j = bisect.bisect_right(cum, target) - 1
         ws = self._window_start(tab, tab.ords[j])
-        return (ws + timedelta(microseconds=target - cum[j])).astimezone(self._tz)
+        return (ws + timedelta(0, 0, target - cum[j])).astimezone(self._tz)
 
     # ------------------------------------------------------------------ batch
 
@@ -714,7 +597,7 @@ class BusinessCalendar:
         self, starts: Sequence[date], n: int
     ) -> list[datetime] | list[date]: ...
     def add_business_days_batch(
-        self, starts: Sequence[date], n: int
+        self, starts: Sequence[date], n: object
     ) -> list[datetime] | list[date]:
         """``add_business_days`` over many starts (the nightly job over open files).
 
@@ -723,10 +606,11 @@ class BusinessCalendar:
         distinct day and the per-element work is a dict lookup (+ an ordinal and
         one ``datetime + timedelta`` for datetimes).
         """
+        count = _whole(n, "n")
         if not starts:
             return []
         if isinstance(starts[0], datetime):
-            return self._batch_datetimes(starts, n)
+            return self._batch_datetimes(starts, count)
         # Keyed on the date objects themselves: hashing a date is cached, and the
         # kind check then runs once per distinct day rather than per element.
         uniq = set(starts)
@@ -735,7 +619,7 @@ class BusinessCalendar:
                 raise TypeError(f"mixed batch: expected dates only, got {d!r}")
         offset = self._offset_index
         fromordinal = date.fromordinal
-        memo = {d: fromordinal(offset(d.toordinal(), n)) for d in uniq}
+        memo = {d: fromordinal(offset(d.toordinal(), count)) for d in uniq}
         return list(map(memo.__getitem__, starts))
 
     def _batch_datetimes(self, starts: Sequence[date], n: int) -> list[datetime]:
@@ -756,14 +640,12 @@ class BusinessCalendar:
         if n != 0 and tab.odd_days.isdisjoint(memo.values()):
             # n != 0 never lands on the start's own day; no clock change on any
             # result day: wall-clock timedelta arithmetic is exact.
-            shifts = {o: timedelta(days=r - o) for o, r in memo.items()}
+            shifts = {o: timedelta(r - o) for o, r in memo.items()}
             return list(map(datetime.__add__, local, map(shifts.__getitem__, ords)))
         wall_on = self._wall_on
         return [wall_on(s, memo[o], tab) for s, o in zip(local, ords, strict=True)]
 
-    def add_business_hours_batch(
-        self, starts: Sequence[datetime], hours: float | timedelta
-    ) -> list[datetime]:
+    def add_business_hours_batch(self, starts: Sequence[datetime], hours: object) -> list[datetime]:
         """``add_business_hours`` over many starts."""
         delta = _hours_us(hours)
         to_local = self._to_local
@@ -790,9 +672,19 @@ def _us(td: timedelta) -> int:
     return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
 
 
-def _hours_us(hours: float | timedelta) -> int:
+def _whole(value: object, what: str) -> int:
+    """``value`` if it is an int (a count of days), else `ArgumentTypeError` naming ``what``."""
+    if not isinstance(value, int):
+        raise ArgumentTypeError(what, value, "an int")
+    return value
+
+
+def _hours_us(hours: object) -> int:
+    """Microseconds in ``hours`` (a number of hours or a timedelta)."""
     if isinstance(hours, timedelta):
         return _us(hours)
+    if not isinstance(hours, (int, float)):
+        raise ArgumentTypeError("hours", hours, "a number of hours or a timedelta")
     if not math.isfinite(hours):
         raise ValueError(f"hours must be finite, got {hours!r}")
     return _us(timedelta(hours=hours))
@@ -800,8 +692,8 @@ def _hours_us(hours: float | timedelta) -> int:
 
 # float hours -> µs for the few amounts deadlines use (``float(deadline.amount)``),
 # filled on first use and bounded; NaN never hits (nan != nan) so it still raises.
-_HOURS_US: dict[float, int] = {}
-_HOURS_US_MAX = 1024
+_HOURS_US: Final[dict[float, int]] = {}
+_HOURS_US_MAX: Final = 1024
 
 
 def _hours_us_cached(hours: float) -> int:
