@@ -5,8 +5,8 @@ desk prefixes (``PT - Devis - …``), a trailing dot (``Etude de devis.``), extr
 fields (``En attente de séchage (45). % d'humidité 60.``), dropped little words
 (``Date Début Travaux``). `resolve` folds all of these onto one key; an unknown
 label raises `UnknownStateError` with the closest candidates, it never guesses.
-A label that is not text raises `ArgumentTypeError` (a `TypeError`): the functions take
-``object`` and check, so the compiled build raises that error too. Resolution is linear in
+A label that is not text raises `ArgumentTypeError` (a `TypeError`); this module stays
+interpreted in the compiled build, so that error is the same there. Resolution is linear in
 the label's length, however many desk prefixes it carries.
 
 >>> resolve("PT - Devis - demande info complémentaire").code
@@ -45,7 +45,7 @@ _EXTRAS: Final = re.compile(
 _NON_WORD: Final = re.compile(r"[^a-z0-9%]+")
 
 
-def label_key(label: object) -> str:
+def label_key(label: str) -> str:
     """The normal form two spellings of one label share.
 
     >>> label_key("Date Début Travaux") == label_key("Date début de travaux")
@@ -92,7 +92,7 @@ class _Index:
                 self.by_key[key] = state
         self.longest = max(map(len, self.by_key), default=0)
 
-    def lookup(self, label: object) -> StateSpec:
+    def lookup(self, label: str) -> StateSpec:
         if not isinstance(label, str):
             raise ArgumentTypeError("label", label, "text (str)")
         state = self.by_key.get(label)  # an exact code
@@ -137,7 +137,7 @@ def _index(catalogue: Catalogue) -> _Index:
     return index
 
 
-def resolve(label: object, catalogue: Catalogue | None = None) -> StateSpec:
+def resolve(label: str, catalogue: Catalogue | None = None) -> StateSpec:
     """The state a code or a label (as written anywhere) names.
 
     Raises `UnknownStateError` carrying the label and up to three closest codes.

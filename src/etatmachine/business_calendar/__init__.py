@@ -1,7 +1,7 @@
 """French business-day calendar: jours ouvrés / ouvrables, holidays, business hours.
 
 The configuration (`CalendarConfig`, a pydantic model) is in ``config.py``; the engine
-(`BusinessCalendar` and its tables, compiled in the opt-in compiled build) in
+(`BusinessCalendar` and its tables) in
 ``engine.py``; both are re-exported here, the names to import.
 
 This module only does dates; it knows nothing of states or workflows. Holidays

@@ -1,6 +1,6 @@
 """What counts as business time: the frozen configuration a `BusinessCalendar` answers for.
 
-A pydantic model, so it lives apart from the engine (which the compiled build compiles).
+A pydantic model, kept apart from the engine.
 Subdivisions are the ``holidays`` package's codes for France, or friendly spellings of them.
 """
 

@@ -1,8 +1,10 @@
 """The business calendar's engine: lookup tables of business days and time, and the
 arithmetic over them (see `etatmachine.business_calendar` for the semantics).
 
-Compiled with mypyc in the opt-in compiled build, so it holds no pydantic model: the
-configuration it answers for is `etatmachine.business_calendar.config.CalendarConfig`.
+It holds no pydantic model (the configuration it answers for is
+`etatmachine.business_calendar.config.CalendarConfig`). The opt-in compiled build leaves it
+interpreted: its public methods check their own arguments (errors naming the argument),
+and compiled code would refuse a wrong type before them, with a bare ``TypeError``.
 """
 
 from __future__ import annotations
@@ -52,8 +54,7 @@ TABLE_YEARS: Final = 120
 def require_aware(value: object, what: str = "datetime") -> datetime:
     """Return ``value`` if it is timezone-aware; refuse naive ones, which are ambiguous.
 
-    Takes any object (``object``, not ``datetime``, so the compiled build raises this
-    module's `ArgumentTypeError` rather than a bare ``TypeError``)."""
+    Takes any object: it is the check (`ArgumentTypeError` naming ``what`` for a non-datetime)."""
     if not isinstance(value, datetime):
         raise ArgumentTypeError(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -109,7 +110,7 @@ class BusinessCalendar:
     immutable objects, so readers never lock.
     """
 
-    def __init__(self, config: object = None) -> None:
+    def __init__(self, config: CalendarConfig | None = None) -> None:
         if config is not None and not isinstance(config, CalendarConfig):
             raise ArgumentTypeError("config", config, "a CalendarConfig or None")
         self._config = config if config is not None else CalendarConfig()
@@ -130,7 +131,7 @@ class BusinessCalendar:
         self._shift_memo: dict[tuple[int, int], tuple[int, int, timedelta]] = {}
 
     @classmethod
-    def from_subdivision(cls, sub: object) -> BusinessCalendar:
+    def from_subdivision(cls, sub: str | None) -> BusinessCalendar:
         """A default calendar for a subdivision ("6AE", "67", "974", ...)."""
         return cls(CalendarConfig.model_validate({"subdivision": sub}))
 
@@ -360,7 +361,7 @@ class BusinessCalendar:
 
     # ---------------------------------------------------------------- days API
 
-    def holidays(self, year: object) -> dict[date, str]:
+    def holidays(self, year: int) -> dict[date, str]:
         """Public holidays observed as days off in ``year``, by date, French names."""
         if isinstance(year, bool) or not isinstance(year, int):
             raise ArgumentTypeError("year", year, "an int")
@@ -369,22 +370,22 @@ class BusinessCalendar:
         with self._lock:
             return dict(self._year(year).holidays)
 
-    def is_business_day(self, d: object) -> bool:
+    def is_business_day(self, d: date) -> bool:
         """True if ``d`` is a business day (an aware datetime: its local date)."""
         o = self._ordinal(d)
         tab = self._cover_ord(o, o)
         i = tab.cnt[o - tab.base]
         return i < len(tab.ords) and tab.ords[i] == o
 
-    def roll_forward(self, d: object) -> date:
+    def roll_forward(self, d: date) -> date:
         """``d`` if it is a business day, else the next one."""
         return date.fromordinal(self._offset_index(self._ordinal(d), 0))
 
-    def next_business_day(self, d: object) -> date:
+    def next_business_day(self, d: date) -> date:
         """The first business day strictly after ``d``."""
         return date.fromordinal(self._offset_index(self._ordinal(d) + 1, 0))
 
-    def previous_business_day(self, d: object) -> date:
+    def previous_business_day(self, d: date) -> date:
         """The last business day strictly before ``d``."""
         return date.fromordinal(self._offset_index(self._ordinal(d), -1))
 
@@ -425,7 +426,7 @@ class BusinessCalendar:
             return self._wall_on(local, r, self._table)
         return date.fromordinal(self._offset_index(self._ordinal(start, "start") + count, 0))
 
-    def business_days_between(self, a: object, b: object) -> int:
+    def business_days_between(self, a: date, b: date) -> int:
         """Business days in ``[a, b)``, or minus those in ``[b, a)`` if ``b < a``.
 
         Like numpy ``busday_count`` for ``a <= b``. For ``b < a`` numpy counts
@@ -470,13 +471,13 @@ class BusinessCalendar:
             return tab.cum[i] + min(max(part, 0), length)
         return tab.cum[i]
 
-    def business_time_between(self, a: object, b: object) -> timedelta:
+    def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Real elapsed time between two instants inside business windows (neg. if b < a)."""
         la, lb = self._to_local(a, "a"), self._to_local(b, "b")
         tab = self._cover_ord(la.toordinal(), lb.toordinal())
         return timedelta(0, 0, self._clock(tab, lb) - self._clock(tab, la))
 
-    def add_business_hours(self, start: object, hours: object) -> datetime:
+    def add_business_hours(self, start: datetime, hours: float | timedelta) -> datetime:
         """The earliest instant after ``start`` with ``hours`` of business time elapsed.
 
         Negative ``hours`` count backwards (latest instant before ``start``); zero
