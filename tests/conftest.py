@@ -77,15 +77,32 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return FileScheduling(config, log)
 
 
+def _skip_if_compiled(item: pytest.Item) -> None:
+    """``@pytest.mark.pure_python("etatmachine.x", ...)``: the test needs those modules as
+    plain Python (it monkeypatches their internals, weak-references or subclasses their
+    classes), so it is skipped when this process runs any of them compiled (the compiled
+    core, etatmachine.build_info); the pure run still runs it."""
+    marker = item.get_closest_marker("pure_python")
+    if marker is None:
+        return
+    if not marker.args or not all(isinstance(name, str) for name in marker.args):
+        raise pytest.UsageError(f"{item.nodeid}: pure_python needs the module names it patches")
+    from etatmachine.build_info import compiled_modules
+
+    compiled = sorted(set(marker.args) & set(compiled_modules()))
+    if compiled:
+        item.add_marker(pytest.mark.skip(reason=f"needs pure Python: {', '.join(compiled)}"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deep tests (1M-entry replays, big concurrency runs, the benchmark smoke run) are
-    opt-in: ``--deep``."""
-    if config.getoption("--deep"):
-        return
+    opt-in: ``--deep``. Tests marked ``pure_python`` skip against the compiled core."""
+    deep = config.getoption("--deep")
     skip = pytest.mark.skip(reason="deep test: run with --deep or ETATMACHINE_DEEP=1")
     for item in items:
-        if "deep" in item.keywords:
+        if not deep and "deep" in item.keywords:
             item.add_marker(skip)
+        _skip_if_compiled(item)
 
 
 # Not a doctest module: under --doctest-modules it would clash with docs/conftest.py.
