@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -182,3 +183,24 @@ def test_editable_builds_are_always_pure(
 def test_a_pure_build_has_no_extension(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ETATMACHINE_COMPILE", raising=False)
     assert _load(ROOT / "setup.py", "etatmachine_setup").extensions() == {}
+
+
+def test_mypy_extensions_is_a_dependency_once_the_source_imports_it() -> None:
+    """``mypyc_attr`` decorators import mypy_extensions at run time, in both builds: then it
+    must be a runtime dependency, not only the build requirement of the compiled build."""
+    importers = [
+        path.relative_to(SRC).as_posix()
+        for path in sorted((SRC / "etatmachine").rglob("*.py"))
+        if "mypy_extensions" in path.read_text("utf-8")
+        and any(
+            isinstance(node, ast.Import | ast.ImportFrom)
+            and "mypy_extensions"
+            in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module])
+            for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        )
+    ]
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "dependencies"
+    ]
+    declared = any(d.replace("-", "_").startswith("mypy_extensions") for d in dependencies)
+    assert declared or not importers, f"{importers} import mypy_extensions: add it to dependencies"
