@@ -43,6 +43,32 @@ def compiled_modules() -> tuple[str, ...]:
     raise SystemExit(f"setup.py: no COMPILED_MODULES tuple of strings in {BUILD_INFO}")
 
 
+# The compiled modules are split into this many C extensions (shared libraries), which
+# build_ext compiles in parallel: one per core of a 2-core machine. One group would compile
+# on one core; one per module would compile mypyc's runtime once per module. Calls between
+# groups cannot be inlined, so a subpackage stays in one group; the groups are balanced by
+# source size. ETATMACHINE_COMPILE_GROUPS overrides the count (1: one shared library).
+GROUPS = 2
+
+
+def groups(paths: list[str], count: int) -> list[tuple[list[str], str | None]]:
+    """``paths`` in at most ``count`` groups of about equal source size (largest first into
+    the lightest group), a subpackage's modules together; mypycify's ``separate`` argument."""
+    units: dict[str, list[str]] = {}
+    for path in paths:
+        parts = Path(path).parts  # src, etatmachine, [subpackage, ...] module.py
+        units.setdefault("/".join(parts[:3]) if len(parts) > 3 else path, []).append(path)
+    size = {unit: sum(Path(p).stat().st_size for p in members) for unit, members in units.items()}
+    bins: list[list[str]] = [[] for _ in range(max(1, min(count, len(units))))]
+    for unit in sorted(units, key=lambda u: (-size[u], u)):
+        lightest = min(bins, key=lambda b: sum(size[u] for u in b))
+        lightest.append(unit)
+    return [
+        ([p for unit in sorted(b) for p in units[unit]], f"etatmachine.mypyc_core_{i}")
+        for i, b in enumerate(bins)
+    ]
+
+
 def compiling() -> bool:
     """``ETATMACHINE_COMPILE`` set to 1 (the in-tree backend unsets it for editable installs)."""
     return os.environ.get("ETATMACHINE_COMPILE", "").strip().lower() in {"1", "true", "yes"}
@@ -60,10 +86,11 @@ def extensions() -> dict[str, Any]:
     build_base = tempfile.mkdtemp(prefix="etatmachine-mypyc-")
     atexit.register(shutil.rmtree, build_base, ignore_errors=True)
     started = time.perf_counter()
-    # separate=True: one C extension per module, so build_ext compiles them in parallel (one
-    # per core); the generated C of one group is otherwise compiled on one core.
     ext_modules = mypycify(
-        paths, opt_level="3", separate=True, target_dir=os.path.join(build_base, "c")
+        paths,
+        opt_level="3",
+        separate=groups(paths, int(os.environ.get("ETATMACHINE_COMPILE_GROUPS", str(GROUPS)))),
+        target_dir=os.path.join(build_base, "c"),
     )
     print(
         f"setup.py: mypyc generated C for {len(paths)} modules in "

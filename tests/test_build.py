@@ -204,3 +204,22 @@ def test_mypy_extensions_is_a_dependency_once_the_source_imports_it() -> None:
     ]
     declared = any(d.replace("-", "_").startswith("mypy_extensions") for d in dependencies)
     assert declared or not importers, f"{importers} import mypy_extensions: add it to dependencies"
+
+
+def test_what_the_built_modules_import_at_run_time_is_a_dependency() -> None:
+    """Compiled code may import mypyc's runtime helpers (``librt``) or ``mypy_extensions``:
+    in this build, whatever importing every listed module loads of them is declared."""
+    script = f"""
+import importlib, json, sys
+for name in {COMPILED_MODULES!r}:
+    importlib.import_module(name)
+print(json.dumps(sorted(m for m in ("librt", "mypy_extensions") if m in sys.modules)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "dependencies"
+    ]
+    declared = {d.replace("-", "_").split(">")[0].split("=")[0] for d in dependencies}
+    assert set(json.loads(done.stdout)) <= declared
