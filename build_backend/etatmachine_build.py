@@ -5,18 +5,21 @@ modules listed in ``src/etatmachine/build_info.py`` with mypyc (setup.py does it
 variable the build is pure Python, exactly setuptools' ``build_meta``. mypyc type-checks the
 code as ``mypy --strict src`` does (the ``[tool.mypy]`` table of pyproject.toml, the pydantic
 plugin included), so a compiling build also needs the runtime dependencies and type stubs in
-its isolated environment: without them mypy would see ``Any`` where the venv sees types, and
-compile slower, different code from what the tests checked.
+its isolated environment: without them mypy fails, or would see ``Any`` where the venv sees
+types and compile slower, different code from what the tests checked.
 
 Editable installs are always pure: their wheel points at src/, and a compiled ``.so`` beside
 an edited ``.py`` would shadow the edit (the import system prefers extensions). The editable
-hooks therefore run with ``ETATMACHINE_COMPILE`` removed, and so do the hooks before the
-build (requirements, metadata), which setuptools answers by running setup.py.
+hooks therefore run with ``ETATMACHINE_COMPILE`` removed, and so do the sdist hooks (an sdist
+holds sources; a wheel built from it compiles or not) and the hooks before the wheel's build
+(requirements, metadata), which setuptools answers by running setup.py: only `build_wheel`
+compiles.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,8 +30,10 @@ from setuptools.build_meta import *  # noqa: F403  (every hook this module does 
 __all__ = [
     "MYPY_VERSION",
     "build_editable",
+    "build_sdist",
     "compiling",
     "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
     "get_requires_for_build_wheel",
     "prepare_metadata_for_build_editable",
     "prepare_metadata_for_build_wheel",
@@ -37,17 +42,21 @@ __all__ = [
 # The mypy (and so mypyc) release the compiled core was tested with; the dev extra's mypy
 # may be newer, the compiled build pins this one so that every build compiles the same way.
 MYPY_VERSION = "2.4.1"
-# What mypy must see to type the code as the venv does: runtime dependencies and stubs.
-_TYPE_REQUIREMENTS = (
-    "mypy_extensions>=1.0",
-    "pydantic>=2.6",
-    "transitions>=0.9.2",
-    "python-dateutil>=2.8",
-    "types-python-dateutil",
-    "holidays>=0.60",
-    "click>=8.1",
-    "rich>=13",
-)
+# What mypy must see to type the code as ``mypy --strict src`` does, besides the project's
+# dependencies (read from pyproject.toml): stubs, and the extras of the modules mypy follows
+# imports into (``etatmachine`` names ``DossierStore``, so mypy reads store/sql.py, which
+# needs SQLAlchemy's types). The other extras are ``ignore_missing_imports`` in [tool.mypy].
+_TYPE_REQUIREMENTS = ("mypy_extensions>=1.0", "types-python-dateutil")
+_TYPED_EXTRAS = ("sql",)
+
+
+def _project_requirements() -> list[str]:
+    """``[project] dependencies`` and the `_TYPED_EXTRAS` of pyproject.toml (the backend runs
+    in the source tree)."""
+    with open("pyproject.toml", "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    extras = project.get("optional-dependencies", {})
+    return [*project["dependencies"], *(r for e in _TYPED_EXTRAS for r in extras.get(e, []))]
 
 
 def compiling() -> bool:
@@ -63,7 +72,7 @@ def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) 
     with _pure():
         requires = list(_setuptools.get_requires_for_build_wheel(config_settings))
     if compiling():
-        requires += [f"mypy=={MYPY_VERSION}", *_TYPE_REQUIREMENTS]
+        requires += [f"mypy=={MYPY_VERSION}", *_TYPE_REQUIREMENTS, *_project_requirements()]
     return requires
 
 
@@ -90,6 +99,8 @@ def _pure_hook(name: str) -> Callable[..., Any]:
     return run
 
 
+get_requires_for_build_sdist = _pure_hook("get_requires_for_build_sdist")
+build_sdist = _pure_hook("build_sdist")  # sources only: a wheel built from it may compile
 prepare_metadata_for_build_wheel = _pure_hook("prepare_metadata_for_build_wheel")
 get_requires_for_build_editable = _pure_hook("get_requires_for_build_editable")
 prepare_metadata_for_build_editable = _pure_hook("prepare_metadata_for_build_editable")

@@ -165,18 +165,19 @@ def test_mypy_is_a_build_requirement_only_when_compiling(
     assert os.environ.get("ETATMACHINE_COMPILE") == ("1" if compile_ else None)
 
 
-def test_editable_builds_are_always_pure(
-    monkeypatch: pytest.MonkeyPatch, backend: ModuleType
+@pytest.mark.parametrize("hook", ["build_editable", "build_sdist"])
+def test_editable_and_sdist_builds_are_always_pure(
+    monkeypatch: pytest.MonkeyPatch, backend: ModuleType, hook: str
 ) -> None:
-    """A compiled .so beside the edited .py would shadow the edit: the editable hooks run
-    with ETATMACHINE_COMPILE unset, and it is back afterwards."""
+    """A compiled .so beside the edited .py would shadow the edit, and an sdist holds
+    sources: those hooks run with ETATMACHINE_COMPILE unset, and it is back afterwards."""
     seen: list[str | None] = []
     monkeypatch.setattr(
-        "setuptools.build_meta.build_editable",
-        lambda *args, **kwargs: seen.append(os.environ.get("ETATMACHINE_COMPILE")) or "w.whl",
+        f"setuptools.build_meta.{hook}",
+        lambda *args, **kwargs: seen.append(os.environ.get("ETATMACHINE_COMPILE")) or "out",
     )
     monkeypatch.setenv("ETATMACHINE_COMPILE", "1")
-    assert backend.build_editable("dist") == "w.whl"
+    assert getattr(backend, hook)("dist") == "out"
     assert seen == [None] and os.environ["ETATMACHINE_COMPILE"] == "1"
 
 
