@@ -81,17 +81,19 @@ def _skip_if_compiled(item: pytest.Item) -> None:
     """``@pytest.mark.pure_python("etatmachine.x", ...)``: the test needs those modules as
     plain Python (it monkeypatches their internals, weak-references or subclasses their
     classes), so it is skipped when this process runs any of them compiled (the compiled
-    core, etatmachine.build_info); the pure run still runs it."""
+    core, etatmachine.build_info); bare ``@pytest.mark.pure_python``: skipped when any module
+    of the core is compiled. The pure run still runs it."""
     marker = item.get_closest_marker("pure_python")
     if marker is None:
         return
-    if not marker.args or not all(isinstance(name, str) for name in marker.args):
-        raise pytest.UsageError(f"{item.nodeid}: pure_python needs the module names it patches")
+    if not all(isinstance(name, str) for name in marker.args):
+        raise pytest.UsageError(f"{item.nodeid}: pure_python takes module names")
     from etatmachine.build_info import compiled_modules
 
-    compiled = sorted(set(marker.args) & set(compiled_modules()))
-    if compiled:
-        item.add_marker(pytest.mark.skip(reason=f"needs pure Python: {', '.join(compiled)}"))
+    compiled = compiled_modules()
+    blocking = sorted(set(marker.args) & set(compiled)) if marker.args else sorted(compiled)
+    if blocking:
+        item.add_marker(pytest.mark.skip(reason=f"needs pure Python: {', '.join(blocking)}"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

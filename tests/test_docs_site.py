@@ -37,6 +37,7 @@ CATALOGUE = default_catalogue()
 PHASES = [p.code for p in CATALOGUE.phases]
 MODULES = [
     "etatmachine.workflow",
+    "etatmachine.judge",
     "etatmachine.catalogue",
     "etatmachine.rules",
     "etatmachine.roles",
@@ -47,7 +48,13 @@ MODULES = [
     "etatmachine.deadlines",
     "etatmachine.lateness",
     "etatmachine.legacy",
+    "etatmachine.history",
+    "etatmachine.history.records",
+    "etatmachine.history.reading",
+    "etatmachine.history.parser",
     "etatmachine.replay",
+    "etatmachine.replay.output",
+    "etatmachine.replay.engine",
     "etatmachine.testing",
     "etatmachine.errors",
     "etatmachine.violations",

@@ -5,18 +5,19 @@ reading exactly what the general path reads."""
 from __future__ import annotations
 
 import io
-import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etatmachine import legacy
+from etatmachine.history import parser
+from etatmachine.history.reading import physical_lines
 from etatmachine.legacy import (
     EtatRecord,
     Record,
+    RoleMap,
     UnrecognisedRecord,
     iter_file,
     iter_records,
@@ -169,17 +170,29 @@ def _etat_lines(parts: tuple[str, ...], cut: int) -> list[str]:
 def test_etat_fast_path_reads_what_the_general_path_reads(parts: tuple[str, ...], cut: int) -> None:
     lines = _etat_lines(parts, cut)
     fast = list(iter_records(lines))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(legacy, "_ETAT_FAST_RE", re.compile(r"(?!)"))  # never matches
-        general = list(iter_records(lines))
+    general = list(_general_path(lines))
     assert fast == general
     assert [r.model_fields_set for r in fast] == [r.model_fields_set for r in general]
 
 
+def _general_path(lines: list[str]) -> Iterator[Record]:
+    """What `iter_records` gives when every ETAT entry takes the general path (no switch
+    to monkeypatch: the oracle runs against the compiled parser too)."""
+    return parser._Parser(RoleMap(), fast=False).run((physical_lines(lines),))
+
+
 def test_the_fast_path_is_taken_for_the_common_entry() -> None:
-    """The oracle above compares something: the common entry does take the fast path."""
+    """The oracle above compares something: the common entry does take the fast path, and
+    the switch does turn it off (the fast path caches the label it read; the general path
+    reads it again every time)."""
     line = "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)"
-    assert legacy._ETAT_FAST_RE.match(line) is not None
+    assert parser._ETAT_FAST_RE.match(line) is not None
+    for fast in (True, False):
+        engine = parser._Parser(RoleMap(), fast=fast)
+        assert [r.label for r in engine.run(([line],)) if isinstance(r, EtatRecord)] == [
+            "Première visite"
+        ]
+        assert bool(engine.labels) is fast
     (record,) = iter_records([line])
     assert isinstance(record, EtatRecord)
     assert (record.label, record.n, record.comment, record.set_number) == (
@@ -218,14 +231,14 @@ SUFFIXES = [":", " :", "  :", "", " ", "1:", " 12 :", "x", "_", "é", "٣", "-",
 
 
 def _regex_start(s: str) -> int | None:
-    for pattern, cls in legacy._STARTS.get(s[:1], ()):
+    for pattern, cls in parser._STARTS.get(s[:1], ()):
         if pattern.match(s):
             return cls
     return None
 
 
 def _prefix_start(s: str) -> int | None:
-    for prefixes, cls, check in legacy._PREFIXES.get(s[:1], ()):
+    for prefixes, cls, check in parser._PREFIXES.get(s[:1], ()):
         if s.startswith(prefixes) and (check is None or check(s)):
             return cls
     return None
@@ -238,6 +251,6 @@ def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: st
 
 
 def test_every_start_pattern_has_its_prefixes() -> None:
-    assert set(legacy._PREFIXES) == set(legacy._STARTS)
-    for key, entries in legacy._STARTS.items():
-        assert [cls for _, cls in entries] == [cls for _, cls, _ in legacy._PREFIXES[key]]
+    assert set(parser._PREFIXES) == set(parser._STARTS)
+    for key, entries in parser._STARTS.items():
+        assert [cls for _, cls in entries] == [cls for _, cls, _ in parser._PREFIXES[key]]

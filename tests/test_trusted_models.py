@@ -24,7 +24,8 @@ from etatmachine.legacy import (
     iter_file,
     parse_text,
 )
-from etatmachine.replay import ReplayReport, _Replayer, iter_replays, replay_file
+from etatmachine.replay import ReplayReport, iter_replays, replay_file
+from etatmachine.replay.engine import _Replayer
 from etatmachine.roles import Role
 from etatmachine.workflow import Workflow
 

@@ -166,8 +166,10 @@ def as_week(value: Any) -> tuple[int | None, int] | str:
     else:
         return f"not a week: {value!r}"
     if not 1 <= value_int <= 53:
-        shown = value if not isinstance(value, int) or abs(value) < 10**20 else "a huge number"
-        return f"week must be between 1 and 53, got {shown!r}"
+        given: object = (
+            value if not isinstance(value, int) or abs(value) < 10**20 else "a huge number"
+        )
+        return f"week must be between 1 and 53, got {given!r}"
     return (year, value_int)
 
 

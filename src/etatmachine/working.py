@@ -57,6 +57,7 @@ class DossierView(Protocol):
 
 
 _FIELDS = tuple(Dossier.model_fields)
+_SCALARS = tuple(name for name in _FIELDS if name != "history")  # the history: copied as a list
 
 
 class WorkingDossier:
@@ -90,7 +91,7 @@ class WorkingDossier:
 
             raise ArgumentTypeError("dossier", dossier, "a Dossier")
         values = dossier.__dict__
-        for name in _FIELDS:
+        for name in _SCALARS:
             setattr(self, name, values[name])
         self.history = list(dossier.history)
 

@@ -1,20 +1,8 @@
-"""Replay a legacy history through the machine: a verdict and a lateness for every entry.
+"""The replay engine: one dossier's records in, its `ReplayReport` out.
 
-A history already happened, so a replay never stops at a breach. The first entry opens
-the file with `Workflow.record_open`; each later ``ETAT:`` entry is applied as a move (by
-the actor its signature names, at the time it was signed) with `Workflow.record_in_place`,
-which judges it as `Workflow.record` does, applies it to the replay's working copy of the
-file (`etatmachine.working.WorkingDossier`: no trail copied per move, so a history of any
-length replays in linear time) and returns the rules it broke. The dossier carries the due
-date the history recorded, so the lateness of each step is measured against what the
-people at the time were given.
-
-Besides the machine's rules, a replay sees what only a history shows: a locked due date
-changed by a later entry for the same state (``due_date_locked``), a label the catalogue
-does not know (``unknown_label``).
-
-The JSON output is versioned (`SCHEMA_VERSION`); `ReplayReport.model_json_schema()`
-gives its JSON Schema.
+This is the hot path of every archive replay (`iter_replays`), written so that mypyc can
+compile it (the optional compiled core): it defines no pydantic model (those are in
+`etatmachine.replay.output`) and keeps its state in plain typed classes.
 """
 
 from __future__ import annotations
@@ -26,22 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor
 from etatmachine.errors import UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
-from etatmachine.lateness import (
-    LatenessReport,
-    Step,
-    StepFigures,
-    lateness_report,
-    lateness_report_of,
-    measure_step,
-)
+from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
     ActionRecord,
     Author,
@@ -58,160 +37,29 @@ from etatmachine.legacy import (
     UnrecognisedRecord,
     iter_file,
 )
+from etatmachine.replay.output import (
+    ENTRY_FIELDS,
+    REPORT_FIELDS,
+    SCHEMA_VERSION,
+    ReplayEntry,
+    ReplayReport,
+    ReplaySummary,
+    ReplayViolation,
+    UnrecognisedLines,
+)
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
 from etatmachine.workflow import Workflow
 from etatmachine.working import WorkingDossier
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "ReplayEntry",
-    "ReplayReport",
-    "ReplaySummary",
-    "ReplayViolation",
-    "UnrecognisedLines",
-    "iter_replays",
-    "replay_file",
-    "replay_records",
-]
-
-SCHEMA_VERSION = "2"
-"""Bumped on any incompatible change of the JSON output."""
+__all__ = ["iter_replays", "replay_file", "replay_records"]
 
 _UNKNOWN_ACTOR_ID = "unknown"
 _MIDNIGHT = datetime.min.time()
-_ZERO = timedelta()
 _COUNTED = frozenset(
     {DeadlineKind.BUSINESS_HOURS, DeadlineKind.BUSINESS_DAYS, DeadlineKind.CALENDAR_DAYS}
 )  # deadlines computed from the start and the calendar alone
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ReplayViolation(_Out):
-    """A broken rule, as the replay output gives it."""
-
-    rule: str
-    state: str | None
-    message: str
-    message_fr: str
-
-
-class ReplayEntry(_Out):
-    """One ``ETAT:`` entry of the history with its verdict."""
-
-    line: int
-    """First source line of the entry (1-based)."""
-    last_line: int
-    segment: int
-    """Which excerpt of the history (1-based): lateness is never measured across two."""
-    contractor: str | None
-    """The contractor of the entry's segment (the one who accepted, or was assigned, it)."""
-    label: str
-    """The label as the history writes it."""
-    n: int | None
-    """The history's ``(n)`` after the label, kept as written: not a deadline."""
-    state: str | None
-    """The catalogue state it resolves to (None when unknown)."""
-    set_at: AwareDatetime
-    """When the entry was made (its signature; else its set date)."""
-    due_at: AwareDatetime
-    """The due date the history recorded."""
-    computed_due_at: AwareDatetime | None
-    """The due date the catalogue's deadline gives for the same start."""
-    author: str | None
-    author_id: str | None
-    role: Role | None
-    comment: str | None
-    verdict: Literal["accepted", "refused", "unresolved"]
-    violations: tuple[ReplayViolation, ...]
-    effects: tuple[str, ...]
-    """What the move owes the world (effect kinds: ``relaunch_surveyor``,
-    ``sinapps_anomaly``, ``complaint_to_open``), whether or not it happened."""
-    closes: str | None
-    """The state this entry ends (the step in progress before it)."""
-    closes_owner: Role | None
-    contractor_clock: bool
-    """Whether the closed step was on the contractor's clock."""
-    closes_due_at: AwareDatetime | None
-    """The due date the closed step was first set with (the procedure's where it computes
-    one): what its lateness is measured against."""
-    closes_last_due_at: AwareDatetime | None
-    """The closed step's last agreed due date, where it was changed (else None)."""
-    late: bool
-    """Whether the closed step ended after its original due date."""
-    lateness_business_seconds: float
-    """How late the closed step was against its original due date (0 when on time)."""
-    lateness_last_agreed_business_seconds: float
-    """How late against its last agreed due date (the same when it never changed)."""
-
-
-class UnrecognisedLines(_Out):
-    """Source lines the parser could not read, verbatim."""
-
-    line: int
-    last_line: int
-    text: str
-    message: str
-
-
-class ReplaySummary(_Out):
-    """Counts and lateness over one history (or, combined, many)."""
-
-    entries: int
-    accepted: int
-    refused: int
-    unresolved: int
-    segments: int
-    """How many excerpts (segments) the history held."""
-    violations_by_rule: dict[str, int]
-    effects_by_kind: dict[str, int]
-    """How many of each effect the moves owed."""
-    contractor_lateness_business_seconds: float
-    """Total business seconds the contractor was late over the closed steps."""
-    lateness: LatenessReport
-
-
-class ReplayReport(_Out):
-    """A history replayed: its entries, what could not be read, and a summary."""
-
-    schema_version: Literal["2"] = "2"
-    source: str
-    dossier_id: str
-    contractor: str | None
-    """The contractor of the last segment that names one."""
-    insurer: str | None
-    """The file's insurer: given, or read from what the history says (« AZ: », BPCE)."""
-    channel: str | None
-    autonomy_limit: Decimal | None
-    """« La limite maximum d'autonomie de MA pour ce SINISTRE »: given or read."""
-    entries: tuple[ReplayEntry, ...]
-    unrecognised: tuple[UnrecognisedLines, ...]
-    summary: ReplaySummary
-
-    @property
-    def breaches(self) -> int:
-        """How many entries broke a rule or could not be resolved."""
-        return self.summary.refused + self.summary.unresolved
-
-
-_ENTRY_FIELDS_SET = set(ReplayEntry.model_fields)  # shared: frozen models never change it
-_REPORT_FIELDS_SET = frozenset(
-    {
-        "source",
-        "dossier_id",
-        "contractor",
-        "insurer",
-        "channel",
-        "autonomy_limit",
-        "entries",
-        "unrecognised",
-        "summary",
-    }
-)  # validation would not be given schema_version: it is the default
 
 
 def _violation(v: Violation) -> ReplayViolation:
@@ -392,9 +240,13 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        handler = _HANDLERS.get(type(record))
+        if isinstance(record, EtatRecord):  # the entries: called directly, the rest by table
+            self._on_etat(record)
+            return
+        kind = type(record)
+        handler = _HANDLERS.get(kind)
         if handler is None:
-            handler = _handler_for(type(record))
+            handler = _handler_for(kind)
         handler(self, record)
 
     def _on_etat(self, record: EtatRecord) -> None:
@@ -630,7 +482,9 @@ class _Replayer:
             }
         )
 
-    def _inputs(self, spec: StateSpec, record: EtatRecord) -> tuple[dict[str, Any], Any]:
+    def _inputs(
+        self, spec: StateSpec, record: EtatRecord
+    ) -> tuple[dict[str, Any], datetime | None]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
         plan = self.shared.plans[spec.code]
@@ -702,7 +556,7 @@ class _Replayer:
         actor: Actor,
         at: datetime,
         record: EtatRecord,
-        due: Any,
+        due: datetime | None,
         data: dict[str, Any],
     ) -> tuple[list[Violation], tuple[str, ...], str]:
         """Apply the entry; its violations, the kinds of the effects it owes, and the kind
@@ -727,7 +581,7 @@ class _Replayer:
         actor: Actor,
         at: datetime,
         record: EtatRecord,
-        due: Any,
+        due: datetime | None,
         data: dict[str, Any],
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
@@ -784,7 +638,7 @@ class _Replayer:
         entries = []
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
-            entries.append(trusted(ReplayEntry, values, _ENTRY_FIELDS_SET))
+            entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
         figures: list[StepFigures] = [
             (owner, clock, contractor_of.get(segment), seconds)
             for segment, owner, clock, seconds in self.steps
@@ -821,7 +675,7 @@ class _Replayer:
                 "unrecognised": tuple(self.unrecognised),
                 "summary": summary,
             },
-            set(_REPORT_FIELDS_SET),
+            set(REPORT_FIELDS),
         )
 
 
@@ -928,51 +782,3 @@ def iter_replays(
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()
-
-
-def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummary]:
-    """A summary over many replays (for a directory): how many files, and their totals."""
-    count = 0
-    by_rule: dict[str, int] = {}
-    by_effect: dict[str, int] = {}
-    totals = {"entries": 0, "accepted": 0, "refused": 0, "unresolved": 0, "segments": 0}
-    contractor = 0.0
-    steps: list[Step] = []
-    for report in reports:
-        count += 1
-        s = report.summary
-        for key in totals:
-            totals[key] += getattr(s, key)
-        for rule, n in s.violations_by_rule.items():
-            by_rule[rule] = by_rule.get(rule, 0) + n
-        for kind, n in s.effects_by_kind.items():
-            by_effect[kind] = by_effect.get(kind, 0) + n
-        contractor += s.contractor_lateness_business_seconds
-        steps.extend(_steps_of(report))
-    return count, ReplaySummary(
-        **totals,
-        violations_by_rule=dict(sorted(by_rule.items())),
-        effects_by_kind=dict(sorted(by_effect.items())),
-        contractor_lateness_business_seconds=contractor,
-        lateness=lateness_report(steps),
-    )
-
-
-def _steps_of(report: ReplayReport) -> Iterator[Step]:
-    """The closed steps of a report, rebuilt from its entries (for combined statistics)."""
-    for e in report.entries:
-        if e.closes is None:
-            continue
-        yield Step(
-            state=e.closes,
-            owner=e.closes_owner,
-            contractor_clock=e.contractor_clock,
-            entered_at=e.set_at,
-            due_at=e.closes_due_at,
-            left_at=e.set_at,
-            late=e.late,
-            lateness=timedelta(seconds=e.lateness_business_seconds),
-            contractor=e.contractor,
-            last_due_at=e.closes_last_due_at,
-            lateness_last_agreed=timedelta(seconds=e.lateness_last_agreed_business_seconds),
-        )

@@ -1,0 +1,1102 @@
+"""The history parser's engine: physical lines in, typed records out, in one pass.
+
+The rules it follows are documented in `etatmachine.legacy` (the public module, which
+re-exports the entry points defined here). This module holds no pydantic model (it builds
+those of `etatmachine.history.records`), so the optional compiled build compiles it with
+mypyc; both builds run the same source and give the same records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Final, TypeVar
+
+from pydantic import BaseModel
+
+from etatmachine.business_calendar import PARIS
+from etatmachine.history.reading import file_blocks, physical_lines, split_lines
+from etatmachine.history.records import (
+    ActionRecord,
+    AssignmentRecord,
+    Author,
+    AuthorRecord,
+    AutonomyLimitRecord,
+    ContactRecord,
+    ControlRecord,
+    EtatRecord,
+    MensajeRecord,
+    MessageRecord,
+    NoteRecord,
+    OpeningRecord,
+    ParsedHistory,
+    Party,
+    RealisationRecord,
+    Record,
+    RoleMap,
+    SubAssignmentRecord,
+    UnrecognisedRecord,
+)
+from etatmachine.roles import Role
+from etatmachine.trusted import trusted
+
+__all__ = ["is_opening_line", "iter_file", "iter_records", "parse_file", "parse_text"]
+
+_DEFAULT_ROLES: Final = RoleMap()
+
+# Trusted construction. The parser builds its models without pydantic validation: validating
+# would only copy values the parser already produced in their final types (ints from int(),
+# aware datetimes from _at with tzinfo=PARIS, dates, Decimal, Role members from RoleMap, str
+# or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
+# `etatmachine.trusted.trusted` does what `BaseModel.model_construct` does for these plain
+# frozen models (no aliases, extras, private attributes or post-init) without its per-field
+# loop: ``__dict__`` holds every field in declaration order (defaults from the model's
+# template) and the fields-set is the keys passed, exactly as validation would have recorded.
+# tests/test_trusted_models.py proves it, for every kind of record: validating a record's
+# dump gives an equal record with the same fields-set.
+
+_R = TypeVar("_R", bound=BaseModel)
+_COMMON: Final = ("first_line", "last_line", "raw", "author")
+
+
+def _template(cls: type[BaseModel]) -> dict[str, object]:
+    """The fields of ``cls`` after the common ones, in order, with their defaults (None for a
+    required field: the builder always passes those)."""
+    return {
+        name: None if info.is_required() else info.default
+        for name, info in cls.model_fields.items()
+        if name not in _COMMON
+    }
+
+
+_TEMPLATES: Final[dict[type[BaseModel], dict[str, object]]] = {
+    cls: _template(cls)
+    for cls in (
+        EtatRecord,
+        AuthorRecord,
+        OpeningRecord,
+        AutonomyLimitRecord,
+        RealisationRecord,
+        AssignmentRecord,
+        SubAssignmentRecord,
+        ActionRecord,
+        MessageRecord,
+        ContactRecord,
+        ControlRecord,
+        MensajeRecord,
+        NoteRecord,
+        UnrecognisedRecord,
+    )
+}
+
+
+def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
+    """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
+    values = {"user_id": user_id, "name": name, "tag": tag, "role": role}
+    return trusted(Party, values, {"user_id", "name", "tag", "role"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Line classes and patterns (all anchored or starting with a literal: linear on long lines)
+
+_SPACES: Final = {0xA0: " ", 0x202F: " ", 0x09: " "}  # read as spaces when matching
+_CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")  # binary garbage
+
+# Line classes: Final ints, compiled as constants.
+_TEXT: Final = 0
+_AUTHOR: Final = 1
+_ETAT: Final = 2
+_OPENING: Final = 3
+_AUTONOMY: Final = 4
+_REALISATION: Final = 5
+_ASSIGN: Final = 6
+_SUBASSIGN: Final = 7
+_ACTION: Final = 8
+_MESSAGE: Final = 9
+_POUR: Final = 10
+_REMIS: Final = 11
+_CONTACT: Final = 12
+_CONTROL: Final = 13
+_MENSAJE: Final = 14
+_GARBAGE: Final = 15
+_BAD_AUTHOR: Final = 16
+_SOFT: Final = frozenset({_TEXT, _POUR, _REMIS})  # read as text outside a MESSAGE header
+
+_MESSAGE_START_RE: Final = re.compile(r"MESSAGE DE\b")
+_STARTS: Final[dict[str, tuple[tuple[re.Pattern[str], int], ...]]] = {
+    "E": ((re.compile(r"ETAT ?:"), _ETAT),),
+    "É": ((re.compile(r"ÉTAT ?:"), _ETAT),),
+    "O": ((re.compile(r"OUVERTURE ?:"), _OPENING),),
+    "L": ((re.compile(r"La limite maximum d.autonomie"), _AUTONOMY),),
+    "R": ((re.compile(r"REALISATION ?:"), _REALISATION), (re.compile(r"REMIS DE ?:"), _REMIS)),
+    "A": (
+        (re.compile(r"ASSIGNER ?:"), _ASSIGN),
+        (re.compile(r"Action r[ée]alis[ée]e ?:"), _ACTION),
+    ),
+    "I": ((re.compile(r"Intervention sous-assign[ée]e"), _SUBASSIGN),),
+    "M": ((_MESSAGE_START_RE, _MESSAGE), (re.compile(r"Mensaje de\b"), _MENSAJE)),
+    "P": ((re.compile(r"POUR ?:"), _POUR),),
+    "N": ((re.compile(r"NTACT ?\d+ ?:"), _CONTACT),),
+    "C": ((re.compile(r"CONTACT ?\d+ ?:"), _CONTACT),),
+    "D": ((re.compile(r"Dossier contr[ôo]l[ée]"), _CONTROL),),
+}
+
+
+def _word_ends_at_10(s: str) -> bool:
+    """``\\b`` after the 10-character word that starts ``s``: the end, or a character no word
+    has (a module function, not a closure: the line loop calls it)."""
+    return len(s) == 10 or not (s[10].isalnum() or s[10] == "_")
+
+
+def _autonomy_at_20(s: str) -> bool:
+    """``La limite maximum d.autonomie``: any character at 19, then ``autonomie``."""
+    return s[20:29] == "autonomie"
+
+
+def _spaced(*keys: str) -> tuple[str, ...]:
+    """``KEY ?:`` as literal prefixes."""
+    return tuple(p for key in keys for p in (key + ":", key + " :"))
+
+
+_Start = tuple[tuple[str, ...], int, Callable[[str], object] | None]
+_PREFIXES: Final[dict[str, tuple[_Start, ...]]] = {
+    # `_STARTS` as str.startswith (one C call, not a regex match per line): a line starts
+    # with one of the prefixes and passes the check. tests/test_legacy_properties.py checks
+    # the two tables agree.
+    "E": ((_spaced("ETAT"), _ETAT, None),),
+    "É": ((_spaced("ÉTAT"), _ETAT, None),),
+    "O": ((_spaced("OUVERTURE"), _OPENING, None),),
+    "L": ((("La limite maximum d",), _AUTONOMY, _autonomy_at_20),),
+    "R": ((_spaced("REALISATION"), _REALISATION, None), (_spaced("REMIS DE"), _REMIS, None)),
+    "A": (
+        (_spaced("ASSIGNER"), _ASSIGN, None),
+        (_spaced(*(f"Action r{a}alis{b}e" for a in "ée" for b in "ée")), _ACTION, None),
+    ),
+    "I": ((("Intervention sous-assignée", "Intervention sous-assignee"), _SUBASSIGN, None),),
+    "M": (
+        (("MESSAGE DE",), _MESSAGE, _word_ends_at_10),
+        (("Mensaje de",), _MENSAJE, _word_ends_at_10),
+    ),
+    "P": ((_spaced("POUR"), _POUR, None),),
+    "N": ((("NTACT",), _CONTACT, _STARTS["N"][0][0].match),),
+    "C": ((("CONTACT",), _CONTACT, _STARTS["C"][0][0].match),),
+    "D": (
+        (
+            tuple(f"Dossier contr{a}l{b}" for a in "ôo" for b in "ée"),
+            _CONTROL,
+            None,
+        ),
+    ),
+}
+
+_STAMP: Final = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
+_AUTHOR_RE: Final = re.compile(_STAMP + r"\Z")
+_DATE_TIME: Final = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
+_DUE_RE: Final = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
+_DUE_END_RE: Final = re.compile(_DATE_TIME + r" *\Z")
+_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_END_RE: Final = re.compile(_SET_END)
+# The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
+# would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
+# greedy label backtracks to it at once), the due date with two-digit fields and one space,
+# anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
+# one, where the general path looks for it.
+_ETAT_FAST_RE: Final = re.compile(
+    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
+    + _SET_END
+    + ")"
+)
+_WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
+_HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
+_N_END_RE: Final = re.compile(r"\((\d{1,4})\)\.?\Z")
+_ID_REST_RE: Final = re.compile(r"\(([^()]*)\) *(.*)\Z")
+_BRACKET_ID_RE: Final = re.compile(r"\[([^\[\]]*)\] *(.*)\Z")
+_DAY_END_RE: Final = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](\d{4})\Z")
+_AMOUNT_RE: Final = re.compile(r"(\d{1,3}(?:[ .]\d{3})+|\d+)(?:,(\d+))? *(?:€|EUR)?")
+_ACCEPT_AT_RE: Final = re.compile(
+    r" *le +(\d{1,2})/(\d{1,2})/(\d{4}) +(?:a|à) +(\d{1,2})[:hH](\d{2})"
+)
+_MENSAJE_RE: Final = re.compile(r"Mensaje de +(\S+) *(.*)\Z")
+_CONTACT_RE: Final = re.compile(r"(?:CO)?NTACT ?(\d+) ?: *-? *(.*)\Z")
+
+_MAX_CONT: Final = {  # continuation lines a record may take: wrapped text, never a whole file
+    _ETAT: 12,
+    _TEXT: 200,
+    _AUTONOMY: 6,
+    _ACTION: 12,
+    _MENSAJE: 40,
+    _CONTROL: 6,
+    _MESSAGE: 60,
+}
+
+
+def _clean(raw: str) -> str:
+    """The line as matching reads it: stripped, U+00A0, U+202F and tabs read as spaces."""
+    if raw.isascii():
+        return (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+    if "\xa0" in raw or "\u202f" in raw or "\t" in raw:
+        return raw.translate(_SPACES).strip()
+    return raw.strip()
+
+
+def _classify(s: str) -> int:
+    c = s[0]
+    if "0" <= c <= "9":
+        if _AUTHOR_RE.match(s):
+            return _AUTHOR
+    else:
+        for pattern, cls in _STARTS.get(c, ()):
+            if pattern.match(s):
+                return cls
+    if _CONTROL_RE.search(s):
+        return _GARBAGE
+    return _TEXT
+
+
+class _BadEntryError(ValueError):
+    """An entry that cannot be read; the message goes into the unrecognised record."""
+
+
+# Date and time fields are 1-4 ASCII digits; the common ones read from a table (int() is
+# the slower path, and the only one for other digits, Unicode ones included). Read as
+# ``ints.get(x)`` on a local: faster than a bound ``get``, compiled (native dict get) or not
+# (Python 3.11 specialises the method call), measured.
+_INTS: Final[dict[str, int]] = {
+    **{str(i): i for i in range(100)},
+    **{f"{i:02d}": i for i in range(10)},
+    **{str(y): y for y in range(1900, 2101)},
+}
+
+
+def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
+    ints = _INTS
+    try:
+        return datetime(
+            ints.get(year) or int(year),
+            ints.get(month) or int(month),
+            ints.get(day) or int(day),
+            ints.get(hour) or int(hour),
+            ints.get(minute) or int(minute),
+            0,
+            0,
+            PARIS,  # positional: half the cost of tzinfo=PARIS
+        )
+    except ValueError:
+        raise _BadEntryError(f"impossible {what} {day}/{month}/{year} {hour}:{minute}") from None
+
+
+def _at_match(m: re.Match[str], what: str) -> datetime:
+    d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
+    return _at(d, mo, y, h, mi, what)
+
+
+def _day_match(m: re.Match[str], what: str) -> date:
+    d, mo, y = m.group(1, 2, 3)
+    return _day(d, mo, y, what)
+
+
+def _day(day: str, month: str, year: str, what: str) -> date:
+    ints = _INTS
+    try:
+        return date(
+            ints.get(year) or int(year), ints.get(month) or int(month), ints.get(day) or int(day)
+        )
+    except ValueError:
+        raise _BadEntryError(f"impossible {what} {day}/{month}/{year}") from None
+
+
+def _after_colon(text: str) -> str:
+    """What follows the record's keyword: ``KEY: -rest`` → ``rest`` (str.find: linear)."""
+    i = text.find(":")
+    rest = text[i + 1 :].lstrip(" ") if i >= 0 else text
+    return rest.removeprefix("-").lstrip(" ")
+
+
+def _name(text: str) -> str | None:
+    """A person's name without the export's trailing `` .`` marker."""
+    text = text.strip()
+    if text.endswith(" ."):
+        text = text[:-2].rstrip()
+    return text or None
+
+
+def _split_tag(rest: str) -> tuple[str | None, str | None]:
+    """``NAME (TAG)`` → (name, tag)."""
+    rest = rest.strip()
+    if rest.endswith(")"):
+        i = rest.rfind("(")
+        if i >= 0:
+            return _name(rest[:i]), rest[i + 1 : -1].strip() or None
+    return _name(rest), None
+
+
+# ---------------------------------------------------------------------------------------------
+# The streaming parser
+
+
+_UNSIGNABLE: Final = frozenset({_OPENING, _AUTHOR, _BAD_AUTHOR})
+_SIGNABLE: Final = tuple(cls not in _UNSIGNABLE for cls in range(17))
+"""Per line class: whether its record takes a signature."""
+_CLOSED: Final = tuple(cls not in _MAX_CONT for cls in range(17))
+"""Per line class: whether its record is closed at once (takes no continuation line)."""
+
+
+class _Builder:
+    """A record being read: its lines, its cleaned content, whether it still takes lines.
+
+    The verbatim content lines (for an unrecognised record's text) are the non-blank
+    ``lines`` but the signature line (``sig``), so they are only rebuilt when a record turns
+    out unreadable. An ETAT entry's end, ``(dd/mm/yyyy-N°k)``, is only looked for when a line
+    could continue it (`_Parser.run`): ``closed`` is then also true when its last line ends it.
+    """
+
+    __slots__ = (
+        "author",
+        "blanks",
+        "closed",
+        "cls",
+        "first",
+        "line",
+        "lines",
+        "message",
+        "n_cont",
+        "pour",
+        "remis",
+        "sig",
+        "signable",
+        "texts",
+    )
+
+    # Typed attributes, declared here: mypyc compiles them into a C struct.
+    cls: int
+    first: int
+    lines: list[str]
+    line: int
+    texts: list[str]
+    signable: bool
+    closed: bool
+    author: Author | None
+    blanks: int
+    n_cont: int
+    pour: list[str] | None
+    remis: int | None
+    message: str
+    sig: int
+
+    def __init__(self, cls: int, first: int, lines: list[str], s: str) -> None:
+        self.cls = cls
+        self.first = first
+        self.lines = lines  # verbatim, blanks included
+        self.line = first + len(lines) - 1  # line number of the first content line
+        self.texts = [s]  # cleaned content lines
+        self.signable = _SIGNABLE[cls]
+        self.closed = _CLOSED[cls]
+        self.author = None
+        self.blanks = 0
+        self.n_cont = 0
+        self.pour = None  # MESSAGE: recipient lines; None before POUR:
+        self.remis = None  # MESSAGE: index in texts of REMIS DE; body follows
+        self.message = ""
+        self.sig = -1  # index in lines of the signature line, if any
+
+    def content(self) -> list[str]:
+        """The verbatim content lines: no blank line, no signature."""
+        return [r for i, r in enumerate(self.lines) if i != self.sig and _clean(r)]
+
+
+_CACHE_SIZE: Final = 256  # entries per cache (1,024 was no faster, measured), and
+_KEY_MAX: Final = 200  # characters per key: the caches stay small over any archive, any line
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
+    """Cache ``value`` unless ``key`` is long (a pasted page); empty a full cache."""
+    if len(key) <= _KEY_MAX:
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+
+
+_COMMON_SET: Final = frozenset(_COMMON)
+_AUTHOR_FIELDS: Final = frozenset({"at", "user_id", "name", "role"})
+_ETAT_SET: Final = _COMMON_SET | {"label", "due_at", "comment"}
+_ETAT_SET_ON: Final = _ETAT_SET | {"set_on", "set_number"}
+_ETAT_SET_ON_N: Final = _ETAT_SET_ON | {"n"}
+
+
+class _Parser:
+    """The streaming parser: its role map, its small caches, and the records it builds."""
+
+    # Typed attributes, declared here: mypyc compiles them into a C struct.
+    roles: RoleMap
+    fast: bool
+    authors: dict[str, Author]
+    tails: dict[str, tuple[str | None, str | None, Role]]
+    parties: dict[str, Party]
+    labels: dict[str, tuple[str, int | None]]
+    days: dict[str, date]
+
+    def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
+        self.roles = roles
+        self.fast = fast  # False: the common ETAT entry takes the general path (the tests' oracle)
+        self.authors = {}  # small caches: stamps recur on nearby lines
+        self.tails = {}  # -(id) NAME -> (user id, name, role)
+        self.parties = {}  # MESSAGE DE / POUR: text -> party
+        self.labels = {}  # ETAT label text -> (label, n)
+        self.days = {}  # set date text -> date
+
+    # -- signatures --------------------------------------------------------------------------
+    def author(self, s: str) -> Author:
+        """Parse a signature line (cached: the same stamp recurs many times)."""
+        hit = self.authors.get(s)
+        if hit is not None:
+            return hit
+        m = _AUTHOR_RE.match(s)
+        if m is None:
+            raise _BadEntryError("not a signature dd.mm.yyyy-HH:MM-(id) NAME")
+        return self._stamp(m, s)
+
+    def _stamp(self, m: re.Match[str], key: str) -> Author:
+        """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
+        signs many times, at many times: caching the times would cost more than it saves)."""
+        d, mo, y, h, mi = m.group(1, 2, 3, 4, 5)
+        ints = _INTS
+        try:  # _at, inlined: one signature a line
+            at = datetime(
+                ints.get(y) or int(y), ints.get(mo) or int(mo), ints.get(d) or int(d),
+                ints.get(h) or int(h), ints.get(mi) or int(mi), 0, 0, PARIS,
+            )  # fmt: skip
+        except ValueError:
+            raise _BadEntryError(f"impossible signature date {d}/{mo}/{y} {h}:{mi}") from None
+        tail = key[m.end(5) :]
+        tails = self.tails
+        who = tails.get(tail)
+        if who is None:
+            uid, name = m.group(6, 7)
+            if uid is not None:
+                uid = uid.strip() or None
+            who = (uid, _name(name) if name else None, self.roles.role_of(uid))
+            _remember(tails, tail, who)
+        values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
+        author = trusted(Author, values, set(_AUTHOR_FIELDS))
+        if len(key) <= _KEY_MAX:  # _remember, inlined
+            authors = self.authors
+            if len(authors) >= _CACHE_SIZE:
+                authors.clear()
+            authors[key] = author
+        return author
+
+    def embedded(self, text: str) -> Author:
+        """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
+        hit = self.authors.get(text)
+        if hit is not None:
+            return hit
+        m = _AUTHOR_RE.match(text)
+        if m is None:
+            raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
+        return self._stamp(m, text)
+
+    # -- main loop ---------------------------------------------------------------------------
+    def run(self, blocks: Iterable[Iterable[str]], first_line: int = 1) -> Iterator[Record]:
+        """Read blocks of physical lines (no line breaks left in them) into records, in
+        order; the first line is numbered ``first_line``.
+
+        One pass, one dispatch per line on its first character; the open record lives in a
+        `_Builder`. Lines before the first record can only be blank (``leading``). A
+        signature waits for the next line in ``held`` (its author), ``h_no`` and ``h_raw``:
+        three locals, no tuple per signature."""
+        cur: _Builder | None = None
+        leading: list[str] = []
+        held: Author | None = None  # a signature waiting for the next line
+        h_no = 0
+        h_raw = ""
+        message = ""
+        lineno = first_line - 1
+        authors = self.authors
+        author_match = _AUTHOR_RE.match
+        control = _CONTROL_RE.search
+        starts = _PREFIXES
+        soft = _SOFT
+        max_cont = _MAX_CONT
+        builders = _BUILD
+        set_end = _SET_END_RE.match
+        spaces = _SPACES
+        for block in blocks:
+            for raw in block:
+                lineno += 1
+                if not raw:  # the commonest line, read at once
+                    if held is None:
+                        if cur is None:
+                            leading.append(raw)
+                        else:
+                            cur.lines.append(raw)
+                            cur.blanks += 1
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        cur.sig = len(cur.lines)  # the held signature signs the open record
+                        cur.lines.append(h_raw)
+                        cur.lines.append(raw)
+                        cur.author = held
+                        held = None
+                        cur.closed = True
+                        cur.blanks = 1
+                        continue
+                if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
+                    s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
+                    ascii_ = True
+                else:
+                    s = (
+                        raw.translate(spaces)
+                        if "\xa0" in raw or "\u202f" in raw or "\t" in raw
+                        else raw
+                    ).strip()  # _clean, inlined
+                    ascii_ = False
+                if held is not None:
+                    h_author = held
+                    held = None
+                    if s.startswith("MESSAGE DE") and _MESSAGE_START_RE.match(s):
+                        if cur is not None:
+                            yield self.build(cur)
+                        if leading:
+                            lines = leading
+                            lines.append(h_raw)
+                            leading = []
+                        else:
+                            lines = [h_raw]
+                        lines.append(raw)
+                        cur = _Builder(_MESSAGE, h_no - len(lines) + 2, lines, s)
+                        cur.sig = len(lines) - 2
+                        cur.line = lineno
+                        cur.author = h_author
+                        cur.signable = False
+                        continue
+                    if cur is not None and cur.signable and cur.author is None:
+                        cur.sig = len(cur.lines)
+                        cur.lines.append(h_raw)
+                        cur.author = h_author
+                        cur.closed = True
+                        cur.blanks = 0
+                    else:
+                        if cur is not None:
+                            yield self.build(cur)
+                        cur = _author_builder(h_no, leading, h_raw, h_author)
+                        leading = []
+                if not s:
+                    if cur is None:
+                        leading.append(raw)
+                    else:
+                        cur.lines.append(raw)
+                        cur.blanks += 1
+                    continue
+                # classify: one dispatch on the first character
+                c = s[0]
+                if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
+                    signature = authors.get(s)
+                    message = ""
+                    if signature is None:
+                        m = author_match(s)
+                        if m is not None:
+                            try:
+                                signature = self._stamp(m, s)
+                            except _BadEntryError as exc:
+                                message = str(exc)
+                    if signature is not None:
+                        if cur is not None:
+                            cur.closed = True
+                        held = signature
+                        h_no = lineno
+                        h_raw = raw
+                        continue
+                    if message:
+                        cls = _BAD_AUTHOR
+                    elif s.isprintable() if ascii_ else not control(s):
+                        cls = _TEXT
+                    else:
+                        cls = _GARBAGE
+                else:
+                    cls = _TEXT
+                    entries = starts.get(c)
+                    if entries is not None:
+                        for prefixes, k, check in entries:
+                            if s.startswith(prefixes) and (check is None or check(s)):
+                                cls = k
+                                break
+                    if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
+                        cls = _GARBAGE
+                # a continuation of the open record?
+                if cur is not None and not cur.closed and cls != _BAD_AUTHOR:
+                    kind = cur.cls
+                    if kind == _MESSAGE:
+                        if self.takes_message(cur, cls, s):
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            cur.blanks = 0
+                            continue
+                    elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
+                        if (
+                            kind == _ETAT
+                            and (last := cur.texts[-1])[-1] == ")"
+                            and set_end(last, last.rfind("("))
+                        ):  # its last line ended it, (dd/mm/yyyy-N°k): checked when it matters
+                            cur.closed = True
+                        else:
+                            cur.n_cont += 1
+                            cur.lines.append(raw)
+                            cur.texts.append(s)
+                            continue
+                if cur is not None:  # `build`, inlined on the commonest path
+                    kind = cur.cls
+                    try:
+                        record = self._etat(cur) if kind == _ETAT else builders[kind](self, cur)
+                    except _BadEntryError as exc:
+                        record = _unrecognised(cur, exc)
+                    yield record
+                if cls in (_POUR, _REMIS):  # outside a MESSAGE header: plain text
+                    cls = _TEXT
+                if leading:
+                    lines = leading
+                    lines.append(raw)
+                    leading = []
+                else:
+                    lines = [raw]
+                cur = _Builder(cls, lineno - len(lines) + 1, lines, s)
+                if cls == _BAD_AUTHOR:
+                    cur.message = message
+        if held is not None:
+            if cur is not None and cur.signable and cur.author is None:
+                cur.sig = len(cur.lines)
+                cur.lines.append(h_raw)
+                cur.author = held
+            else:
+                if cur is not None:
+                    yield self.build(cur)
+                cur = _author_builder(h_no, leading, h_raw, held)
+                leading = []
+        if cur is not None:
+            yield self.build(cur)
+        elif leading:
+            yield NoteRecord(
+                first_line=first_line,
+                last_line=first_line + len(leading) - 1,
+                raw="\n".join(leading),
+                text="",
+            )
+
+    def takes_message(self, b: _Builder, cls: int, s: str) -> bool:
+        """Whether the open MESSAGE ``b`` continues with this line: its header (``POUR:``,
+        which may wrap, blank lines, ``REMIS DE:``), then body lines."""
+        if b.remis is None:
+            if cls == _REMIS:
+                b.remis = len(b.texts)
+                return True
+            if b.blanks:
+                return False
+            if cls == _POUR and b.pour is None:
+                b.pour = [s]
+                return True
+            if b.pour and cls == _TEXT and len(b.pour) < 4:
+                m = _ID_REST_RE.match(_after_colon(b.pour[0]))
+                if m is None or not " ".join([m.group(2), *b.pour[1:]]).endswith(")"):
+                    b.pour.append(s)
+                    return True
+            return False
+        if b.blanks or cls not in _SOFT or b.n_cont >= _MAX_CONT[_MESSAGE]:
+            return False
+        b.n_cont += 1
+        return True
+
+    # -- records -----------------------------------------------------------------------------
+    def build(self, b: _Builder) -> Record:
+        """Turn a finished builder into its record (or an unrecognised one)."""
+        try:
+            return _BUILD[b.cls](self, b)
+        except _BadEntryError as exc:
+            return _unrecognised(b, exc)
+
+    def _etat(self, b: _Builder) -> EtatRecord:
+        """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
+        texts = b.texts
+        text = texts[0] if len(texts) == 1 else " ".join(texts)
+        m = _ETAT_FAST_RE.match(text) if self.fast else None
+        label = m.group(1) if m is not None else ""
+        if "%" in label or "emaine" in label:
+            m = None  # extras: the general path reads them
+        set_on: date | None
+        set_number: int | None
+        n: int | None
+        humidity = week = None
+        if m is not None:  # the values the general path below would read, read at once
+            dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
+            day = text[m.start(8) : m.end(10)]  # "dd/mm/yyyy": set dates recur
+            set_on = self.days.get(day)
+            if set_on is None:
+                set_on = _day(sd, smo, sy, "set date")
+                _remember(self.days, day, set_on)
+            set_number = int(k)
+            due_at = _at(dd, mo, y, h, mi, "due date")
+            comment = text[m.end(6) : m.start(7)].strip() or None
+            known = self.labels.get(label)  # labels recur: the catalogue has ~46
+            if known is None:
+                known = _label_n(label.rstrip())
+                _remember(self.labels, label, known)
+            head, n = known
+            fields_set = set(_ETAT_SET_ON if n is None else _ETAT_SET_ON_N)
+        else:
+            body = _after_colon(text).strip()
+            fields_set = set(_ETAT_SET)
+            set_on = set_number = None
+            if body.endswith(")"):
+                m = _paren_end(_SET_END_RE, body)
+                if m is not None:
+                    dd, mo, y, k = m.groups()
+                    set_on = _day(dd, mo, y, "set date")
+                    set_number = int(k)
+                    fields_set.add("set_on")
+                    fields_set.add("set_number")
+                    body = body[: m.start()].rstrip()
+            due = _find_due(body)
+            if due is None:
+                raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
+            due_at = _at_match(due, "due date")
+            comment = body[due.end() :].strip() or None
+            head = body[: due.start()].rstrip()
+            while True:  # extras at the end of the label, each after a ". " separator
+                m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+                if m is not None:
+                    week = int(m.group(1))
+                    fields_set.add("week")
+                else:
+                    m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
+                    if m is None:
+                        break
+                    humidity = int(m.group(1))
+                    fields_set.add("humidity")
+                head = head[: m.start()].rstrip()
+                if head.endswith("."):
+                    head = head[:-1].rstrip()
+            head, n = _label_n(head)
+            if n is not None:
+                fields_set.add("n")
+        if not head:
+            raise _BadEntryError("ETAT entry without a label")
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "etat",
+            "label": head,
+            "n": n,
+            "due_at": due_at,
+            "comment": comment,
+            "set_on": set_on,
+            "set_number": set_number,
+            "humidity": humidity,
+            "week": week,
+        }
+        return trusted(EtatRecord, d, fields_set)
+
+    def _note(self, b: _Builder) -> NoteRecord:
+        return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
+
+    def _author(self, b: _Builder) -> AuthorRecord:
+        return _make(AuthorRecord, b, {})
+
+    def _bad_author(self, b: _Builder) -> Record:
+        raise _BadEntryError(b.message)
+
+    def _garbage(self, b: _Builder) -> Record:
+        raise _BadEntryError("control characters (binary data?)")
+
+    def _opening(self, b: _Builder) -> OpeningRecord:
+        author = self.embedded(_after_colon(" ".join(b.texts)))
+        return _make(OpeningRecord, b, {"author": author})  # signed inline
+
+    def _action(self, b: _Builder) -> ActionRecord:
+        fields = _action(_after_colon(" ".join(b.texts)))
+        return _make(ActionRecord, b, fields)
+
+    def _contact(self, b: _Builder) -> ContactRecord:
+        m = _CONTACT_RE.match(" ".join(b.texts))
+        if m is None:
+            raise _BadEntryError("contact without a number")
+        due = _find_due(m.group(2))
+        fields: dict[str, object] = {
+            "number": int(m.group(1)),
+            "text": m.group(2),
+            "contacted_at": _at_match(due, "contact date") if due else None,
+        }
+        return _make(ContactRecord, b, fields)
+
+    def _control(self, b: _Builder) -> ControlRecord:
+        text = " ".join(b.texts)
+        detail = text[text.find(" ") + 1 :]  # after "Dossier"
+        detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
+        fields: dict[str, object] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
+        return _make(ControlRecord, b, fields)
+
+    def _mensaje(self, b: _Builder) -> MensajeRecord:
+        m = _MENSAJE_RE.match(" ".join(b.texts))
+        if m is None:
+            raise _BadEntryError("Mensaje without a sender")
+        sender = m.group(1)
+        fields: dict[str, object] = {
+            "sender": sender,
+            "contractor_id": sender.split("#")[0],
+            "text": m.group(2),
+        }
+        return _make(MensajeRecord, b, fields)
+
+    def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
+        text = " ".join(b.texts)
+        colon = text.find(":")
+        rest = text[colon + 1 :].lstrip() if colon >= 0 else ""
+        m = _AMOUNT_RE.match(rest)
+        if m is None:
+            raise _BadEntryError("autonomy limit without an amount")
+        try:
+            amount = Decimal(
+                m.group(1).replace(" ", "").replace(".", "") + "." + (m.group(2) or "0")
+            )
+        except InvalidOperation:  # pragma: no cover - the pattern only passes digits
+            raise _BadEntryError("unreadable amount") from None
+        caveat = rest[m.end() :].strip() or None
+        fields: dict[str, object] = {"amount": amount, "caveat": caveat}
+        return _make(AutonomyLimitRecord, b, fields)
+
+    def _realisation(self, b: _Builder) -> RealisationRecord:
+        body = _after_colon(" ".join(b.texts))
+        m = _DAY_END_RE.search(body)
+        if m is None:
+            raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
+        what = body[: m.start()].rstrip().rstrip(":").rstrip()
+        fields: dict[str, object] = {"what": what, "on": _day_match(m, "realisation date")}
+        return _make(RealisationRecord, b, fields)
+
+    def _assign(self, b: _Builder) -> AssignmentRecord:
+        m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("ASSIGNER without an (id)")
+        fields: dict[str, object] = {
+            "assignee_id": m.group(1).strip(),
+            "assignee_name": _name(m.group(2)),
+        }
+        return _make(AssignmentRecord, b, fields)
+
+    def _subassign(self, b: _Builder) -> SubAssignmentRecord:
+        m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
+        if m is None:
+            raise _BadEntryError("sub-assignment without a [contractor id]")
+        rest = m.group(2)
+        due = _DUE_END_RE.search(rest)
+        at = None
+        if due is not None:
+            at = _at_match(due, "sub-assignment date")
+            rest = rest[: due.start()]
+        fields: dict[str, object] = {
+            "contractor_id": m.group(1).strip(),
+            "contractor_name": _name(rest),
+            "at": at,
+        }
+        return _make(SubAssignmentRecord, b, fields)
+
+    def _message(self, b: _Builder) -> MessageRecord:
+        head = b.texts[0]
+        parties = self.parties
+        sender = parties.get(head)
+        if sender is None:
+            m = _ID_REST_RE.match(head[len("MESSAGE DE") :].lstrip(" ."))
+            if m is None:
+                raise _BadEntryError("MESSAGE DE without a sender (id)")
+            sender = self._party(m)
+            _remember(parties, head, sender)
+        recipient = None
+        if b.pour:
+            pour = " ".join(b.pour)
+            recipient = parties.get(pour)
+            if recipient is None:
+                m = _ID_REST_RE.match(_after_colon(pour))
+                if m is not None:
+                    recipient = self._party(m)
+                    _remember(parties, pour, recipient)
+        delivered = None
+        body: list[str] = []
+        if b.remis is not None:
+            delivered = self.embedded(_after_colon(b.texts[b.remis]))
+            body = b.texts[b.remis + 1 :]
+        fields: dict[str, object] = {
+            "sender": sender,
+            "recipient": recipient,
+            "delivered": delivered,
+            "body": " ".join(body),
+        }
+        return _make(MessageRecord, b, fields)
+
+    def _party(self, m: re.Match[str]) -> Party:
+        """The party of a matched ``(id) NAME (TAG)``."""
+        uid = m.group(1).strip() or None
+        name, tag = _split_tag(m.group(2))
+        return _party_of(uid, name, tag, self._party_role(uid, tag))
+
+    def _party_role(self, uid: str | None, tag: str | None) -> Role:
+        if tag is not None and tag.upper().startswith("PRESTATAIRE"):
+            return Role.CONTRACTOR
+        return self.roles.role_of(uid)
+
+
+def _author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -> _Builder:
+    """The builder of a signature that signs nothing (an ``author`` record)."""
+    b = _Builder(_AUTHOR, h_no - len(leading), [*leading, h_raw], h_raw)
+    b.texts = []
+    b.author = author
+    return b
+
+
+def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
+    """The record of lines that could not be read: verbatim, with why."""
+    fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
+    return _make(UnrecognisedRecord, b, fields)
+
+
+def _make(cls: type[_R], b: _Builder, fields: dict[str, object]) -> _R:
+    """A trusted record of ``cls``: the common fields from the builder, the defaults from the
+    model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
+    lines = b.lines
+    values = {
+        "first_line": b.first,
+        "last_line": b.first + len(lines) - 1,
+        "raw": "\n".join(lines),
+        "author": b.author,
+        **_TEMPLATES[cls],
+        **fields,
+    }
+    return trusted(cls, values, {*_COMMON, *fields})
+
+
+_Build = Callable[[_Parser, _Builder], Record]
+_BUILDERS: Final[dict[int, _Build]] = {
+    _ETAT: _Parser._etat,
+    _TEXT: _Parser._note,
+    _POUR: _Parser._note,
+    _REMIS: _Parser._note,
+    _AUTHOR: _Parser._author,
+    _BAD_AUTHOR: _Parser._bad_author,
+    _GARBAGE: _Parser._garbage,
+    _OPENING: _Parser._opening,
+    _MESSAGE: _Parser._message,
+    _ACTION: _Parser._action,
+    _CONTACT: _Parser._contact,
+    _CONTROL: _Parser._control,
+    _MENSAJE: _Parser._mensaje,
+    _AUTONOMY: _Parser._autonomy,
+    _REALISATION: _Parser._realisation,
+    _ASSIGN: _Parser._assign,
+    _SUBASSIGN: _Parser._subassign,
+}
+_BUILD: Final[tuple[_Build, ...]] = tuple(_BUILDERS[cls] for cls in range(len(_BUILDERS)))
+"""The record builder of each line class (a finished builder's class), by class."""
+
+
+def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """Match an end-anchored ``(...)`` pattern at the last ``(`` only: O(1) on long text."""
+    i = text.rfind("(")
+    return pattern.match(text, i) if i >= 0 else None
+
+
+def _label_n(head: str) -> tuple[str, int | None]:
+    """An ETAT label and its ``(n)``: ``Première visite (7)`` → (``Première visite``, 7)."""
+    if head.endswith((")", ").")):
+        m = _paren_end(_N_END_RE, head)
+        if m is not None:
+            return head[: m.start()].rstrip(), int(m.group(1))
+    return head, None
+
+
+def _find_due(text: str) -> re.Match[str] | None:
+    """The first ``dd/mm/yyyy HH:MM`` not glued to a digit before it."""
+    pos = 0
+    while True:
+        slash = text.find("/", pos)  # a match starts at most 2 characters before its first "/"
+        if slash < 0:
+            return None
+        m = _DUE_RE.search(text, max(pos, slash - 2))
+        if m is None or m.start() == 0 or not text[m.start() - 1].isdigit():
+            return m
+        pos = m.start() + 1
+
+
+def _action(text: str) -> dict[str, object]:
+    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``."""
+    fields: dict[str, object] = {"text": text}
+    k = text.find("accepte cette intervention")
+    p = text.find("Le professionnel")
+    if k < 0 or p < 0 or p > k:
+        return fields
+    before = text[p + len("Le professionnel") : k].rstrip().rstrip(",").rstrip()
+    if before.endswith(")"):
+        o = before.rfind("(")
+        if o >= 0:
+            fields["contractor_id"] = before[o + 1 : -1].strip() or None
+            before = before[:o]
+    fields["contractor_name"] = _name(before)
+    m = _ACCEPT_AT_RE.match(text, k + len("accepte cette intervention"))
+    if m is not None:
+        fields["accepted_at"] = _at_match(m, "acceptance date")
+    return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def iter_records(
+    lines: Iterable[str], *, roles: RoleMap | None = None, first_line: int = 1
+) -> Iterator[Record]:
+    """Stream records from lines (each item one line, line break optional); memory stays flat.
+
+    Problems arrive as :class:`UnrecognisedRecord` (``.problem``); nothing raises on bad input.
+    ``first_line`` numbers the first line: a slice of an archive cut at `is_opening_line`
+    (see `read_lines`) parses to the records the whole archive gives for those lines.
+    """
+    parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
+    if isinstance(lines, list | tuple):  # lines already held (batch pieces): one block,
+        joined = "".join(lines)  # unless an item holds a line break (checked in one pass)
+        if "\n" not in joined and "\r" not in joined:
+            return parser.run((lines,), first_line)
+    return parser.run((physical_lines(lines),), first_line)
+
+
+def is_opening_line(line: str) -> bool:
+    """Whether ``line`` (one physical line) starts an ``OUVERTURE:`` record.
+
+    Such a line always starts a new record and nothing before it waits for a later line, so
+    an archive cut before such lines parses, piece by piece, to the same records (given each
+    piece's ``first_line``) as a whole, except that blank lines at the very start of a
+    piece belong to the record before them: cut only before a line that is not blank, and
+    keep a leading piece of blank lines with the next one.
+    """
+    if "OUVERTURE" not in line:
+        return False
+    s = _clean(line)
+    return bool(s) and s[0] == "O" and _classify(s) == _OPENING
+
+
+def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
+    """Stream records from a file of any encoding (see the module notes); never holds it all."""
+    return _Parser(_DEFAULT_ROLES if roles is None else roles).run(file_blocks(path))
+
+
+def parse_text(
+    text: str, *, source: str = "<string>", roles: RoleMap | None = None
+) -> ParsedHistory:
+    """Parse a whole history held in memory."""
+    return ParsedHistory(tuple(iter_records(split_lines(text), roles=roles)), source)
+
+
+def parse_file(path: str | Path, *, roles: RoleMap | None = None) -> ParsedHistory:
+    """Parse a history file (bytes decoded line by line: UTF-8, else cp1252, else latin-1)."""
+    return ParsedHistory(tuple(iter_file(path, roles=roles)), str(path))
