@@ -5,8 +5,9 @@ Benchmarks are discovered, not listed: every ``benchmarks/bench_*.py`` module wi
 ``ORDER`` attribute (default 50), then by name. ``--quick`` is a smoke run (small sizes,
 few repetitions): it checks that everything runs, its figures are rough. ``--only NAME``
 runs the benchmarks whose module name contains NAME. A module that cannot be imported is
-listed as skipped; one that fails as FAILED (and the command exits 1). Every ratio
-compares figures measured in the same run.
+listed as skipped; one that fails as FAILED (and the command exits 1). A module with
+``FULL_ONLY = True`` is skipped by ``--quick``. Every ratio compares figures measured in the
+same run. The first lines say which build is measured: pure Python or the compiled core.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def collect(quick: bool, only: str | None = None) -> list[Line]:
         if isinstance(run, str):
             table.append((name, "skipped", None, run))
             continue
+        if quick and getattr(sys.modules[name], "FULL_ONLY", False):
+            table.append((name, "skipped", None, "full run only (too slow for --quick)"))
+            continue
         t0 = time.perf_counter()
         try:
             rows = _call(run, sys.modules[name], quick)
@@ -89,9 +93,20 @@ def collect(quick: bool, only: str | None = None) -> list[Line]:
     return table
 
 
+def build() -> str:
+    """Which etatmachine the benchmarks measure: where it is imported from, and whether its
+    core is compiled (every benchmark but bench_compiled times this installed build)."""
+    import etatmachine
+    from etatmachine.build_info import core_description
+
+    where = Path(etatmachine.__file__).resolve().parent
+    return f"etatmachine {etatmachine.__version__} from {where} ({core_description()})"
+
+
 def _print(table: list[Line], quick: bool) -> None:
     title = "etatmachine benchmarks" + (" (--quick: smoke run, rough figures)" if quick else "")
     print(title)
+    print(f"measuring {build()}")
     width = max((len(f) for _, f, _, _ in table), default=40)
     current = None
     for bench, figure, value, unit in table:

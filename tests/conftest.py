@@ -46,11 +46,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Load the Hypothesis profile once the options are known (on each xdist worker too)."""
-    config.addinivalue_line(
-        "markers",
-        "pure_python: reaches into the parser's internals (monkeypatching, subclassing): "
-        "skipped when etatmachine.history.parser is compiled",
-    )
     default = "deep" if config.getoption("--deep") else "ci" if os.environ.get("CI") else "dev"
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
@@ -82,27 +77,34 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return FileScheduling(config, log)
 
 
+def _skip_if_compiled(item: pytest.Item) -> None:
+    """``@pytest.mark.pure_python("etatmachine.x", ...)``: the test needs those modules as
+    plain Python (it monkeypatches their internals, weak-references or subclasses their
+    classes), so it is skipped when this process runs any of them compiled (the compiled
+    core, etatmachine.build_info); bare ``@pytest.mark.pure_python``: skipped when any module
+    of the core is compiled. The pure run still runs it."""
+    marker = item.get_closest_marker("pure_python")
+    if marker is None:
+        return
+    if not all(isinstance(name, str) for name in marker.args):
+        raise pytest.UsageError(f"{item.nodeid}: pure_python takes module names")
+    from etatmachine.build_info import compiled_modules
+
+    compiled = compiled_modules()
+    blocking = sorted(set(marker.args) & set(compiled)) if marker.args else sorted(compiled)
+    if blocking:
+        item.add_marker(pytest.mark.skip(reason=f"needs pure Python: {', '.join(blocking)}"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deep tests (1M-entry replays, big concurrency runs, the benchmark smoke run) are
-    opt-in: ``--deep``; ``pure_python`` tests only run against the pure-Python parser."""
-    if _parser_is_compiled():
-        compiled = pytest.mark.skip(reason="pure_python test: the parser is compiled (mypyc)")
-        for item in items:
-            if "pure_python" in item.keywords:
-                item.add_marker(compiled)
-    if config.getoption("--deep"):
-        return
+    opt-in: ``--deep``. Tests marked ``pure_python`` skip against the compiled core."""
+    deep = config.getoption("--deep")
     skip = pytest.mark.skip(reason="deep test: run with --deep or ETATMACHINE_DEEP=1")
     for item in items:
-        if "deep" in item.keywords:
+        if not deep and "deep" in item.keywords:
             item.add_marker(skip)
-
-
-def _parser_is_compiled() -> bool:
-    """Whether the history parser in use is the mypyc build (an extension module, not .py)."""
-    from etatmachine.history import parser
-
-    return not str(parser.__file__).endswith(".py")
+        _skip_if_compiled(item)
 
 
 # Not a doctest module: under --doctest-modules it would clash with docs/conftest.py.

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from etatmachine import __version__
+from etatmachine.build_info import core_description
 from etatmachine.errors import EtatmachineError
 
 __all__ = ["main"]
@@ -73,7 +74,9 @@ _width_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="etatmachine")
+@click.version_option(
+    __version__, prog_name="etatmachine", message=f"%(prog)s %(version)s ({core_description()})"
+)
 def main() -> None:
     """The action dates (dates d'action) of a French claims back office, checked."""
 
