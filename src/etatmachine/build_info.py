@@ -26,8 +26,17 @@ __all__ = ["COMPILED_MODULES", "compiled_modules", "core_description"]
 # A module joins when it compiles and the whole test suite passes against the compiled build
 # (.ci/run's compiled stage).
 COMPILED_MODULES: Final = (
-    "etatmachine.evidence",
+    "etatmachine.history.parser",
+    "etatmachine.history.reading",
+    "etatmachine.replay.engine",
+    "etatmachine.judge",
+    "etatmachine.rules",
+    "etatmachine.arguments",
     "etatmachine.deadlines",
+    "etatmachine.lateness.steps",
+    "etatmachine.lateness.stats",
+    "etatmachine.evidence",
+    "etatmachine.trusted",
 )
 
 
