@@ -16,6 +16,7 @@ import pytest
 from etatmachine import Actor, CatalogueError, Dossier, MoveRefused, Role, Workflow
 from etatmachine.business_calendar import PARIS
 from etatmachine.catalogue import default_catalogue, parse_catalogue
+from etatmachine.errors import ArgumentTypeError, ArgumentValueError
 from etatmachine.rules import RULES
 
 WF = Workflow.default()
@@ -509,6 +510,16 @@ def test_shared_label_resolves_by_who_sets_it() -> None:
     )
     assert WF.state("En attente de fourniture", role=Role.CONTRACTOR).code == "attente_fourniture"
     assert WF.state("En attente de fourniture").code == "attente_fourniture"
+    # a role's code stands for it; anything else is refused, naming the argument
+    assert WF.state("En attente de fourniture", role="customer_service").code == (  # type: ignore[arg-type]
+        "attente_fourniture_reclamation"
+    )
+    with pytest.raises(ArgumentValueError) as bad:
+        WF.state("En attente de fourniture", role="boss")  # type: ignore[arg-type]
+    assert bad.value.argument == "role"
+    with pytest.raises(ArgumentTypeError) as wrong:
+        WF.state("En attente de fourniture", role=3)  # type: ignore[arg-type]
+    assert wrong.value.argument == "role"
 
 
 def test_examples_dir_exists() -> None:

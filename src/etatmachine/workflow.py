@@ -168,8 +168,14 @@ class Workflow:
         ``role``: who sets it. Where two states share a label (« En attente de fourniture »
         is also customer service's complaint state), the one this role may set.
         """
-        if role is not None and not isinstance(role, Role):
-            raise ArgumentTypeError("role", role, "a Role")
+        if role is not None and type(role) is not Role:  # a role's code is one too
+            if not isinstance(role, str):
+                raise ArgumentTypeError("role", role, "a Role")
+            try:
+                role = Role(role)
+            except ValueError:
+                known = ", ".join(r.value for r in Role)
+                raise ArgumentValueError("role", role, f"not a role ({known})") from None
         return self._core.state(check_label(code_or_label, "label"), role)
 
     def calendar(self, subdivision: str | None = None) -> BusinessCalendar:
