@@ -107,9 +107,9 @@ def _terminal_exit(draw: st.DrawFn) -> BrokenCatalogue:
     data = _base()
     terminals = [s for s in data["states"] if s.get("kind") == "terminal"]
     state = draw(st.sampled_from(terminals))
-    state["moves"].append(
-        {"to": draw(st.sampled_from([s["code"] for s in data["states"] if s is not state]))}
-    )
+    # a terminal state may be reopened into a wait (a complaint): an exit to anything else
+    not_waits = [s["code"] for s in data["states"] if s is not state and s.get("kind") != "wait"]
+    state["moves"].append({"to": draw(st.sampled_from(not_waits))})
     return BrokenCatalogue(data, f"terminal {state['code']} exits", state["code"], "moves")
 
 
