@@ -333,12 +333,6 @@ class Judge:
         amount = as_amount(data["quote_amount"])
         return None if isinstance(amount, str) else amount
 
-    def targets(self, code: str) -> frozenset[str]:
-        """Every state a file in ``code`` may move to: explicit moves, and for a wait the
-        steps it may have interrupted and their moves (at run time, only the interrupted
-        step's)."""
-        return self.target_sets[code]
-
     def graph(
         self, dossier: DossierView, source: StateSpec, target: StateSpec
     ) -> tuple[tuple[tuple[Check, Any], ...], list[Violation]]:
@@ -602,6 +596,7 @@ class Judge:
         comment: str | None,
         due_at: datetime | None,
     ) -> tuple[Effect, ...]:
+        """What entering ``target`` owes the world (a surveyor relaunch, a Sinapps anomaly)."""
         out: list[Effect] = []
         for effect in target.effects:
             if effect.kind == "relaunch_surveyor":
@@ -690,6 +685,8 @@ class Judge:
         due: datetime | None,
         data: Mapping[str, Any] | None,
     ) -> tuple[Change, tuple[Effect, ...], tuple[Violation, ...]]:
+        """A move that already happened, its arguments checked: the change it makes (applied
+        whatever it broke), the effects it owes and the rules it broke (`Workflow.record`)."""
         target = self.state(to)
         values = data if data is not None else NO_DATA
         if target.code == dossier.state and target.code not in self.explicit[target.code]:
@@ -723,6 +720,8 @@ class Judge:
         due_at: datetime | None,
         values: Mapping[str, Any],
     ) -> tuple[Change, tuple[Effect, ...]]:
+        """The change an accepted (or recorded) move makes: the fields it sets and its entry,
+        and the effects it owes."""
         source = dossier.state
         if target.kind is StateKind.WAIT:
             interrupted = (
@@ -757,6 +756,8 @@ class Judge:
         at: datetime,
         comment: str | None,
     ) -> list[Violation]:
+        """What is wrong with changing the current due date to ``due`` at ``at`` (None: the
+        same state set again without one)."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
         violations: list[Violation] = []
         if state.terminal:
@@ -792,6 +793,7 @@ class Judge:
         at: datetime,
         comment: str | None,
     ) -> Change:
+        """The change a reschedule makes: the new due date, one more version, its entry."""
         entry = trusted_entry(
             "reschedule", dossier.state, dossier.state, at, actor, comment, due, EMPTY_DATA
         )
@@ -805,6 +807,8 @@ class Judge:
         comment: str | None,
         outcome: Literal["failed", "reached"],
     ) -> Change:
+        """The change a call to the insured makes, its arguments checked: a failed one counts
+        towards « Client injoignable », a reached one starts the count again."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
         last = dossier.last_at
         if last is not None and at < last:
