@@ -449,16 +449,6 @@ class _Parser:
         self.days = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
-    def author(self, s: str) -> Author:
-        """Parse a signature line (cached: the same stamp recurs many times)."""
-        hit = self.authors.get(s)
-        if hit is not None:
-            return hit
-        m = _AUTHOR_RE.match(s)
-        if m is None:
-            raise _BadEntryError("not a signature dd.mm.yyyy-HH:MM-(id) NAME")
-        return self._stamp(m, s)
-
     def _stamp(self, m: re.Match[str], key: str) -> Author:
         """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
         signs many times, at many times: caching the times would cost more than it saves)."""
