@@ -56,7 +56,6 @@ __all__ = [
     "INPUT_RULES",
     "NO_DATA",
     "PLANS_MAX",
-    "STATIC_CHECKS",
     "Change",
     "Judge",
     "Opening",
@@ -134,7 +133,7 @@ _RESOLVED_LABEL_MAX = 200
 """The longest label remembered: a 10 MB label is resolved, never kept."""
 PLANS_MAX: Final = 4096
 """How many plans (a move's or allowed_moves' static verdicts, per key) a workflow keeps."""
-STATIC_CHECKS: Final[frozenset[Check]] = frozenset(
+_STATIC_CHECKS: Final[frozenset[Check]] = frozenset(
     {LEAVE_CHECKS["role_reserved"], actor_may_enter, actor_may_leave}
     | {
         check
@@ -188,6 +187,11 @@ def _json_value(value: Any) -> JsonValue:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _entry_data(values: Mapping[str, Any]) -> FrozenData:
+    """A move's (or an opening's) data as its history entry keeps it."""
+    return FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
 
 
 _OUTCOMES = {
@@ -537,7 +541,7 @@ class Judge:
         ctx = MoveContext(dossier, source, target, actor, at, local_day, None, None, NO_DATA)
         slots: list[Violation | tuple[Check, Any]] = []
         for check, ref in checks:
-            if check in STATIC_CHECKS:
+            if check in _STATIC_CHECKS:
                 found = check(ref, ctx)
                 if found is not None:
                     slots.append(found)
@@ -668,10 +672,9 @@ class Judge:
     ) -> tuple[Dossier, tuple[Effect, ...]]:
         """The dossier an accepted opening gives, and its effects."""
         target, dossier, _, due_at, values, comment = opening
-        data_values = (
-            FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
+        entry = trusted_entry(
+            "open", None, target.code, at, actor, comment, due_at, _entry_data(values)
         )
-        entry = trusted_entry("open", None, target.code, at, actor, comment, due_at, data_values)
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return opened, self.effects(opened, target, at, comment, due_at)
 
@@ -731,8 +734,9 @@ class Judge:
         else:
             interrupted = None
             attempts = 0
-        data = FrozenData({k: _json_value(v) for k, v in values.items()}) if values else EMPTY_DATA
-        entry = trusted_entry("move", source, target.code, at, actor, comment, due_at, data)
+        entry = trusted_entry(
+            "move", source, target.code, at, actor, comment, due_at, _entry_data(values)
+        )
         updates: dict[str, Any] = {
             "state": target.code,
             "due_at": due_at,

@@ -63,7 +63,6 @@ from etatmachine.judge import (
     INPUT_RULES,
     NO_DATA,
     PLANS_MAX,
-    STATIC_CHECKS,
     Change,
     Judge,
     Opening,
@@ -511,22 +510,16 @@ class Workflow:
         """Per target of the dossier's state: its graph violations, the verdicts of the
         rules that depend only on the plan key, the time-dependent checks left to run."""
         source = self._states[dossier.state]
-        local_day = at.astimezone(PARIS).date()
         plans: list[_TargetPlan] = []
         for code in self._core.sorted_targets[dossier.state]:
             target = self._states[code]
-            checks, head = self._core.graph(dossier, source, target)
-            ctx = MoveContext(dossier, source, target, actor, at, local_day, None, None, NO_DATA)
-            slots: list[Violation | tuple[Check, Any]] = []
-            for check, ref in checks:
-                if ref.code in INPUT_RULES:
-                    continue
-                if check in STATIC_CHECKS:
-                    found = check(ref, ctx)
-                    if found is not None:
-                        slots.append(found)
-                else:
-                    slots.append((check, ref))
+            head, judged_slots = self._core.judge_plan(dossier, source, target, actor, at)
+            # the rules on the move's inputs become needs (input rules are never static)
+            slots = tuple(
+                slot
+                for slot in judged_slots
+                if isinstance(slot, Violation) or slot[1].code not in INPUT_RULES
+            )
             needs = [ref.field for ref in target.rules if ref.code == "data_required"]
             if target.rule("comment_required") is not None:
                 needs.insert(0, "comment")
@@ -537,9 +530,7 @@ class Workflow:
             if len(judged) == len(slots):  # nothing left to judge per call
                 found_all = (*head, *judged)
                 verdict = Verdict(code, not found_all, found_all, tuple(needs))
-            plans.append(
-                _TargetPlan(code, target, tuple(head), tuple(slots), tuple(needs), verdict)
-            )
+            plans.append(_TargetPlan(code, target, head, slots, tuple(needs), verdict))
         return tuple(plans)
 
     def lateness(self, dossier: Dossier, *, at: datetime) -> DossierLateness:
