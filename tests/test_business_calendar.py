@@ -17,6 +17,7 @@ from etatmachine.business_calendar import (
     CalendarConfig,
     require_aware,
 )
+from etatmachine.business_calendar.kernel import hours_us
 from etatmachine.errors import ArgumentTypeError, NaiveDatetimeError
 
 NATIONAL = BusinessCalendar()
@@ -600,13 +601,14 @@ def _same(got: datetime, want: datetime) -> None:
 
 
 def _check_equivalent(cal: BusinessCalendar, start: datetime, hours: float) -> None:
-    want = cal._add_business_hours_general(start, hours)
+    kernel = cal.kernel
+    want = kernel.add_us_general(start.astimezone(kernel.tz), hours_us(hours))
     _same(cal.add_business_hours(start, hours), want)
     _same(cal.add_business_hours(start, timedelta(hours=hours)), want)
     _same(cal.add_business_hours_batch([start], hours)[0], want)
-    tab = cal._cover_ord(want.toordinal() - 1, start.astimezone(cal._tz).toordinal() + 1)
+    tab = kernel.cover_ord(want.toordinal() - 1, start.astimezone(kernel.tz).toordinal() + 1)
     for instant in (start, want):
-        assert cal._clock(tab, instant) == cal._clock_general(tab, instant)
+        assert kernel.clock(tab, instant) == kernel.clock_general(tab, instant)
 
 
 @settings(deadline=None)
@@ -635,7 +637,7 @@ def test_add_business_hours_fast_path_equals_general_path_wall_clock(
     cal: BusinessCalendar, naive: datetime, fold: bool, hours: float
 ) -> None:
     """Starts given directly in the calendar's tzinfo, gap and fold times included."""
-    _check_equivalent(cal, naive.replace(tzinfo=cal._tz, fold=int(fold)), hours)
+    _check_equivalent(cal, naive.replace(tzinfo=cal.kernel.tz, fold=int(fold)), hours)
 
 
 @pytest.mark.parametrize("cal", EQUIV_CALENDARS, ids=repr)
@@ -643,8 +645,8 @@ def test_add_business_hours_fast_path_equals_general_path_near_clock_changes(
     cal: BusinessCalendar,
 ) -> None:
     """Every start near each clock change of 2023-2025, at edge wall-clock times."""
-    cal._cover(2019, 2026)
-    tab = cal._table
+    cal.kernel.cover(2019, 2026)
+    tab = cal.kernel.table
     assert tab is not None
     changes = sorted(o for o in tab.odd_days if 2023 <= date.fromordinal(o).year <= 2025)
     assert changes  # both zones change clocks twice a year
@@ -664,7 +666,7 @@ def _sweep_days(cal: BusinessCalendar, ordinals: range, folds: tuple[int, ...] =
         for t in SWEEP_CLOCK:
             for fold in folds:
                 naive = datetime.combine(date.fromordinal(day), t)
-                start = naive.replace(tzinfo=cal._tz, fold=fold)
+                start = naive.replace(tzinfo=cal.kernel.tz, fold=fold)
                 for hours in SWEEP_HOURS:
                     _check_equivalent(cal, start, hours)
 
@@ -690,7 +692,7 @@ def test_whole_day_multiples_of_24h_land_on_the_kth_business_day(cal: BusinessCa
         assert due == cal.add_business_days(start, k)
         assert due.time() == time(10, 17)
         assert cal.add_business_hours(due, -24.0 * k) == start
-    assert cal._shift_memo  # the memoised shifts were used and stored
+    assert cal.kernel.shift_memo  # the memoised shifts were used and stored
     # A start at midnight exhausts the k-th day's window: 24:00 of that day.
     friday = paris(2024, 5, 3)
     assert NATIONAL.add_business_hours(friday, 24.0) == paris(2024, 5, 4)

@@ -33,6 +33,7 @@ COMPILED_MODULES: Final = (
     "etatmachine.rules",
     "etatmachine.arguments",
     "etatmachine.deadlines",
+    "etatmachine.business_calendar.kernel",
     "etatmachine.lateness.steps",
     "etatmachine.lateness.stats",
     "etatmachine.evidence",

@@ -4,6 +4,11 @@ This is the only place where the two meet: the catalogue says *which* policy a s
 uses (``business_hours`` 24, ``business_days`` 5, ``calendar_days`` 15, ``given``,
 ``inherit``), the calendar knows how to count. A platform changes a policy by editing
 its catalogue file, not this code.
+
+Compiled in the opt-in compiled build. A start the calendar's checks would take unchanged
+(`CalendarKernel.accepts`: the judge's checked instants, in the calendar's timezone) goes
+straight to the calendar's kernel; any other goes through the public `BusinessCalendar`,
+whose checks and errors stay the answer for it. Both give the same result.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar
+from etatmachine.business_calendar.kernel import hours_us
 from etatmachine.catalogue import Deadline, DeadlineKind
 from etatmachine.rules import as_aware_datetime, as_week, week_problem, week_year
 
@@ -74,10 +80,20 @@ def compute_due(
     if given is not None:
         return given
     if kind is _BUSINESS_HOURS:
-        return calendar.add_business_hours(at, float(deadline.amount or 0))
+        hours = float(deadline.amount or 0)
+        kernel = calendar.kernel
+        if kernel.accepts(at):
+            return kernel.add_us(at, hours_us(hours))
+        return calendar.add_business_hours(at, hours)
     if kind is _BUSINESS_DAYS:
+        kernel = calendar.kernel
+        if kernel.accepts(at):
+            return kernel.add_business_days(at, deadline.amount or 0)
         return calendar.add_business_days(at, deadline.amount or 0)
     if kind is _CALENDAR_DAYS:
+        kernel = calendar.kernel
+        if kernel.accepts(at):
+            return kernel.add_calendar_days_rolled(at, deadline.amount or 0)
         return calendar.add_calendar_days_rolled(at, deadline.amount or 0)
     if kind is _INHERIT:
         return current_due

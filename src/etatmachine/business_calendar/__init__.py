@@ -1,8 +1,10 @@
 """French business-day calendar: jours ouvrés / ouvrables, holidays, business hours.
 
-The configuration (`CalendarConfig`, a pydantic model) is in ``config.py``; the engine
-(`BusinessCalendar` and its tables) in
-``engine.py``; both are re-exported here, the names to import.
+The configuration (`CalendarConfig`, a pydantic model) is in ``config.py``; the public
+calendar (`BusinessCalendar`, which checks every argument) in ``engine.py``; its kernel
+(`CalendarKernel`: the tables and the arithmetic, for values already checked, reached as
+``calendar.kernel``; compiled in the opt-in compiled build) in ``kernel.py``. They are
+re-exported here, the names to import.
 
 This module only does dates; it knows nothing of states or workflows. Holidays
 come from the ``holidays`` package (France and its subdivisions, French names),
@@ -58,6 +60,7 @@ from etatmachine.business_calendar.engine import (
     check_instant,
     require_aware,
 )
+from etatmachine.business_calendar.kernel import CalendarKernel
 
 __all__ = [
     "FIRST_YEAR",
@@ -66,6 +69,7 @@ __all__ = [
     "TABLE_YEARS",
     "BusinessCalendar",
     "CalendarConfig",
+    "CalendarKernel",
     "check_instant",
     "require_aware",
 ]

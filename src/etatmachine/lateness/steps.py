@@ -1,7 +1,9 @@
 """Each step's lateness: the steps of a dossier, measured in business time.
 
 See `etatmachine.lateness` for what counts. Compiled in the opt-in compiled build, so the
-models it builds live in ``models.py``.
+models it builds live in ``models.py``. Instants the calendar's checks would take unchanged
+(`CalendarKernel.accepts`) are measured by the calendar's kernel directly; any other goes
+through the public `BusinessCalendar` (same result, its checks and errors).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ def step_lateness(
     """Business time from ``due_at`` to ``ended_at`` when positive, else zero."""
     if due_at is None or ended_at <= due_at:
         return _ZERO
-    late = calendar.business_time_between(due_at, ended_at)
+    kernel = calendar.kernel
+    if kernel.accepts(due_at) and kernel.accepts(ended_at):
+        late = kernel.business_time_between(due_at, ended_at)
+    else:
+        late = calendar.business_time_between(due_at, ended_at)
     return late if late > _ZERO else _ZERO
 
 
