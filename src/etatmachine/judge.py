@@ -678,6 +678,35 @@ class Judge:
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return opened, self.effects(opened, target, at, comment, due_at)
 
+    def recorded_opening(
+        self,
+        opening: Opening,
+        actor: Actor,
+        at: datetime,
+        due: datetime | None,
+        recorded_due: datetime | None,
+    ) -> tuple[Dossier, tuple[Effect, ...], tuple[Violation, ...]]:
+        """An opening that already happened, its arguments checked (`Workflow.record_open`):
+        the dossier, its effects and the rules the opening broke. Where it broke some, the file
+        comes in as the history has it: due ``due`` (else ``recorded_due``, the date the
+        history wrote), without the refused opening's data, owing nothing."""
+        if not opening.violations:
+            dossier, effects = self.opened(opening, actor, at)
+            return dossier, effects, ()
+        target = opening.target
+        due_at = None if target.terminal else due if due is not None else recorded_due
+        if due_at is None and not target.terminal:
+            raise ArgumentValueError(
+                "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
+            )
+        entry = trusted_entry(
+            "open", None, target.code, at, actor, opening.comment, due_at, EMPTY_DATA
+        )
+        adopted = evolve(
+            opening.dossier, {"due_at": due_at, "quote_amount": None, "history": (entry,)}
+        )
+        return adopted, (), tuple(opening.violations)
+
     def recorded(
         self,
         dossier: DossierView,

@@ -14,12 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from etatmachine.business_calendar import PARIS
+from etatmachine.arguments import check_comment, check_data, check_optional_text, check_text
+from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import Actor
-from etatmachine.errors import UnknownStateError
+from etatmachine.errors import ArgumentValueError, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
     ActionRecord,
@@ -48,6 +50,7 @@ from etatmachine.replay.output import (
     UnrecognisedLines,
 )
 from etatmachine.roles import Role
+from etatmachine.rules import as_amount
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
 from etatmachine.workflow import Workflow
@@ -67,6 +70,31 @@ def _violation(v: Violation) -> ReplayViolation:
         ReplayViolation,
         {"rule": v.rule, "state": v.state, "message": v.message_en, "message_fr": v.message_fr},
     )
+
+
+_Closing = tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]
+"""The step an entry ends: its state, owner, whether on the contractor's clock, its original
+and last agreed due dates, and how late it was against each (business seconds)."""
+_NOT_CLOSED: _Closing = (None, None, False, None, None, 0.0, 0.0)
+
+
+def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
+    """Why an entry's dates are outside the calendar's supported years, or None."""
+    for what, quoi, instant in (("date", "date", set_at), ("due date", "échéance", due_at)):
+        year = instant.year
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            return trusted(
+                ReplayViolation,
+                {
+                    "rule": "date_out_of_range",
+                    "state": None,
+                    "message": f"the entry's {what} is in {year}, outside the supported years "
+                    f"{FIRST_YEAR}-{LAST_YEAR}: the entry is not replayed",
+                    "message_fr": f"{quoi} de l'entrée en {year}, hors des années prises en "
+                    f"charge ({FIRST_YEAR}-{LAST_YEAR}) : l'entrée n'est pas rejouée",
+                },
+            )
+    return None
 
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
@@ -182,14 +210,16 @@ class _Step:
 
 class _Setup:
     """What every dossier of one replay call shares: the workflow's caches, the attributes
-    given (never read from the history), the calendar."""
+    given (never read from the history), checked once as `Workflow.open` checks them, and
+    the calendar."""
 
-    __slots__ = ("calendar", "given", "shared")
+    __slots__ = ("attributes", "calendar", "given", "shared")
 
     def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
         self.shared = _shared(workflow)
         self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
-        self.calendar = workflow.calendar(attributes.get("subdivision"))
+        self.attributes: dict[str, Any] = workflow.file_attributes(**attributes)._asdict()
+        self.calendar = workflow.calendar(self.attributes["subdivision"])
 
 
 class _Replayer:
@@ -212,11 +242,12 @@ class _Replayer:
         if setup is None:
             setup = _Setup(workflow, attributes)
         self.wf = workflow
+        self.core = workflow.core  # every value handed to it is built or checked here
         self.shared = setup.shared
         self.dossier_id = dossier_id
         self.source = source
         self.given = setup.given
-        self.attributes = dict(attributes)
+        self.attributes = dict(setup.attributes)
         self.calendar = setup.calendar
         self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
@@ -332,11 +363,17 @@ class _Replayer:
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
             return
+        if name == "autonomy_limit" and value is not None:
+            amount = as_amount(value)
+            if isinstance(amount, str):
+                raise ArgumentValueError("autonomy_limit", value, amount)
+            value = amount
         self.attributes[name] = value
         if self.dossier is not None:
             setattr(self.dossier, name, value)
 
     def _contractor(self, name: str, *, accepted: bool) -> None:
+        check_optional_text(name, "contractor")
         current = self.segment_contractor[self.segment]
         if (
             accepted
@@ -363,8 +400,8 @@ class _Replayer:
     def _call(
         self, when: datetime | None, author: Author | None, outcome: Literal["failed", "reached"]
     ) -> None:
-        if when is None:
-            return
+        if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+            return  # no call: a date no calendar reads says nothing of the insured
         step = self.step
         if (
             outcome == "reached"
@@ -393,6 +430,10 @@ class _Replayer:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
+        problem = _out_of_range(set_at, record.due_at)
+        if problem is not None:  # no calendar reads such a date: the entry changes nothing
+            self._entry(record, set_at, None, None, "unresolved", (problem,), (), _NOT_CLOSED)
+            return
         if self.last_set_at is not None and set_at < self.last_set_at:
             self._new_segment()  # time goes back: another excerpt
         self.last_set_at = set_at
@@ -447,6 +488,21 @@ class _Replayer:
             by_effect = self.by_effect
             for kind in effects:
                 by_effect[kind] = by_effect.get(kind, 0) + 1
+        self._entry(record, set_at, state, computed, verdict, replayed, effects, closing)
+
+    def _entry(
+        self,
+        record: EtatRecord,
+        set_at: datetime,
+        state: str | None,
+        computed: datetime | None,
+        verdict: str,
+        replayed: tuple[ReplayViolation, ...],
+        effects: tuple[str, ...],
+        closing: _Closing,
+    ) -> None:
+        """Count the entry's verdict and rules, and keep its fields for `report`."""
+        author = record.author
         by_rule = self.by_rule
         for v in replayed:
             by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
@@ -562,11 +618,16 @@ class _Replayer:
         """Apply the entry; its violations, the kinds of the effects it owes, and the kind
         of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
         work = self.dossier
+        comment = check_comment(record.comment)
+        if data:
+            check_data(data)
         if work is None:
-            return self._open(spec, actor, at, record, due, data), (), "open"
-        entry, effects, violations = self.wf.record_in_place(
-            work, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
+            return self._open(spec, actor, at, comment, record, due, data), (), "open"
+        change, effects, violations = self.core.recorded(
+            work, spec.code, actor, at, comment, due, data
         )
+        finish_in_place(work, change)
+        entry = change[1]
         if entry.kind == "reschedule":  # the same action date set again
             if self.step is not None:
                 self.step.last_due = work.due_at
@@ -580,26 +641,35 @@ class _Replayer:
         spec: StateSpec,
         actor: Actor,
         at: datetime,
+        comment: str | None,
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
     ) -> list[Violation]:
-        """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
-        attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
-        # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        moved, violations = self.wf.record_open(
+        """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
+        as `Workflow.record_open` does."""
+        core = self.core
+        attributes = self.attributes
+        opening = core.opening(
             self.dossier_id,
-            spec.code,
-            actor=actor,
-            at=at,
-            comment=record.comment,
-            due=due,
-            data=data,
-            recorded_due=None if spec.terminal else record.due_at,
-            mid_flow=True,
-            **attributes,
+            spec,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            attributes["insurer"],
+            attributes["channel"],
+            attributes["subdivision"],
+            self.segment_contractor[self.segment],
+            attributes["flags"],
+            attributes["autonomy_limit"],
+            True,
         )
-        dossier = moved.dossier
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        dossier, _, violations = core.recorded_opening(
+            opening, actor, at, due, None if spec.terminal else record.due_at
+        )
         self.dossier = WorkingDossier(dossier)
         self.step = _Step(spec, at, dossier.due_at)
         pending, self.pending = self.pending, []
@@ -607,15 +677,13 @@ class _Replayer:
             self._call(when, author, outcome)
         return list(violations)
 
-    def _close(
-        self, ended_at: datetime
-    ) -> tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]:
+    def _close(self, ended_at: datetime) -> _Closing:
         """The step the current entry ends: its state, owner, whether on the contractor's
         clock, its original and last agreed due dates, and how late it was against each
         (business seconds)."""
         step = self.step
         if step is None:
-            return None, None, False, None, None, 0.0, 0.0
+            return _NOT_CLOSED
         spec = step.spec
         end = step.met_at or ended_at
         lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
@@ -718,10 +786,12 @@ def replay_records(
     Attributes not given are read from the history where it says them: the insurer
     (« AZ: », Allianz, BPCE), the channel (Sinapps, Darva), the autonomy limit.
     """
+    if not check_optional_text(dossier_id, "dossier_id"):
+        raise ArgumentValueError("dossier_id", dossier_id, "must be non-empty text")
     replayer = _Replayer(
         workflow or Workflow.default(),
         dossier_id,
-        source,
+        check_text(source, "source"),
         {
             "insurer": insurer,
             "channel": channel,
@@ -762,6 +832,7 @@ def iter_replays(
     Records before the first opening form a dossier of their own.
     """
     wf = workflow or Workflow.default()
+    source = check_text(source, "source")
     attrs: dict[str, Any] = {
         "insurer": None,
         "channel": None,
