@@ -5,7 +5,9 @@ numpy's kernel and numpy end to end, the hand-written loop on a subset) run inte
 and rotated each repetition (`method.compare`); each ratio is the median of the
 per-repetition ratios, each rate the median time. ``run(n)`` returns the rows for a
 combined benchmark runner. The same script measures the pure and the compiled build
-(``ETATMACHINE_COMPILE=1``): compare them in alternating processes, never in one.
+(``ETATMACHINE_COMPILE=1``): compare them in alternating processes, never in one. The
+``kernel`` rows time `BusinessCalendar.kernel` with checked values, as the due dates and
+lateness ask it: the facade's rows minus its checks.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from method import compare
 
 from etatmachine.business_calendar import PARIS, BusinessCalendar
+from etatmachine.business_calendar.kernel import hours_us
 
 N_DAYS = 5
 NAIVE_SUBSET = 100_000
@@ -191,6 +194,15 @@ def run(n: int) -> list[Row]:
     between = min(
         timeit.repeat(lambda: cal.business_time_between(work, later), number=100_000, repeat=5)
     )
+    # The same two through the kernel, as the due dates and lateness ask it (checked values).
+    kernel = cal.kernel
+    day_us = hours_us(24.0)
+    kernel_hours24 = min(
+        timeit.repeat(lambda: kernel.add_us(work, day_us), number=100_000, repeat=5)
+    )
+    kernel_between = min(
+        timeit.repeat(lambda: kernel.business_time_between(work, later), number=100_000, repeat=5)
+    )
     rows += [
         ("BusinessCalendar() construction", t_ctor * 1e6, "µs"),
         ("first call for a year (holidays imported)", t_first_year * 1e3, "ms"),
@@ -200,6 +212,8 @@ def run(n: int) -> list[Row]:
         ("scalar add_business_days(datetime)", scalar / 100_000 * 1e6, "µs/call"),
         ("scalar add_business_hours(datetime, 24h)", hours24 / 100_000 * 1e6, "µs/call"),
         ("scalar business_time_between(datetimes)", between / 100_000 * 1e6, "µs/call"),
+        ("kernel add_us(checked datetime, 24h)", kernel_hours24 / 100_000 * 1e6, "µs/call"),
+        ("kernel business_time_between(checked)", kernel_between / 100_000 * 1e6, "µs/call"),
     ]
     return rows
 

@@ -47,6 +47,7 @@ MODULES = [
     "etatmachine.business_calendar",
     "etatmachine.business_calendar.config",
     "etatmachine.business_calendar.engine",
+    "etatmachine.business_calendar.kernel",
     "etatmachine.deadlines",
     "etatmachine.lateness",
     "etatmachine.lateness.models",

@@ -37,6 +37,7 @@ __all__ = [
     "LAST_YEAR",
     "TABLE_YEARS",
     "CalendarKernel",
+    "Shift",
     "Table",
     "hours_us",
     "timedelta_us",
@@ -138,6 +139,31 @@ class Table:
         self.odd_days = odd_days
 
 
+# shift_memo's key for (ordinal o, delta µs): delta * _ORDINALS + o, one int for the pair
+# (a tuple key costs an allocation and a tuple hash per call); exact since 0 < o < _ORDINALS.
+_ORDINALS: Final = 1 << 22  # more than the last ordinal (date.max: 3,652,059)
+
+
+@final
+class Shift:
+    """A memoised move (see `CalendarKernel.add_us`): a start whose wall clock (µs since
+    local midnight) is strictly between ``lo`` and ``hi`` lands at ``start + by``."""
+
+    __slots__ = ("by", "hi", "lo")
+
+    lo: int
+    hi: int
+    by: timedelta
+
+    def __init__(self, lo: int, hi: int, by: timedelta) -> None:
+        self.lo = lo
+        self.hi = hi
+        self.by = by
+
+    def __repr__(self) -> str:
+        return f"Shift({self.lo}, {self.hi}, {self.by!r})"
+
+
 @final
 class CalendarKernel:
     """The tables and arithmetic of one `CalendarConfig`; thread-safe.
@@ -169,9 +195,10 @@ class CalendarKernel:
     """The calendar's timezone: results are in it, and datetimes it is given must be."""
     table: Table | None
     """The kept lookup table (None until the first question)."""
-    shift_memo: dict[tuple[int, int], tuple[int, int, timedelta]]
-    """(start ordinal, delta µs) -> (lo, hi, shift): a start on that day whose wall clock
-    is strictly inside (lo, hi) lands at ``start + shift`` (see `add_us`)."""
+    shift_memo: dict[int, Shift]
+    """``delta * 2**22 + ordinal`` (a start's day and the µs it moves) -> `Shift`: a start on
+    that day whose wall clock is strictly inside (lo, hi) lands at ``start + shift.by``
+    (see `add_us`)."""
     _lock: threading.Lock
     _years: dict[int, _Year]
     _maxwd: int
@@ -348,7 +375,9 @@ class CalendarKernel:
 
     def offset_index(self, o: int, n: int) -> int:
         """Ordinal of the business day ``n`` business days from roll_forward(o)."""
-        tab = self.cover_ord(o, o)
+        tab = self.table  # cover_ord(o, o), its common case without a call
+        if tab is None or not tab.base <= o < tab.end:
+            tab = self.cover_ord(o, o)
         while True:
             i = tab.cnt[o - tab.base] + n
             count = len(tab.ords)
@@ -413,7 +442,9 @@ class CalendarKernel:
 
     def is_business_ordinal(self, o: int) -> bool:
         """True if the day of ordinal ``o`` is a business day."""
-        tab = self.cover_ord(o, o)
+        tab = self.table  # cover_ord(o, o), its common case without a call
+        if tab is None or not tab.base <= o < tab.end:
+            tab = self.cover_ord(o, o)
         i = tab.cnt[o - tab.base]
         return i < len(tab.ords) and tab.ords[i] == o
 
@@ -486,7 +517,11 @@ class CalendarKernel:
     def business_time_between(self, la: datetime, lb: datetime) -> timedelta:
         """Real elapsed time between two local instants inside business windows (negative
         if ``lb < la``)."""
-        tab = self.cover_ord(la.toordinal(), lb.toordinal())
+        oa = la.toordinal()
+        ob = lb.toordinal()
+        tab = self.table  # cover_ord(oa, ob), its common case without a call
+        if tab is None or not (tab.base <= oa < tab.end and tab.base <= ob < tab.end):
+            tab = self.cover_ord(oa, ob)
         return timedelta(0, 0, self.clock(tab, lb) - self.clock(tab, la))
 
     def add_us(self, local: datetime, delta: int) -> datetime:
@@ -512,12 +547,13 @@ class CalendarKernel:
         if delta == 0:
             return local
         o = local.toordinal()
-        hit = self.shift_memo.get((o, delta))
+        key = delta * _ORDINALS + o
+        hit = self.shift_memo.get(key)
         if hit is not None and type(local) is datetime:
             w = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000
             w += local.microsecond
-            if hit[0] < w < hit[1]:
-                return local + hit[2]
+            if hit.lo < w < hit.hi:
+                return local + hit.by
         tab = self.table
         if tab is None or not tab.base <= o < tab.end or type(local) is not datetime:
             return self.add_us_general(local, delta)
@@ -560,7 +596,7 @@ class CalendarKernel:
             # every start strictly inside o's window keeps its wall clock on day r.
             length = cum[i + 1] - cum[i]
             if 0 < length <= cum[j + 1] - cum[j] and len(self.shift_memo) < _MEMO_MAX:
-                self.shift_memo[o, delta] = (start_us, start_us + length, timedelta(r - o))
+                self.shift_memo[key] = Shift(start_us, start_us + length, timedelta(r - o))
         return local + timedelta(r - o, 0, at - wall)  # datetime + timedelta: fold=0
 
     def add_us_general(self, local: datetime, delta: int) -> datetime:
