@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from etatmachine.arguments import check_comment, check_data, check_optional_text, check_text
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
@@ -96,6 +96,11 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
             )
     return None
 
+
+_ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
+"""Each role by its value. What a replay keeps of each entry until `report` holds a role's
+value, not the member: a dict or tuple of plain values leaves the garbage collector's
+watch, so one long history's thousands of kept entries cost it nothing to traverse."""
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -263,7 +268,7 @@ class _Replayer:
         self.by_rule: dict[str, int] = {}
         self.by_effect: dict[str, int] = {}
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[tuple[int, Role | None, bool, float]] = []  # segment, figures
+        self.steps: list[tuple[int, str | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
         self.attributes_read = False  # insurer and channel both known: nothing more to read
@@ -522,13 +527,13 @@ class _Replayer:
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
-                "role": author.role if author else None,
+                "role": author.role.value if author else None,  # see `_ROLES`
                 "comment": record.comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": closes_owner,
+                "closes_owner": closes_owner.value if closes_owner else None,
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -690,7 +695,8 @@ class _Replayer:
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        self.steps.append((self.segment, spec.owner, contractor_clock, seconds))
+        owner = spec.owner
+        self.steps.append((self.segment, owner.value if owner else None, contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
@@ -706,9 +712,11 @@ class _Replayer:
         entries = []
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
+            values["role"] = _ROLES[values["role"]]
+            values["closes_owner"] = _ROLES[values["closes_owner"]]
             entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
         figures: list[StepFigures] = [
-            (owner, clock, contractor_of.get(segment), seconds)
+            (_ROLES[owner], clock, contractor_of.get(segment), seconds)
             for segment, owner, clock, seconds in self.steps
         ]
         verdicts = self.verdicts
