@@ -1,5 +1,8 @@
 """The replay engine: one dossier's records in, its `ReplayReport` out.
 
+Its callers check what they pass (`etatmachine.replay.api`: the public functions, whose
+errors name the argument); the engine takes its arguments as they are.
+
 This is the hot path of every archive replay (`iter_replays`), written so that mypyc can
 compile it (the optional compiled core): it defines no pydantic model (those are in
 `etatmachine.replay.output`) and keeps its state in plain typed classes.
@@ -10,15 +13,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any, Final, Literal
 
-from etatmachine.arguments import check_comment, check_data, check_optional_text, check_text
+from etatmachine.arguments import check_comment, check_data, check_optional_text
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor
+from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
 from etatmachine.judge import finish_in_place
@@ -34,10 +35,8 @@ from etatmachine.legacy import (
     NoteRecord,
     OpeningRecord,
     Record,
-    RoleMap,
     SubAssignmentRecord,
     UnrecognisedRecord,
-    iter_file,
 )
 from etatmachine.replay.output import (
     ENTRY_FIELDS,
@@ -53,10 +52,10 @@ from etatmachine.roles import Role
 from etatmachine.rules import as_amount
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
-from etatmachine.workflow import Workflow
+from etatmachine.workflow import FileAttributes, Workflow
 from etatmachine.working import WorkingDossier
 
-__all__ = ["iter_replays", "replay_file", "replay_records"]
+__all__ = ["replay_many", "replay_one"]
 
 _UNKNOWN_ACTOR_ID = "unknown"
 _MIDNIGHT = datetime.min.time()
@@ -220,10 +219,12 @@ class _Setup:
 
     __slots__ = ("attributes", "calendar", "given", "shared")
 
-    def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
+    def __init__(self, workflow: Workflow, attributes: FileAttributes) -> None:
         self.shared = _shared(workflow)
-        self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
-        self.attributes: dict[str, Any] = workflow.file_attributes(**attributes)._asdict()
+        self.attributes: dict[str, Any] = attributes._asdict()
+        self.given = frozenset(
+            k for k, v in self.attributes.items() if v is not None and v != NO_FLAGS
+        )
         self.calendar = workflow.calendar(self.attributes["subdivision"])
 
 
@@ -241,11 +242,8 @@ class _Replayer:
         workflow: Workflow,
         dossier_id: str,
         source: str,
-        attributes: dict[str, Any],
-        setup: _Setup | None = None,
+        setup: _Setup,
     ) -> None:
-        if setup is None:
-            setup = _Setup(workflow, attributes)
         self.wf = workflow
         self.core = workflow.core  # every value handed to it is built or checked here
         self.shared = setup.shared
@@ -777,87 +775,35 @@ def _handler_for(kind: type[Any]) -> _Handler:
     return handler
 
 
-def replay_records(
+def replay_one(
     records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    dossier_id: str = "dossier",
-    source: str = "<records>",
-    insurer: str | None = None,
-    channel: str | None = None,
-    subdivision: str | None = None,
-    flags: Iterable[str] = (),
-    autonomy_limit: Decimal | None = None,
+    workflow: Workflow,
+    dossier_id: str,
+    source: str,
+    attributes: FileAttributes,
 ) -> ReplayReport:
-    """Replay the records of one dossier (the attributes are the file's: rules read them).
-
-    Attributes not given are read from the history where it says them: the insurer
-    (« AZ: », Allianz, BPCE), the channel (Sinapps, Darva), the autonomy limit.
-    """
-    if not check_optional_text(dossier_id, "dossier_id"):
-        raise ArgumentValueError("dossier_id", dossier_id, "must be non-empty text")
-    replayer = _Replayer(
-        workflow or Workflow.default(),
-        dossier_id,
-        check_text(source, "source"),
-        {
-            "insurer": insurer,
-            "channel": channel,
-            "subdivision": subdivision,
-            "flags": frozenset(flags),
-            "autonomy_limit": autonomy_limit,
-        },
-    )
+    """`etatmachine.replay.replay_records` once its arguments are checked (it checks them):
+    this one takes them as they are."""
+    replayer = _Replayer(workflow, dossier_id, source, _Setup(workflow, attributes))
     for record in records:
         replayer.feed(record)
     return replayer.report()
 
 
-def replay_file(
-    path: str | Path,
-    workflow: Workflow | None = None,
-    *,
-    roles: RoleMap | None = None,
-    **attributes: Any,
-) -> ReplayReport:
-    """Replay one history file as one dossier (its id: the file name without suffix)."""
-    path = Path(path)
-    return replay_records(
-        iter_file(path, roles=roles), workflow, dossier_id=path.stem, source=str(path), **attributes
-    )
-
-
-def iter_replays(
-    records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    source: str = "<archive>",
-    **attributes: Any,
+def replay_many(
+    records: Iterable[Record], workflow: Workflow, source: str, attributes: FileAttributes
 ) -> Iterator[ReplayReport]:
-    """Replay an archive of many dossiers, each starting at an ``OUVERTURE`` record.
-
-    Streams: one dossier is held at a time, so memory stays flat over any archive size.
-    Records before the first opening form a dossier of their own.
-    """
-    wf = workflow or Workflow.default()
-    source = check_text(source, "source")
-    attrs: dict[str, Any] = {
-        "insurer": None,
-        "channel": None,
-        "subdivision": None,
-        "flags": frozenset(),
-        "autonomy_limit": None,
-    }
-    attrs.update(attributes)
+    """`etatmachine.replay.iter_replays` once its arguments are checked (it checks them):
+    one dossier per ``OUVERTURE`` record, held one at a time."""
     count = 0
     replayer: _Replayer | None = None
-    setup = _Setup(wf, attrs)
+    setup = _Setup(workflow, attributes)
     for record in records:
         if isinstance(record, OpeningRecord) or replayer is None:
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
-            replayer = _Replayer(wf, f"{source}#{count}", source, attrs, setup)
+            replayer = _Replayer(workflow, f"{source}#{count}", source, setup)
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()
