@@ -651,9 +651,9 @@ class _Replayer:
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
         as `Workflow.record_open` does."""
-        core = self.core
         attributes = self.attributes
-        opening = core.opening(
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        work, violations = self.core.opened_in_place(
             self.dossier_id,
             spec,
             actor,
@@ -661,6 +661,7 @@ class _Replayer:
             comment,
             due,
             data,
+            None if spec.terminal else record.due_at,
             attributes["insurer"],
             attributes["channel"],
             attributes["subdivision"],
@@ -669,12 +670,8 @@ class _Replayer:
             attributes["autonomy_limit"],
             True,
         )
-        # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        dossier, _, violations = core.recorded_opening(
-            opening, actor, at, due, None if spec.terminal else record.due_at
-        )
-        self.dossier = WorkingDossier(dossier)
-        self.step = _Step(spec, at, dossier.due_at)
+        self.dossier = work
+        self.step = _Step(spec, at, work.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
