@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -299,3 +300,21 @@ def test_the_replay_checks_what_it_is_given_before_reading_anything() -> None:
     with pytest.raises(ArgumentTypeError) as type_err:
         replay_records([], source=3)  # type: ignore[arg-type]
     assert type_err.value.argument == "source"
+
+
+def test_the_replay_names_a_wrong_argument_in_both_builds() -> None:
+    """The public functions check their arguments themselves (`etatmachine.replay.api`, never
+    compiled): the compiled engine would answer with a bare TypeError naming nothing."""
+    from etatmachine.errors import ArgumentTypeError
+
+    calls: dict[str, Callable[[], object]] = {
+        "workflow": lambda: replay_records([], workflow="default"),  # type: ignore[arg-type]
+        "records": lambda: replay_records(3),  # type: ignore[arg-type]
+        "path": lambda: replay_file(3),  # type: ignore[arg-type]
+        "roles": lambda: replay_file(SEED, roles={"995": "contractor"}),  # type: ignore[arg-type]
+        "source": lambda: iter_replays([], source=None),  # type: ignore[arg-type]
+    }
+    for argument, call in calls.items():
+        with pytest.raises(ArgumentTypeError) as err:
+            call()
+        assert err.value.argument == argument

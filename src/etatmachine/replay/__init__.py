@@ -19,7 +19,7 @@ The JSON output is versioned (`SCHEMA_VERSION`); `ReplayReport.model_json_schema
 gives its JSON Schema.
 """
 
-from etatmachine.replay.engine import iter_replays, replay_file, replay_records
+from etatmachine.replay.api import iter_replays, replay_file, replay_records
 from etatmachine.replay.output import (
     SCHEMA_VERSION,
     ReplayEntry,

@@ -1,5 +1,8 @@
 """The replay engine: one dossier's records in, its `ReplayReport` out.
 
+Its callers check what they pass (`etatmachine.replay.api`: the public functions, whose
+errors name the argument); the engine takes its arguments as they are.
+
 This is the hot path of every archive replay (`iter_replays`), written so that mypyc can
 compile it (the optional compiled core): it defines no pydantic model (those are in
 `etatmachine.replay.output`) and keeps its state in plain typed classes.
@@ -10,15 +13,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from etatmachine.arguments import check_comment, check_data, check_optional_text, check_text
+from etatmachine.arguments import check_comment, check_data, check_optional_text
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor
+from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
 from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
 from etatmachine.judge import finish_in_place
@@ -34,10 +35,8 @@ from etatmachine.legacy import (
     NoteRecord,
     OpeningRecord,
     Record,
-    RoleMap,
     SubAssignmentRecord,
     UnrecognisedRecord,
-    iter_file,
 )
 from etatmachine.replay.output import (
     ENTRY_FIELDS,
@@ -53,10 +52,10 @@ from etatmachine.roles import Role
 from etatmachine.rules import as_amount
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
-from etatmachine.workflow import Workflow
+from etatmachine.workflow import FileAttributes, Workflow
 from etatmachine.working import WorkingDossier
 
-__all__ = ["iter_replays", "replay_file", "replay_records"]
+__all__ = ["replay_many", "replay_one"]
 
 _UNKNOWN_ACTOR_ID = "unknown"
 _MIDNIGHT = datetime.min.time()
@@ -96,6 +95,11 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
             )
     return None
 
+
+_ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
+"""Each role by its value. What a replay keeps of each entry until `report` holds a role's
+value, not the member: a dict or tuple of plain values leaves the garbage collector's
+watch, so one long history's thousands of kept entries cost it nothing to traverse."""
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -215,10 +219,12 @@ class _Setup:
 
     __slots__ = ("attributes", "calendar", "given", "shared")
 
-    def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
+    def __init__(self, workflow: Workflow, attributes: FileAttributes) -> None:
         self.shared = _shared(workflow)
-        self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
-        self.attributes: dict[str, Any] = workflow.file_attributes(**attributes)._asdict()
+        self.attributes: dict[str, Any] = attributes._asdict()
+        self.given = frozenset(
+            k for k, v in self.attributes.items() if v is not None and v != NO_FLAGS
+        )
         self.calendar = workflow.calendar(self.attributes["subdivision"])
 
 
@@ -236,11 +242,8 @@ class _Replayer:
         workflow: Workflow,
         dossier_id: str,
         source: str,
-        attributes: dict[str, Any],
-        setup: _Setup | None = None,
+        setup: _Setup,
     ) -> None:
-        if setup is None:
-            setup = _Setup(workflow, attributes)
         self.wf = workflow
         self.core = workflow.core  # every value handed to it is built or checked here
         self.shared = setup.shared
@@ -263,7 +266,7 @@ class _Replayer:
         self.by_rule: dict[str, int] = {}
         self.by_effect: dict[str, int] = {}
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[tuple[int, Role | None, bool, float]] = []  # segment, figures
+        self.steps: list[tuple[int, str | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
         self.attributes_read = False  # insurer and channel both known: nothing more to read
@@ -522,13 +525,13 @@ class _Replayer:
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
-                "role": author.role if author else None,
+                "role": author.role.value if author else None,  # see `_ROLES`
                 "comment": record.comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": closes_owner,
+                "closes_owner": closes_owner.value if closes_owner else None,
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -648,9 +651,9 @@ class _Replayer:
     ) -> list[Violation]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
         as `Workflow.record_open` does."""
-        core = self.core
         attributes = self.attributes
-        opening = core.opening(
+        # where the opening breaks rules, the history opened it anyway, with the due it recorded
+        work, violations = self.core.opened_in_place(
             self.dossier_id,
             spec,
             actor,
@@ -658,6 +661,7 @@ class _Replayer:
             comment,
             due,
             data,
+            None if spec.terminal else record.due_at,
             attributes["insurer"],
             attributes["channel"],
             attributes["subdivision"],
@@ -666,12 +670,8 @@ class _Replayer:
             attributes["autonomy_limit"],
             True,
         )
-        # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        dossier, _, violations = core.recorded_opening(
-            opening, actor, at, due, None if spec.terminal else record.due_at
-        )
-        self.dossier = WorkingDossier(dossier)
-        self.step = _Step(spec, at, dossier.due_at)
+        self.dossier = work
+        self.step = _Step(spec, at, work.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
@@ -690,7 +690,8 @@ class _Replayer:
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        self.steps.append((self.segment, spec.owner, contractor_clock, seconds))
+        owner = spec.owner
+        self.steps.append((self.segment, owner.value if owner else None, contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
@@ -706,9 +707,11 @@ class _Replayer:
         entries = []
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
+            values["role"] = _ROLES[values["role"]]
+            values["closes_owner"] = _ROLES[values["closes_owner"]]
             entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
         figures: list[StepFigures] = [
-            (owner, clock, contractor_of.get(segment), seconds)
+            (_ROLES[owner], clock, contractor_of.get(segment), seconds)
             for segment, owner, clock, seconds in self.steps
         ]
         verdicts = self.verdicts
@@ -769,87 +772,35 @@ def _handler_for(kind: type[Any]) -> _Handler:
     return handler
 
 
-def replay_records(
+def replay_one(
     records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    dossier_id: str = "dossier",
-    source: str = "<records>",
-    insurer: str | None = None,
-    channel: str | None = None,
-    subdivision: str | None = None,
-    flags: Iterable[str] = (),
-    autonomy_limit: Decimal | None = None,
+    workflow: Workflow,
+    dossier_id: str,
+    source: str,
+    attributes: FileAttributes,
 ) -> ReplayReport:
-    """Replay the records of one dossier (the attributes are the file's: rules read them).
-
-    Attributes not given are read from the history where it says them: the insurer
-    (« AZ: », Allianz, BPCE), the channel (Sinapps, Darva), the autonomy limit.
-    """
-    if not check_optional_text(dossier_id, "dossier_id"):
-        raise ArgumentValueError("dossier_id", dossier_id, "must be non-empty text")
-    replayer = _Replayer(
-        workflow or Workflow.default(),
-        dossier_id,
-        check_text(source, "source"),
-        {
-            "insurer": insurer,
-            "channel": channel,
-            "subdivision": subdivision,
-            "flags": frozenset(flags),
-            "autonomy_limit": autonomy_limit,
-        },
-    )
+    """`etatmachine.replay.replay_records` once its arguments are checked (it checks them):
+    this one takes them as they are."""
+    replayer = _Replayer(workflow, dossier_id, source, _Setup(workflow, attributes))
     for record in records:
         replayer.feed(record)
     return replayer.report()
 
 
-def replay_file(
-    path: str | Path,
-    workflow: Workflow | None = None,
-    *,
-    roles: RoleMap | None = None,
-    **attributes: Any,
-) -> ReplayReport:
-    """Replay one history file as one dossier (its id: the file name without suffix)."""
-    path = Path(path)
-    return replay_records(
-        iter_file(path, roles=roles), workflow, dossier_id=path.stem, source=str(path), **attributes
-    )
-
-
-def iter_replays(
-    records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    source: str = "<archive>",
-    **attributes: Any,
+def replay_many(
+    records: Iterable[Record], workflow: Workflow, source: str, attributes: FileAttributes
 ) -> Iterator[ReplayReport]:
-    """Replay an archive of many dossiers, each starting at an ``OUVERTURE`` record.
-
-    Streams: one dossier is held at a time, so memory stays flat over any archive size.
-    Records before the first opening form a dossier of their own.
-    """
-    wf = workflow or Workflow.default()
-    source = check_text(source, "source")
-    attrs: dict[str, Any] = {
-        "insurer": None,
-        "channel": None,
-        "subdivision": None,
-        "flags": frozenset(),
-        "autonomy_limit": None,
-    }
-    attrs.update(attributes)
+    """`etatmachine.replay.iter_replays` once its arguments are checked (it checks them):
+    one dossier per ``OUVERTURE`` record, held one at a time."""
     count = 0
     replayer: _Replayer | None = None
-    setup = _Setup(wf, attrs)
+    setup = _Setup(workflow, attributes)
     for record in records:
         if isinstance(record, OpeningRecord) or replayer is None:
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
-            replayer = _Replayer(wf, f"{source}#{count}", source, attrs, setup)
+            replayer = _Replayer(workflow, f"{source}#{count}", source, setup)
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()
