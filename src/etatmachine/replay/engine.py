@@ -77,8 +77,8 @@ and last agreed due dates, and how late it was against each (business seconds)."
 _NOT_CLOSED: _Closing = (None, None, False, None, None, 0.0, 0.0)
 
 
-def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
-    """Why an entry's dates are outside the calendar's supported years, or None."""
+def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
+    """Why an entry's dates are outside the calendar's supported years (one of them is)."""
     for what, quoi, instant in (("date", "date", set_at), ("due date", "échéance", due_at)):
         year = instant.year
         if not FIRST_YEAR <= year <= LAST_YEAR:
@@ -93,7 +93,7 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
                     f"charge ({FIRST_YEAR}-{LAST_YEAR}) : l'entrée n'est pas rejouée",
                 },
             )
-    return None
+    raise AssertionError("both dates are in the supported years")
 
 
 _ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
@@ -433,8 +433,10 @@ class _Replayer:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
-        problem = _out_of_range(set_at, record.due_at)
-        if problem is not None:  # no calendar reads such a date: the entry changes nothing
+        if not (
+            FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= record.due_at.year <= LAST_YEAR
+        ):  # no calendar reads such a date: the entry changes nothing
+            problem = _out_of_range(set_at, record.due_at)
             self._entry(record, set_at, None, None, "unresolved", (problem,), (), _NOT_CLOSED)
             return
         if self.last_set_at is not None and set_at < self.last_set_at:
@@ -471,13 +473,11 @@ class _Replayer:
             prior = self.dossier
             prior_state = prior.state if prior is not None else None
             prior_due = prior.due_at if prior is not None else None
-            found, effects, kind = self._move(spec, actor, set_at, record, due, data)
-            moved = self.dossier
-            assert moved is not None  # a resolved entry always leaves a dossier
-            if due is None and spec.deadline.kind in _COUNTED and kind == "move":
-                # the move computed this very due date: same deadline, start and calendar, and
-                # a counted deadline reads nothing else
-                computed = moved.due_at
+            found, effects, kind, judged = self._move(spec, actor, set_at, record, due, data)
+            if due is None and spec.deadline.kind in _COUNTED and kind != "reschedule":
+                # the move or opening computed this very due date: same deadline, start and
+                # calendar, and a counted deadline reads nothing else
+                computed = judged
             else:
                 computed = compute_due(
                     spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
@@ -617,15 +617,17 @@ class _Replayer:
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...], str]:
-        """Apply the entry; its violations, the kinds of the effects it owes, and the kind
-        of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
+    ) -> tuple[list[Violation], tuple[str, ...], str, datetime | None]:
+        """Apply the entry; its violations, the kinds of the effects it owes, the kind of
+        change it was (``open``, ``move``, or ``reschedule``: the same state again) and the due
+        date the judge gave it (a refused opening's: the procedure's, not the one it keeps)."""
         work = self.dossier
         comment = check_comment(record.comment)
         if data:
             check_data(data)
         if work is None:
-            return self._open(spec, actor, at, comment, record, due, data), (), "open"
+            opened, judged = self._open(spec, actor, at, comment, record, due, data)
+            return opened, (), "open", judged
         change, effects, violations = self.core.recorded(
             work, spec.code, actor, at, comment, due, data
         )
@@ -637,7 +639,7 @@ class _Replayer:
         else:
             self.step = _Step(spec, at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
-        return list(violations), kinds, entry.kind
+        return list(violations), kinds, entry.kind, work.due_at
 
     def _open(
         self,
@@ -648,12 +650,13 @@ class _Replayer:
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> list[Violation]:
+    ) -> tuple[list[Violation], datetime | None]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
-        as `Workflow.record_open` does."""
+        as `Workflow.record_open` does; its violations, and the due date the procedure gives
+        the opening."""
         attributes = self.attributes
         # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        work, violations = self.core.opened_in_place(
+        work, violations, judged = self.core.opened_in_place(
             self.dossier_id,
             spec,
             actor,
@@ -675,7 +678,7 @@ class _Replayer:
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return list(violations)
+        return list(violations), judged
 
     def _close(self, ended_at: datetime) -> _Closing:
         """The step the current entry ends: its state, owner, whether on the contractor's
