@@ -97,9 +97,11 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
 
 
 _ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
-"""Each role by its value. What a replay keeps of each entry until `report` holds a role's
-value, not the member: a dict or tuple of plain values leaves the garbage collector's
-watch, so one long history's thousands of kept entries cost it nothing to traverse."""
+"""Each role by its value. What a replay keeps of each entry and step until `report` holds
+a role's value, not the member: a dict or tuple of plain values leaves the garbage
+collector's watch, so one long history's thousands of kept entries cost it nothing."""
+_VALUES: Final[dict[Role | None, str | None]] = {role: value for value, role in _ROLES.items()}
+"""Each role's value (``Role.value`` is a property: read once, here)."""
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -525,13 +527,13 @@ class _Replayer:
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
-                "role": author.role.value if author else None,  # see `_ROLES`
+                "role": _VALUES[author.role] if author else None,  # see `_ROLES`
                 "comment": record.comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": closes_owner.value if closes_owner else None,
+                "closes_owner": _VALUES[closes_owner],
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -693,8 +695,7 @@ class _Replayer:
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        owner = spec.owner
-        self.steps.append((self.segment, owner.value if owner else None, contractor_clock, seconds))
+        self.steps.append((self.segment, _VALUES[spec.owner], contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
