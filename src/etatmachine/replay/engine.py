@@ -21,7 +21,7 @@ from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
-from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.evidence import failed_call, names_in, quote_amount_in
 from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
@@ -145,7 +145,8 @@ class _Shared:
         """The insurers and channels a label names, remembered (labels repeat)."""
         found = self._names.get(label)
         if found is None:
-            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            insurers, channels = names_in(label)
+            found = (frozenset(insurers), frozenset(channels))
             if len(self._names) >= _CACHE_MAX:
                 self._names.clear()
             self._names[label] = found
@@ -344,8 +345,10 @@ class _Replayer:
         ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
-        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
-        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        insurers: set[str] | frozenset[str] = frozenset()
+        channels: set[str] | frozenset[str] = frozenset()
+        if text:
+            insurers, channels = names_in(text)
         if label is not None:  # a name never spans the label and the text: no space in one
             in_label = self.shared.names(label)
             insurers = insurers | in_label[0] if in_label[0] else insurers
