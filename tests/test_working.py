@@ -158,9 +158,11 @@ def test_the_core_opens_in_place_what_record_open_opens(  # type: ignore[no-unty
         recorded_due=recorded_due, mid_flow=True, **kwargs,
     )  # fmt: skip
     attributes = WF.file_attributes(**kwargs)
-    work, found = WF.core.opened_in_place(
+    work, found, judged = WF.core.opened_in_place(
         "D1", WF.state(state), actor, at, comment, due, data, recorded_due, *attributes, True
     )
     assert found == violations
     assert work.freeze() == opened
     assert work.history == list(opened.history)
+    if not found:  # accepted: the file keeps the procedure's due date
+        assert judged == opened.due_at

@@ -767,18 +767,20 @@ class Judge:
         flags: frozenset[str],
         limit: Decimal | None,
         mid_flow: bool,
-    ) -> tuple[WorkingDossier, tuple[Violation, ...]]:
+    ) -> tuple[WorkingDossier, tuple[Violation, ...], datetime | None]:
         """`opening` then `recorded_opening` (the same verdict, the same file), made as a
         working copy: no immutable dossier is built on the way (the replay opens a file per
-        dossier of an archive); the effects are not built (the replay performs none)."""
+        dossier of an archive); the effects are not built (the replay performs none). Also
+        the due date the procedure gives the opening, which a refused one does not keep."""
         work = WorkingDossier.from_fields(
             self._opening_fields(
                 dossier_id, target, values, insurer, channel, subdivision, contractor, flags, limit
             )
         )
-        violations, due_at = self._judge_opening(
+        violations, judged = self._judge_opening(
             work, target, actor, at, comment, due, values, mid_flow
         )
+        due_at = judged
         if violations:
             due_at = _adopted_due(target, due, recorded_due)
             work.quote_amount = None
@@ -787,7 +789,7 @@ class Judge:
             data = _entry_data(values)
         work.due_at = due_at
         work.history = [trusted_entry("open", None, target.code, at, actor, comment, due_at, data)]
-        return work, tuple(violations)
+        return work, tuple(violations), judged
 
     def recorded(
         self,

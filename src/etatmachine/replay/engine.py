@@ -21,7 +21,7 @@ from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
-from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.evidence import failed_call, names_in, quote_amount_in
 from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
@@ -77,8 +77,8 @@ and last agreed due dates, and how late it was against each (business seconds)."
 _NOT_CLOSED: _Closing = (None, None, False, None, None, 0.0, 0.0)
 
 
-def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
-    """Why an entry's dates are outside the calendar's supported years, or None."""
+def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
+    """Why an entry's dates are outside the calendar's supported years (one of them is)."""
     for what, quoi, instant in (("date", "date", set_at), ("due date", "échéance", due_at)):
         year = instant.year
         if not FIRST_YEAR <= year <= LAST_YEAR:
@@ -93,13 +93,15 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation | None:
                     f"charge ({FIRST_YEAR}-{LAST_YEAR}) : l'entrée n'est pas rejouée",
                 },
             )
-    return None
+    raise AssertionError("both dates are in the supported years")
 
 
 _ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
-"""Each role by its value. What a replay keeps of each entry until `report` holds a role's
-value, not the member: a dict or tuple of plain values leaves the garbage collector's
-watch, so one long history's thousands of kept entries cost it nothing to traverse."""
+"""Each role by its value. What a replay keeps of each entry and step until `report` holds
+a role's value, not the member: a dict or tuple of plain values leaves the garbage
+collector's watch, so one long history's thousands of kept entries cost it nothing."""
+_VALUES: Final[dict[Role | None, str | None]] = {role: value for value, role in _ROLES.items()}
+"""Each role's value (``Role.value`` is a property: read once, here)."""
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -143,7 +145,8 @@ class _Shared:
         """The insurers and channels a label names, remembered (labels repeat)."""
         found = self._names.get(label)
         if found is None:
-            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            insurers, channels = names_in(label)
+            found = (frozenset(insurers), frozenset(channels))
             if len(self._names) >= _CACHE_MAX:
                 self._names.clear()
             self._names[label] = found
@@ -342,8 +345,10 @@ class _Replayer:
         ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
-        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
-        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        insurers: set[str] | frozenset[str] = frozenset()
+        channels: set[str] | frozenset[str] = frozenset()
+        if text:
+            insurers, channels = names_in(text)
         if label is not None:  # a name never spans the label and the text: no space in one
             in_label = self.shared.names(label)
             insurers = insurers | in_label[0] if in_label[0] else insurers
@@ -433,8 +438,10 @@ class _Replayer:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
-        problem = _out_of_range(set_at, record.due_at)
-        if problem is not None:  # no calendar reads such a date: the entry changes nothing
+        if not (
+            FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= record.due_at.year <= LAST_YEAR
+        ):  # no calendar reads such a date: the entry changes nothing
+            problem = _out_of_range(set_at, record.due_at)
             self._entry(record, set_at, None, None, "unresolved", (problem,), (), _NOT_CLOSED)
             return
         if self.last_set_at is not None and set_at < self.last_set_at:
@@ -471,13 +478,11 @@ class _Replayer:
             prior = self.dossier
             prior_state = prior.state if prior is not None else None
             prior_due = prior.due_at if prior is not None else None
-            found, effects, kind = self._move(spec, actor, set_at, record, due, data)
-            moved = self.dossier
-            assert moved is not None  # a resolved entry always leaves a dossier
-            if due is None and spec.deadline.kind in _COUNTED and kind == "move":
-                # the move computed this very due date: same deadline, start and calendar, and
-                # a counted deadline reads nothing else
-                computed = moved.due_at
+            found, effects, kind, judged = self._move(spec, actor, set_at, record, due, data)
+            if due is None and spec.deadline.kind in _COUNTED and kind != "reschedule":
+                # the move or opening computed this very due date: same deadline, start and
+                # calendar, and a counted deadline reads nothing else
+                computed = judged
             else:
                 computed = compute_due(
                     spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
@@ -525,13 +530,13 @@ class _Replayer:
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
-                "role": author.role.value if author else None,  # see `_ROLES`
+                "role": _VALUES[author.role] if author else None,  # see `_ROLES`
                 "comment": record.comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": closes_owner.value if closes_owner else None,
+                "closes_owner": _VALUES[closes_owner],
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -617,15 +622,17 @@ class _Replayer:
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...], str]:
-        """Apply the entry; its violations, the kinds of the effects it owes, and the kind
-        of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
+    ) -> tuple[list[Violation], tuple[str, ...], str, datetime | None]:
+        """Apply the entry; its violations, the kinds of the effects it owes, the kind of
+        change it was (``open``, ``move``, or ``reschedule``: the same state again) and the due
+        date the judge gave it (a refused opening's: the procedure's, not the one it keeps)."""
         work = self.dossier
         comment = check_comment(record.comment)
         if data:
             check_data(data)
         if work is None:
-            return self._open(spec, actor, at, comment, record, due, data), (), "open"
+            opened, judged = self._open(spec, actor, at, comment, record, due, data)
+            return opened, (), "open", judged
         change, effects, violations = self.core.recorded(
             work, spec.code, actor, at, comment, due, data
         )
@@ -637,7 +644,7 @@ class _Replayer:
         else:
             self.step = _Step(spec, at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
-        return list(violations), kinds, entry.kind
+        return list(violations), kinds, entry.kind, work.due_at
 
     def _open(
         self,
@@ -648,12 +655,13 @@ class _Replayer:
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> list[Violation]:
+    ) -> tuple[list[Violation], datetime | None]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
-        as `Workflow.record_open` does."""
+        as `Workflow.record_open` does; its violations, and the due date the procedure gives
+        the opening."""
         attributes = self.attributes
         # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        work, violations = self.core.opened_in_place(
+        work, violations, judged = self.core.opened_in_place(
             self.dossier_id,
             spec,
             actor,
@@ -675,7 +683,7 @@ class _Replayer:
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return list(violations)
+        return list(violations), judged
 
     def _close(self, ended_at: datetime) -> _Closing:
         """The step the current entry ends: its state, owner, whether on the contractor's
@@ -690,8 +698,7 @@ class _Replayer:
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        owner = spec.owner
-        self.steps.append((self.segment, owner.value if owner else None, contractor_clock, seconds))
+        self.steps.append((self.segment, _VALUES[spec.owner], contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
