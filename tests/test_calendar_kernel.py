@@ -68,6 +68,25 @@ def test_the_kernel_builds_its_table_on_the_first_question() -> None:
     assert table.first <= 2024 <= table.last
 
 
+def test_the_kept_table_grows_by_its_span_so_walking_the_years_rebuilds_it_rarely() -> None:
+    """Dates that walk through the years (one long history: 10,000 entries span 18 years,
+    100,000 span 177) extend the kept table by at least its own span each time: a
+    logarithmic number of rebuilds, not one a year over an ever longer span. Each answer is
+    the one a calendar asked that year alone gives."""
+    cal = BusinessCalendar()
+    kernel = cal.kernel
+    spans = []
+    for year in range(2023, 2023 + 100):
+        start = datetime(year, 3, 1, 10, tzinfo=PARIS)
+        assert cal.add_business_days(start, 5) == BusinessCalendar().add_business_days(start, 5)
+        table = kernel.table
+        assert table is not None and table.first <= year <= table.last
+        if (table.first, table.last) not in spans:
+            spans.append((table.first, table.last))
+    assert len(spans) <= 8, spans  # 1, 2, 4, 8... years, not 100 tables
+    assert [last - first + 1 for first, last in spans[:4]] == [1, 2, 4, 8]
+
+
 @pytest.mark.parametrize(
     ("value", "accepted"),
     [

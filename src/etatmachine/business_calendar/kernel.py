@@ -311,9 +311,9 @@ class CalendarKernel:
         """A table covering the years [lo_year, hi_year], building what is missing
         (`DateRangeError` naming the year outside the supported ones).
 
-        The kept table grows to span at most ``TABLE_YEARS`` years; past that it is
-        replaced by one around the question, and a question wider than that gets a table
-        of its own that is not kept.
+        The kept table grows (by at least its own span, towards the question) to span at
+        most ``TABLE_YEARS`` years; past that it is replaced by one around the question, and
+        a question wider than that gets a table of its own that is not kept.
         """
         tab = self.table
         if tab is not None and tab.first <= lo_year and hi_year <= tab.last:
@@ -327,6 +327,14 @@ class CalendarKernel:
             if tab is not None:
                 if tab.first <= lo_year and hi_year <= tab.last:
                     return tab
+                # grow by at least the kept span, towards the question: dates that walk
+                # through the years (one long history) rebuild the table a logarithmic
+                # number of times, not once a year over an ever longer span (quadratic)
+                span = tab.last - tab.first + 1
+                if hi_year > tab.last:
+                    hi_year = min(max(hi_year, tab.last + span), LAST_YEAR)
+                if lo_year < tab.first:
+                    lo_year = max(min(lo_year, tab.first - span), FIRST_YEAR)
                 lo = min(lo_year, tab.first)
                 hi = max(hi_year, tab.last)
                 if hi - lo < TABLE_YEARS:
