@@ -458,16 +458,17 @@ def replay_piece(piece: Piece, options: Options) -> PieceResult:
     """Replay one piece's dossiers and render them (see the module notes)."""
     if piece.skipped is not None:
         return PieceResult(piece.source, True, None, [], 0, 0, [], piece.skipped)
-    from etatmachine.replay import iter_replays
+    from etatmachine.replay.engine import replay_one
 
     wf = _workflow(options)
     roles = _roles(options)
-    attributes = {
-        "insurer": options.insurer,
-        "channel": options.channel,
-        "subdivision": options.subdivision,
-        "flags": frozenset(options.flags),
-    }
+    # checked once per piece (the errors name the option), then handed to the engine as is
+    attributes = wf.file_attributes(
+        insurer=options.insurer,
+        channel=options.channel,
+        subdivision=options.subdivision,
+        flags=options.flags,
+    )
     reports = []
     problems: list[Problem] = []
     number = piece.first_dossier
@@ -478,9 +479,8 @@ def replay_piece(piece: Piece, options: Options) -> PieceResult:
             if isinstance(r, UnrecognisedRecord) and r.text.lstrip().startswith(_ETAT_PREFIXES):
                 problems.append(Problem(piece.source, r.first_line, f"{r.message}"))
         try:
-            for report in iter_replays(dossier, wf, source=piece.source, **attributes):
-                reports.append(report.model_copy(update={"dossier_id": f"{piece.source}#{number}"}))
-        except (ArithmeticError, ValueError, EtatmachineError) as exc:  # e.g. a year 9999
+            report = replay_one(dossier, wf, f"{piece.source}#{number}", piece.source, attributes)
+        except (ArithmeticError, ValueError, EtatmachineError) as exc:
             problems.append(
                 Problem(
                     piece.source,
@@ -489,6 +489,9 @@ def replay_piece(piece: Piece, options: Options) -> PieceResult:
                     "replay",
                 )
             )
+            continue
+        if report.entries or report.unrecognised:  # as `iter_replays` keeps them
+            reports.append(report)
     return PieceResult(
         piece.source,
         piece.last,
