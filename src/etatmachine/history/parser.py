@@ -15,8 +15,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final, TypeVar
 
-from pydantic import BaseModel
-
 from etatmachine.business_calendar import PARIS
 from etatmachine.history.reading import file_blocks, physical_lines, split_lines
 from etatmachine.history.records import (
@@ -40,6 +38,7 @@ from etatmachine.history.records import (
     SubAssignmentRecord,
     UnrecognisedRecord,
 )
+from etatmachine.history.shapes import FieldsSet, shared
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 
@@ -53,50 +52,50 @@ _DEFAULT_ROLES: Final = RoleMap()
 # or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
 # `etatmachine.trusted.trusted` does what `BaseModel.model_construct` does for these plain
 # frozen models (no aliases, extras, private attributes or post-init) without its per-field
-# loop: ``__dict__`` holds every field in declaration order (defaults from the model's
-# template) and the fields-set is the keys passed, exactly as validation would have recorded.
-# tests/test_trusted_models.py proves it, for every kind of record: validating a record's
-# dump gives an equal record with the same fields-set.
+# loop: ``__dict__`` holds every field in declaration order (each builder writes its record's
+# dict at once, defaults included) and the fields-set is the fields validation would have been
+# given: the common ones and those the builder read, one shared `FieldsSet` per shape of
+# record (`etatmachine.history.shapes`). tests/test_trusted_models.py proves it, for every kind
+# of record: validating a record's dump gives an equal record with the same fields-set and
+# the same field order.
 
-_R = TypeVar("_R", bound=BaseModel)
 _COMMON: Final = ("first_line", "last_line", "raw", "author")
 
 
-def _template(cls: type[BaseModel]) -> dict[str, object]:
-    """The fields of ``cls`` after the common ones, in order, with their defaults (None for a
-    required field: the builder always passes those)."""
-    return {
-        name: None if info.is_required() else info.default
-        for name, info in cls.model_fields.items()
-        if name not in _COMMON
-    }
+def _shape(*names: str) -> FieldsSet:
+    """The shared fields-set of a record given the common fields and ``names``."""
+    return shared((*_COMMON, *names))
 
 
-_TEMPLATES: Final[dict[type[BaseModel], dict[str, object]]] = {
-    cls: _template(cls)
-    for cls in (
-        EtatRecord,
-        AuthorRecord,
-        OpeningRecord,
-        AutonomyLimitRecord,
-        RealisationRecord,
-        AssignmentRecord,
-        SubAssignmentRecord,
-        ActionRecord,
-        MessageRecord,
-        ContactRecord,
-        ControlRecord,
-        MensajeRecord,
-        NoteRecord,
-        UnrecognisedRecord,
-    )
-}
+_AUTHOR_SET: Final = shared(("at", "user_id", "name", "role"))
+_PARTY_SET: Final = shared(("user_id", "name", "tag", "role"))
+_ETAT_SET: Final = _shape("label", "due_at", "comment")
+_ETAT_SET_ON: Final = _shape("label", "due_at", "comment", "set_on", "set_number")
+_ETAT_SET_ON_N: Final = _shape("label", "due_at", "comment", "set_on", "set_number", "n")
+_NOTE_SET: Final = _shape("text")
+_BARE_SET: Final = _shape()  # author and opening records: the common fields only
+_ACTION_SETS: Final = (  # by (contractor read, contractor id read, acceptance date read)
+    _shape("text"),
+    _shape("text", "contractor_name"),
+    _shape("text", "contractor_name", "contractor_id"),
+    _shape("text", "contractor_name", "accepted_at"),
+    _shape("text", "contractor_name", "contractor_id", "accepted_at"),
+)
+_CONTACT_SET: Final = _shape("number", "text", "contacted_at")
+_CONTROL_SET: Final = _shape("text", "detail")
+_MENSAJE_SET: Final = _shape("sender", "contractor_id", "text")
+_AUTONOMY_SET: Final = _shape("amount", "caveat")
+_REALISATION_SET: Final = _shape("what", "on")
+_ASSIGN_SET: Final = _shape("assignee_id", "assignee_name")
+_SUBASSIGN_SET: Final = _shape("contractor_id", "contractor_name", "at")
+_MESSAGE_SET: Final = _shape("sender", "recipient", "delivered", "body")
+_UNRECOGNISED_SET: Final = _shape("text", "message", "line")
 
 
 def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
     """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
     values = {"user_id": user_id, "name": name, "tag": tag, "role": role}
-    return trusted(Party, values, {"user_id", "name", "tag", "role"})
+    return trusted(Party, values, _PARTY_SET)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,13 +419,6 @@ def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
         cache[key] = value
 
 
-_COMMON_SET: Final = frozenset(_COMMON)
-_AUTHOR_FIELDS: Final = frozenset({"at", "user_id", "name", "role"})
-_ETAT_SET: Final = _COMMON_SET | {"label", "due_at", "comment"}
-_ETAT_SET_ON: Final = _ETAT_SET | {"set_on", "set_number"}
-_ETAT_SET_ON_N: Final = _ETAT_SET_ON | {"n"}
-
-
 class _Parser:
     """The streaming parser: its role map, its small caches, and the records it builds."""
 
@@ -471,7 +463,7 @@ class _Parser:
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
         values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
-        author = trusted(Author, values, set(_AUTHOR_FIELDS))
+        author = trusted(Author, values, _AUTHOR_SET)
         if len(key) <= _KEY_MAX:  # _remember, inlined
             authors = self.authors
             if len(authors) >= _CACHE_SIZE:
@@ -733,10 +725,10 @@ class _Parser:
                 known = _label_n(label.rstrip())
                 _remember(self.labels, label, known)
             head, n = known
-            fields_set = set(_ETAT_SET_ON if n is None else _ETAT_SET_ON_N)
+            fields_set = _ETAT_SET_ON if n is None else _ETAT_SET_ON_N
         else:
             body = _after_colon(text).strip()
-            fields_set = set(_ETAT_SET)
+            read: list[str] = []  # the optional fields read, for the fields-set
             set_on = set_number = None
             if body.endswith(")"):
                 m = _paren_end(_SET_END_RE, body)
@@ -744,8 +736,7 @@ class _Parser:
                     dd, mo, y, k = m.groups()
                     set_on = _day(dd, mo, y, "set date")
                     set_number = int(k)
-                    fields_set.add("set_on")
-                    fields_set.add("set_number")
+                    read += ("set_on", "set_number")
                     body = body[: m.start()].rstrip()
             due = _find_due(body)
             if due is None:
@@ -757,19 +748,20 @@ class _Parser:
                 m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
                 if m is not None:
                     week = int(m.group(1))
-                    fields_set.add("week")
+                    read.append("week")
                 else:
                     m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
                     if m is None:
                         break
                     humidity = int(m.group(1))
-                    fields_set.add("humidity")
+                    read.append("humidity")
                 head = head[: m.start()].rstrip()
                 if head.endswith("."):
                     head = head[:-1].rstrip()
             head, n = _label_n(head)
             if n is not None:
-                fields_set.add("n")
+                read.append("n")
+            fields_set = shared((*_ETAT_SET, *read)) if read else _ETAT_SET
         if not head:
             raise _BadEntryError("ETAT entry without a label")
         lines = b.lines
@@ -791,10 +783,27 @@ class _Parser:
         return trusted(EtatRecord, d, fields_set)
 
     def _note(self, b: _Builder) -> NoteRecord:
-        return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "note",
+            "text": "\n".join(b.texts),
+        }
+        return trusted(NoteRecord, d, _NOTE_SET)
 
     def _author(self, b: _Builder) -> AuthorRecord:
-        return _make(AuthorRecord, b, {})
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "author",
+        }
+        return trusted(AuthorRecord, d, _BARE_SET)
 
     def _bad_author(self, b: _Builder) -> Record:
         raise _BadEntryError(b.message)
@@ -803,43 +812,87 @@ class _Parser:
         raise _BadEntryError("control characters (binary data?)")
 
     def _opening(self, b: _Builder) -> OpeningRecord:
-        author = self.embedded(_after_colon(" ".join(b.texts)))
-        return _make(OpeningRecord, b, {"author": author})  # signed inline
+        texts = b.texts
+        author = self.embedded(_after_colon(texts[0] if len(texts) == 1 else " ".join(texts)))
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": author,  # signed inline
+            "kind": "opening",
+        }
+        return trusted(OpeningRecord, d, _BARE_SET)
 
     def _action(self, b: _Builder) -> ActionRecord:
-        fields = _action(_after_colon(" ".join(b.texts)))
-        return _make(ActionRecord, b, fields)
+        text = _after_colon(" ".join(b.texts))
+        name, contractor_id, accepted_at, fields_set = _action(text)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "action",
+            "text": text,
+            "contractor_name": name,
+            "contractor_id": contractor_id,
+            "accepted_at": accepted_at,
+        }
+        return trusted(ActionRecord, d, fields_set)
 
     def _contact(self, b: _Builder) -> ContactRecord:
         m = _CONTACT_RE.match(" ".join(b.texts))
         if m is None:
             raise _BadEntryError("contact without a number")
-        due = _find_due(m.group(2))
-        fields: dict[str, object] = {
+        text = m.group(2)
+        due = _find_due(text)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "contact",
             "number": int(m.group(1)),
-            "text": m.group(2),
+            "text": text,
             "contacted_at": _at_match(due, "contact date") if due else None,
         }
-        return _make(ContactRecord, b, fields)
+        return trusted(ContactRecord, d, _CONTACT_SET)
 
     def _control(self, b: _Builder) -> ControlRecord:
         text = " ".join(b.texts)
         detail = text[text.find(" ") + 1 :]  # after "Dossier"
         detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-        fields: dict[str, object] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
-        return _make(ControlRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "control",
+            "text": text,
+            "detail": detail.lstrip(" -\u2013:"),
+        }
+        return trusted(ControlRecord, d, _CONTROL_SET)
 
     def _mensaje(self, b: _Builder) -> MensajeRecord:
         m = _MENSAJE_RE.match(" ".join(b.texts))
         if m is None:
             raise _BadEntryError("Mensaje without a sender")
         sender = m.group(1)
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "mensaje",
             "sender": sender,
             "contractor_id": sender.split("#")[0],
             "text": m.group(2),
         }
-        return _make(MensajeRecord, b, fields)
+        return trusted(MensajeRecord, d, _MENSAJE_SET)
 
     def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
         text = " ".join(b.texts)
@@ -854,28 +907,50 @@ class _Parser:
             )
         except InvalidOperation:  # pragma: no cover - the pattern only passes digits
             raise _BadEntryError("unreadable amount") from None
-        caveat = rest[m.end() :].strip() or None
-        fields: dict[str, object] = {"amount": amount, "caveat": caveat}
-        return _make(AutonomyLimitRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "autonomy_limit",
+            "amount": amount,
+            "caveat": rest[m.end() :].strip() or None,
+        }
+        return trusted(AutonomyLimitRecord, d, _AUTONOMY_SET)
 
     def _realisation(self, b: _Builder) -> RealisationRecord:
         body = _after_colon(" ".join(b.texts))
         m = _DAY_END_RE.search(body)
         if m is None:
             raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
-        what = body[: m.start()].rstrip().rstrip(":").rstrip()
-        fields: dict[str, object] = {"what": what, "on": _day_match(m, "realisation date")}
-        return _make(RealisationRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "realisation",
+            "what": body[: m.start()].rstrip().rstrip(":").rstrip(),
+            "on": _day_match(m, "realisation date"),
+        }
+        return trusted(RealisationRecord, d, _REALISATION_SET)
 
     def _assign(self, b: _Builder) -> AssignmentRecord:
         m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
         if m is None:
             raise _BadEntryError("ASSIGNER without an (id)")
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "assignment",
             "assignee_id": m.group(1).strip(),
             "assignee_name": _name(m.group(2)),
         }
-        return _make(AssignmentRecord, b, fields)
+        return trusted(AssignmentRecord, d, _ASSIGN_SET)
 
     def _subassign(self, b: _Builder) -> SubAssignmentRecord:
         m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
@@ -887,12 +962,18 @@ class _Parser:
         if due is not None:
             at = _at_match(due, "sub-assignment date")
             rest = rest[: due.start()]
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "sub_assignment",
             "contractor_id": m.group(1).strip(),
             "contractor_name": _name(rest),
             "at": at,
         }
-        return _make(SubAssignmentRecord, b, fields)
+        return trusted(SubAssignmentRecord, d, _SUBASSIGN_SET)
 
     def _message(self, b: _Builder) -> MessageRecord:
         head = b.texts[0]
@@ -918,13 +999,19 @@ class _Parser:
         if b.remis is not None:
             delivered = self.embedded(_after_colon(b.texts[b.remis]))
             body = b.texts[b.remis + 1 :]
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "message",
             "sender": sender,
             "recipient": recipient,
             "delivered": delivered,
             "body": " ".join(body),
         }
-        return _make(MessageRecord, b, fields)
+        return trusted(MessageRecord, d, _MESSAGE_SET)
 
     def _party(self, m: re.Match[str]) -> Party:
         """The party of a matched ``(id) NAME (TAG)``."""
@@ -948,23 +1035,18 @@ def _author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -
 
 def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
     """The record of lines that could not be read: verbatim, with why."""
-    fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
-    return _make(UnrecognisedRecord, b, fields)
-
-
-def _make(cls: type[_R], b: _Builder, fields: dict[str, object]) -> _R:
-    """A trusted record of ``cls``: the common fields from the builder, the defaults from the
-    model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
     lines = b.lines
-    values = {
+    d = {
         "first_line": b.first,
         "last_line": b.first + len(lines) - 1,
         "raw": "\n".join(lines),
         "author": b.author,
-        **_TEMPLATES[cls],
-        **fields,
+        "kind": "unrecognised",
+        "text": "\n".join(b.content()),
+        "message": str(exc),
+        "line": b.line,
     }
-    return trusted(cls, values, {*_COMMON, *fields})
+    return trusted(UnrecognisedRecord, d, _UNRECOGNISED_SET)
 
 
 _Build = Callable[[_Parser, _Builder], Record]
@@ -1019,24 +1101,28 @@ def _find_due(text: str) -> re.Match[str] | None:
         pos = m.start() + 1
 
 
-def _action(text: str) -> dict[str, object]:
-    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``."""
-    fields: dict[str, object] = {"text": text}
+def _action(text: str) -> tuple[str | None, str | None, datetime | None, FieldsSet]:
+    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``:
+    the contractor's name and id, the acceptance date, and the fields-set of what was read."""
     k = text.find("accepte cette intervention")
     p = text.find("Le professionnel")
     if k < 0 or p < 0 or p > k:
-        return fields
+        return None, None, None, _ACTION_SETS[0]
     before = text[p + len("Le professionnel") : k].rstrip().rstrip(",").rstrip()
+    contractor_id = None
+    shape = 1
     if before.endswith(")"):
         o = before.rfind("(")
         if o >= 0:
-            fields["contractor_id"] = before[o + 1 : -1].strip() or None
+            contractor_id = before[o + 1 : -1].strip() or None
             before = before[:o]
-    fields["contractor_name"] = _name(before)
+            shape = 2
+    accepted_at = None
     m = _ACCEPT_AT_RE.match(text, k + len("accepte cette intervention"))
     if m is not None:
-        fields["accepted_at"] = _at_match(m, "acceptance date")
-    return fields
+        accepted_at = _at_match(m, "acceptance date")
+        shape += 2
+    return _name(before), contractor_id, accepted_at, _ACTION_SETS[shape]
 
 
 # ---------------------------------------------------------------------------------------------
