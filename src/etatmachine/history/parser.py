@@ -441,6 +441,34 @@ class _Parser:
         self.days = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
+    def _signature(self, s: str) -> Author | None:
+        """The author of signature line ``s`` (a cleaned line the cache does not hold), or
+        None if ``s`` is no signature.
+
+        The common form, ``dd.mm.yyyy-HH:MM`` (ASCII digits) then a ``-(id) NAME`` tail
+        already read, is read at fixed places without the pattern: the separators fix each
+        field's width, and the tail matched the pattern's end before, so the pattern would
+        give the same groups. Any other line (an impossible date included) takes the
+        pattern."""
+        if len(s) >= 16 and s[2] == "." and s[5] == "." and s[10] == "-" and s[13] == ":":
+            who = self.tails.get(s[16:])
+            if who is not None:
+                ints = _INTS
+                d = ints.get(s[0:2])
+                mo = ints.get(s[3:5])
+                y = ints.get(s[6:10])
+                h = ints.get(s[11:13])
+                mi = ints.get(s[14:16])
+                if not (d is None or mo is None or y is None or h is None or mi is None):
+                    try:
+                        at = datetime(y, mo, d, h, mi, 0, 0, PARIS)
+                    except ValueError:
+                        pass  # the pattern's path says why
+                    else:
+                        return self._author_of(s, at, who)
+        m = _AUTHOR_RE.match(s)
+        return None if m is None else self._stamp(m, s)
+
     def _stamp(self, m: re.Match[str], key: str) -> Author:
         """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
         signs many times, at many times: caching the times would cost more than it saves)."""
@@ -462,6 +490,12 @@ class _Parser:
                 uid = uid.strip() or None
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
+        return self._author_of(key, at, who)
+
+    def _author_of(
+        self, key: str, at: datetime, who: tuple[str | None, str | None, Role]
+    ) -> Author:
+        """The author signing ``at`` as ``who``, cached under its line ``key``."""
         values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
         author = trusted(Author, values, _AUTHOR_SET)
         if len(key) <= _KEY_MAX:  # _remember, inlined
@@ -474,12 +508,11 @@ class _Parser:
     def embedded(self, text: str) -> Author:
         """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
         hit = self.authors.get(text)
-        if hit is not None:
-            return hit
-        m = _AUTHOR_RE.match(text)
-        if m is None:
-            raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
-        return self._stamp(m, text)
+        if hit is None:
+            hit = self._signature(text)
+            if hit is None:
+                raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
+        return hit
 
     # -- main loop ---------------------------------------------------------------------------
     def run(self, blocks: Iterable[Iterable[str]], first_line: int = 1) -> Iterator[Record]:
@@ -498,7 +531,6 @@ class _Parser:
         message = ""
         lineno = first_line - 1
         authors = self.authors
-        author_match = _AUTHOR_RE.match
         control = _CONTROL_RE.search
         starts = _PREFIXES
         soft = _SOFT
@@ -579,12 +611,10 @@ class _Parser:
                     signature = authors.get(s)
                     message = ""
                     if signature is None:
-                        m = author_match(s)
-                        if m is not None:
-                            try:
-                                signature = self._stamp(m, s)
-                            except _BadEntryError as exc:
-                                message = str(exc)
+                        try:
+                            signature = self._signature(s)
+                        except _BadEntryError as exc:
+                            message = str(exc)
                     if signature is not None:
                         if cur is not None:
                             cur.closed = True
