@@ -70,8 +70,6 @@ def _shape(*names: str) -> FieldsSet:
 _AUTHOR_SET: Final = shared(("at", "user_id", "name", "role"))
 _PARTY_SET: Final = shared(("user_id", "name", "tag", "role"))
 _ETAT_SET: Final = _shape("label", "due_at", "comment")
-_ETAT_SET_ON: Final = _shape("label", "due_at", "comment", "set_on", "set_number")
-_ETAT_SET_ON_N: Final = _shape("label", "due_at", "comment", "set_on", "set_number", "n")
 _NOTE_SET: Final = _shape("text")
 _BARE_SET: Final = _shape()  # author and opening records: the common fields only
 _ACTION_SETS: Final = (  # by (contractor read, contractor id read, acceptance date read)
@@ -202,11 +200,11 @@ _SET_END_RE: Final = re.compile(_SET_END)
 # would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
 # greedy label backtracks to it at once), the due date with two-digit fields and one space,
 # anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
-# one, where the general path looks for it.
+# one, where the general path looks for it. Groups: the label (1), the due date's five
+# fields (2-6), the comment (7), the set date's text (8) and fields (9-11), its number (12).
 _ETAT_FAST_RE: Final = re.compile(
-    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
-    + _SET_END
-    + ")"
+    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d)(.*)"
+    r"\( *((\d{1,2})/(\d{1,2})/(\d{4})) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
 )
 _WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
@@ -428,7 +426,7 @@ class _Parser:
     authors: dict[str, Author]
     tails: dict[str, tuple[str | None, str | None, Role]]
     parties: dict[str, Party]
-    labels: dict[str, tuple[str, int | None]]
+    labels: dict[str, tuple[str, int | None, int | None, int | None, int]]
     days: dict[str, date]
 
     def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
@@ -437,7 +435,7 @@ class _Parser:
         self.authors = {}  # small caches: stamps recur on nearby lines
         self.tails = {}  # -(id) NAME -> (user id, name, role)
         self.parties = {}  # MESSAGE DE / POUR: text -> party
-        self.labels = {}  # ETAT label text -> (label, n)
+        self.labels = {}  # ETAT label text -> `_label_parts`
         self.days = {}  # set date text -> date
 
     # -- signatures --------------------------------------------------------------------------
@@ -733,29 +731,24 @@ class _Parser:
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
         m = _ETAT_FAST_RE.match(text) if self.fast else None
-        label = m.group(1) if m is not None else ""
-        if "%" in label or "emaine" in label:
-            m = None  # extras: the general path reads them
         set_on: date | None
         set_number: int | None
-        n: int | None
-        humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
-            dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
-            day = text[m.start(8) : m.end(10)]  # "dd/mm/yyyy": set dates recur
-            set_on = self.days.get(day)
+            label, dd, mo, y, h, mi, rest, day, k = m.group(1, 2, 3, 4, 5, 6, 7, 8, 12)
+            set_on = self.days.get(day)  # "dd/mm/yyyy": set dates recur
             if set_on is None:
+                sd, smo, sy = m.group(9, 10, 11)
                 set_on = _day(sd, smo, sy, "set date")
                 _remember(self.days, day, set_on)
-            set_number = int(k)
+            set_number = _INTS.get(k) or int(k)
             due_at = _at(dd, mo, y, h, mi, "due date")
-            comment = text[m.end(6) : m.start(7)].strip() or None
+            comment = rest.strip() or None
             known = self.labels.get(label)  # labels recur: the catalogue has ~46
             if known is None:
-                known = _label_n(label.rstrip())
+                known = _label_parts(label.rstrip())
                 _remember(self.labels, label, known)
-            head, n = known
-            fields_set = _ETAT_SET_ON if n is None else _ETAT_SET_ON_N
+            head, n, week, humidity, shape = known
+            fields_set = _ETAT_SETS_ON[shape]
         else:
             body = _after_colon(text).strip()
             read: list[str] = []  # the optional fields read, for the fields-set
@@ -773,24 +766,8 @@ class _Parser:
                 raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
             due_at = _at_match(due, "due date")
             comment = body[due.end() :].strip() or None
-            head = body[: due.start()].rstrip()
-            while True:  # extras at the end of the label, each after a ". " separator
-                m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
-                if m is not None:
-                    week = int(m.group(1))
-                    read.append("week")
-                else:
-                    m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
-                    if m is None:
-                        break
-                    humidity = int(m.group(1))
-                    read.append("humidity")
-                head = head[: m.start()].rstrip()
-                if head.endswith("."):
-                    head = head[:-1].rstrip()
-            head, n = _label_n(head)
-            if n is not None:
-                read.append("n")
+            head, n, week, humidity, shape = _label_parts(body[: due.start()].rstrip())
+            read += (name for bit, name in _LABEL_PARTS if shape & bit)
             fields_set = shared((*_ETAT_SET, *read)) if read else _ETAT_SET
         if not head:
             raise _BadEntryError("ETAT entry without a label")
@@ -1116,6 +1093,42 @@ def _label_n(head: str) -> tuple[str, int | None]:
         if m is not None:
             return head[: m.start()].rstrip(), int(m.group(1))
     return head, None
+
+
+_LABEL_PARTS: Final = ((1, "n"), (2, "week"), (4, "humidity"))
+"""The optional parts of an ETAT label, by their bit in `_label_parts`' shape."""
+_ETAT_SETS_ON: Final = tuple(
+    _shape(
+        "label", "due_at", "comment", "set_on", "set_number",
+        *(name for bit, name in _LABEL_PARTS if shape & bit),
+    )
+    for shape in range(8)
+)  # fmt: skip
+"""The fields-set of an ETAT entry with its set date, by the shape of its label."""
+
+
+def _label_parts(head: str) -> tuple[str, int | None, int | None, int | None, int]:
+    """An ETAT label, its ``(n)`` and extras (``Semaine: 14.``, ``% d'humidité 60.``, at its
+    end, each after a ``.`` separator): (label, n, week, humidity, shape), the shape's bits
+    saying which were read (`_LABEL_PARTS`)."""
+    week = humidity = None
+    shape = 0
+    while True:
+        m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+        if m is not None:
+            week = int(m.group(1))
+            shape |= 2
+        else:
+            m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
+            if m is None:
+                break
+            humidity = int(m.group(1))
+            shape |= 4
+        head = head[: m.start()].rstrip()
+        if head.endswith("."):
+            head = head[:-1].rstrip()
+    head, n = _label_n(head)
+    return head, n, week, humidity, shape if n is None else shape | 1
 
 
 def _find_due(text: str) -> re.Match[str] | None:
