@@ -266,6 +266,9 @@ _INTS: Final[dict[str, int]] = {
     **{f"{i:02d}": i for i in range(10)},
     **{str(y): y for y in range(1900, 2101)},
 }
+_CLOCK: Final[dict[str, tuple[int, int]]] = {
+    f"{h:02d}:{m:02d}": (h, m) for h in range(24) for m in range(60)
+}  # "HH:MM" -> (hour, minute), every time of day
 
 
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
@@ -428,6 +431,7 @@ class _Parser:
     parties: dict[str, Party]
     labels: dict[str, tuple[str, int | None, int | None, int | None, int]]
     days: dict[str, date]
+    ymd: dict[str, tuple[int, int, int]]
 
     def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
         self.roles = roles
@@ -437,6 +441,7 @@ class _Parser:
         self.parties = {}  # MESSAGE DE / POUR: text -> party
         self.labels = {}  # ETAT label text -> `_label_parts`
         self.days = {}  # set date text -> date
+        self.ymd = {}  # signature day text -> (year, month, day)
 
     # -- signatures --------------------------------------------------------------------------
     def _signature(self, s: str) -> Author | None:
@@ -450,19 +455,24 @@ class _Parser:
         pattern."""
         if len(s) >= 16 and s[2] == "." and s[5] == "." and s[10] == "-" and s[13] == ":":
             who = self.tails.get(s[16:])
-            if who is not None:
-                ints = _INTS
-                d = ints.get(s[0:2])
-                mo = ints.get(s[3:5])
-                y = ints.get(s[6:10])
-                h = ints.get(s[11:13])
-                mi = ints.get(s[14:16])
-                if not (d is None or mo is None or y is None or h is None or mi is None):
+            clock = _CLOCK.get(s[11:16])
+            if who is not None and clock is not None:
+                key = s[:10]
+                ymd = self.ymd.get(key)  # "dd.mm.yyyy": a day's signatures follow each other
+                if ymd is None:
+                    ints = _INTS
+                    d = ints.get(s[0:2])
+                    mo = ints.get(s[3:5])
+                    y = ints.get(s[6:10])
+                    if not (d is None or mo is None or y is None):
+                        ymd = (y, mo, d)
+                if ymd is not None:
                     try:
-                        at = datetime(y, mo, d, h, mi, 0, 0, PARIS)
+                        at = datetime(ymd[0], ymd[1], ymd[2], clock[0], clock[1], 0, 0, PARIS)
                     except ValueError:
-                        pass  # the pattern's path says why
+                        pass  # an impossible day: the pattern's path says why
                     else:
+                        _remember(self.ymd, key, ymd)
                         return self._author_of(s, at, who)
         m = _AUTHOR_RE.match(s)
         return None if m is None else self._stamp(m, s)
@@ -605,7 +615,7 @@ class _Parser:
                     continue
                 # classify: one dispatch on the first character
                 c = s[0]
-                if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
+                if c in "0123456789":  # a signature? (matched once; it never continues a record)
                     signature = authors.get(s)
                     message = ""
                     if signature is None:
@@ -622,7 +632,9 @@ class _Parser:
                         continue
                     if message:
                         cls = _BAD_AUTHOR
-                    elif s.isprintable() if ascii_ else not control(s):
+                    elif (s.isprintable() and (ascii_ or "\ufffd" not in s)) or not (
+                        ascii_ or control(s)
+                    ):  # `_CONTROL_RE` finds nothing: a printable line can only hold U+FFFD
                         cls = _TEXT
                     else:
                         cls = _GARBAGE
@@ -634,7 +646,10 @@ class _Parser:
                             if s.startswith(prefixes) and (check is None or check(s)):
                                 cls = k
                                 break
-                    if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
+                    if cls == _TEXT and not (
+                        (s.isprintable() and (ascii_ or "\ufffd" not in s))
+                        or not (ascii_ or control(s))
+                    ):
                         cls = _GARBAGE
                 # a continuation of the open record?
                 if cur is not None and not cur.closed and cls != _BAD_AUTHOR:
