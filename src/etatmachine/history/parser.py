@@ -459,20 +459,20 @@ class _Parser:
             if who is not None and clock is not None:
                 key = s[:10]
                 ymd = self.ymd.get(key)  # "dd.mm.yyyy": a day's signatures follow each other
-                if ymd is None:
-                    ints = _INTS
-                    d = ints.get(s[0:2])
-                    mo = ints.get(s[3:5])
-                    y = ints.get(s[6:10])
-                    if not (d is None or mo is None or y is None):
-                        ymd = (y, mo, d)
                 if ymd is not None:
+                    at = datetime(ymd[0], ymd[1], ymd[2], clock[0], clock[1], 0, 0, PARIS)
+                    return self._author_of(s, at, who)
+                ints = _INTS
+                d = ints.get(s[0:2])
+                mo = ints.get(s[3:5])
+                y = ints.get(s[6:10])
+                if not (d is None or mo is None or y is None):
                     try:
-                        at = datetime(ymd[0], ymd[1], ymd[2], clock[0], clock[1], 0, 0, PARIS)
+                        at = datetime(y, mo, d, clock[0], clock[1], 0, 0, PARIS)
                     except ValueError:
                         pass  # an impossible day: the pattern's path says why
                     else:
-                        _remember(self.ymd, key, ymd)
+                        _remember(self.ymd, key, (y, mo, d))  # a possible day
                         return self._author_of(s, at, who)
         m = _AUTHOR_RE.match(s)
         return None if m is None else self._stamp(m, s)
