@@ -303,7 +303,9 @@ def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
     fixed places (the day it read is cached, then read from the cache) and gives what the
     pattern gives."""
     engine = parser._Parser(RoleMap())
-    lines = [f"0{d}.02.2023-14:4{d}-(3995) SANDRINE SUTOR ." for d in (7, 8, 8)]
+    lines = [
+        f"0{d}.02.2023-14:{m:02d}-(3995) SANDRINE SUTOR ." for d, m in ((7, 47), (8, 5), (8, 6))
+    ]
     outcomes = [_signature_outcome(engine, line) for line in lines]
     assert list(engine.ymd) == ["08.02.2023"]  # the pattern read the first line
     assert outcomes == [_signature_outcome(parser._Parser(RoleMap()), line) for line in lines]
