@@ -233,9 +233,7 @@ _MAX_CONT: Final = {  # continuation lines a record may take: wrapped text, neve
 
 def _clean(raw: str) -> str:
     """The line as matching reads it: stripped, U+00A0, U+202F and tabs read as spaces."""
-    if raw.isascii():
-        return (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-    if "\xa0" in raw or "\u202f" in raw or "\t" in raw:
+    if "\t" in raw or "\xa0" in raw or "\u202f" in raw:
         return raw.translate(_SPACES).strip()
     return raw.strip()
 
@@ -569,16 +567,10 @@ class _Parser:
                         cur.closed = True
                         cur.blanks = 1
                         continue
-                if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
-                    s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-                    ascii_ = True
+                if "\t" in raw or "\xa0" in raw or "\u202f" in raw:  # _clean, inlined
+                    s = raw.translate(spaces).strip()
                 else:
-                    s = (
-                        raw.translate(spaces)
-                        if "\xa0" in raw or "\u202f" in raw or "\t" in raw
-                        else raw
-                    ).strip()  # _clean, inlined
-                    ascii_ = False
+                    s = raw.strip()
                 if held is not None:
                     h_author = held
                     held = None
@@ -635,9 +627,8 @@ class _Parser:
                         continue
                     if message:
                         cls = _BAD_AUTHOR
-                    elif (s.isprintable() and (ascii_ or "\ufffd" not in s)) or not (
-                        ascii_ or control(s)
-                    ):  # `_CONTROL_RE` finds nothing: a printable line can only hold U+FFFD
+                    elif (s.isprintable() and "\ufffd" not in s) or not control(s):
+                        # `_CONTROL_RE` finds nothing: a printable line can only hold U+FFFD
                         cls = _TEXT
                     else:
                         cls = _GARBAGE
@@ -650,8 +641,7 @@ class _Parser:
                                 cls = k
                                 break
                     if cls == _TEXT and not (
-                        (s.isprintable() and (ascii_ or "\ufffd" not in s))
-                        or not (ascii_ or control(s))
+                        (s.isprintable() and "\ufffd" not in s) or not control(s)
                     ):
                         cls = _GARBAGE
                 # a continuation of the open record?
