@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 # The mypy (and so mypyc) release the compiled core was tested with; the dev extra's mypy
-# may be newer, the compiled build pins this one so that every build compiles the same way.
+# pins the same one (a test checks), so that what type-checks is what compiles.
 MYPY_VERSION = "2.4.1"
 # What mypy must see to type the code as ``mypy --strict src`` does, besides the project's
 # dependencies (read from pyproject.toml): stubs, and the extras of the modules mypy follows

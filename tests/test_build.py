@@ -165,6 +165,14 @@ def test_mypy_is_a_build_requirement_only_when_compiling(
     assert os.environ.get("ETATMACHINE_COMPILE") == ("1" if compile_ else None)
 
 
+def test_the_dev_mypy_is_the_one_the_compiled_build_pins(backend: ModuleType) -> None:
+    """``mypy --strict src`` (the dev extra, CI) and mypyc (the compiled build) are one
+    release: code that type-checks is code that compiles the same way."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dev = project["optional-dependencies"]["dev"]
+    assert f"mypy=={backend.MYPY_VERSION}" in dev
+
+
 @pytest.mark.parametrize("hook", ["build_editable", "build_sdist"])
 def test_editable_and_sdist_builds_are_always_pure(
     monkeypatch: pytest.MonkeyPatch, backend: ModuleType, hook: str

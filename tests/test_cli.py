@@ -186,7 +186,7 @@ def test_an_unreadable_etat_line_fails_strict(tmp_path: Path) -> None:
     assert code == 2 and "without a due date" in err
 
 
-def test_a_year_9999_is_bad_input_not_a_traceback(tmp_path: Path) -> None:
+def test_a_year_9999_is_an_unresolved_entry_not_a_traceback(tmp_path: Path) -> None:
     history = tmp_path / "y.txt"
     history.write_text(
         "ETAT: Etude de devis 31/12/9999 23:59 (30/12/9999-N°1)\n"
@@ -195,8 +195,14 @@ def test_a_year_9999_is_bad_input_not_a_traceback(tmp_path: Path) -> None:
         "31.12.9999-23:00-(3995) X .\n",
         encoding="utf-8",
     )
-    code, _, err = run("replay", str(history))
-    assert code == 2 and "cannot be replayed" in err and "Traceback" not in err
+    code, out, err = run("replay", "--format", "json", str(history))
+    assert code == 0 and "Traceback" not in err
+    entries = json.loads(out)["dossiers"][0]["entries"]
+    assert [(e["verdict"], [v["rule"] for v in e["violations"]]) for e in entries] == [
+        ("unresolved", ["date_out_of_range"])
+    ] * 2
+    code, _, err = run("replay", "--strict", str(history))
+    assert code == 1 and "Traceback" not in err  # unresolved entries: breaches
 
 
 def test_a_catalogue_with_duplicate_labels_is_bad_input(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ MODULES = [
     "etatmachine.history.parser",
     "etatmachine.replay",
     "etatmachine.replay.output",
+    "etatmachine.replay.api",
     "etatmachine.replay.engine",
     "etatmachine.testing",
     "etatmachine.errors",

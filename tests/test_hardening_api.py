@@ -12,6 +12,7 @@ import tracemalloc
 import weakref
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -466,3 +467,40 @@ def test_error_classes_subclass_the_nearest_builtin() -> None:
     assert isinstance(conflict, RuntimeError) and not isinstance(conflict, ValueError)
     assert issubclass(NaiveDatetimeError, ValueError)
     assert issubclass(DateRangeError, ArgumentValueError)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("insurer", 1, ArgumentTypeError),
+        ("channel", b"sinapps", ArgumentTypeError),
+        ("contractor", ["x"], ArgumentTypeError),
+        ("subdivision", "zz", ArgumentValueError),
+        ("flags", "vip", ArgumentTypeError),
+        ("autonomy_limit", "beaucoup", ArgumentValueError),
+        ("autonomy_limit", -1, ArgumentValueError),
+    ],
+)
+def test_file_attributes_are_checked_as_open_checks_them(
+    field: str, value: Any, error: type[Exception]
+) -> None:
+    """`Workflow.file_attributes` raises what `open` raises for the same attribute."""
+    from_open = _error(WF.open, "D-9", actor=HANDLER, at=AT, **{field: value})
+    from_attributes = _error(WF.file_attributes, **{field: value})
+    assert type(from_open) is type(from_attributes) is error
+    assert from_attributes.argument == from_open.argument == field  # type: ignore[attr-defined]
+
+
+def test_file_attributes_give_what_open_stores() -> None:
+    attributes = WF.file_attributes(
+        insurer="AZ", subdivision="57", flags=["vip"], autonomy_limit="1 550,00"
+    )
+    assert attributes.flags == frozenset({"vip"})
+    assert attributes.autonomy_limit == Decimal("1550.00")
+    opened, _ = WF.open("D-9", actor=HANDLER, at=AT, **attributes._asdict())
+    assert (opened.insurer, opened.subdivision, opened.flags, opened.autonomy_limit) == (
+        "ALLIANZ",
+        "57",
+        attributes.flags,
+        attributes.autonomy_limit,
+    )

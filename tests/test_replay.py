@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -244,3 +245,76 @@ def test_workflow_parameter_and_parse_file_agree() -> None:
     assert replay_records(
         parse_file(path).records, Workflow.default(), dossier_id=path.stem, source=str(path)
     ) == replay_file(path)
+
+
+def test_an_entry_dated_outside_the_supported_years_is_unresolved_and_the_file_goes_on() -> None:
+    """A date no calendar reads (1899, 9999: placeholders of old exports) makes that entry
+    unresolved (rule ``date_out_of_range``, the year in the message); the entries around it
+    are replayed as if it were not there, and nothing is dropped."""
+    entries = [
+        "ETAT: Contact client pour devis (2) 19/01/2023 15:04\n(18/01/2023-N°1)\n"
+        "18.01.2023-15:04-(996) ASIGNACIÓN AUTOMÁTICA ZONAL\n",
+        "ETAT: Etude de devis 31/12/9999 23:59 (19/01/2023-N°2)\n19.01.2023-10:00-(995) INTERNET\n",
+        "ETAT: Etude de devis 20/01/1899 10:00 (19/01/2023-N°3)\n19.01.1899-10:00-(995) INTERNET\n",
+        "ETAT: client injoignable (7) 25/01/2023 17:00 Message laissé (18/01/2023-N°2)\n"
+        "18.01.2023-19:33-(995) INTERNET\n",
+    ]
+    without = replay_records(iter_records(split_lines(entries[0] + entries[3])))
+    report = replay_records(iter_records(split_lines("".join(entries))))
+    verdicts = [(e.verdict, [v.rule for v in e.violations]) for e in report.entries]
+    assert verdicts[1:3] == [("unresolved", ["date_out_of_range"])] * 2
+    assert "9999" in report.entries[1].violations[0].message
+    assert "1899" in report.entries[2].violations[0].message_fr
+    assert [e.state for e in report.entries[1:3]] == [None, None]
+    kept = [report.entries[0], report.entries[3]]
+    assert [e.model_dump(exclude={"line", "last_line"}) for e in kept] == [
+        e.model_dump(exclude={"line", "last_line"}) for e in without.entries
+    ]
+    assert report.summary.unresolved == 2
+    assert report.summary.violations_by_rule["date_out_of_range"] == 2
+
+
+def test_a_call_dated_outside_the_supported_years_is_not_a_call() -> None:
+    text = HISTORY.replace("18.01.2023-16:00-(995) INTERNET", "18.01.9999-16:00-(995) INTERNET")
+    text = text.replace("Date du contact avec le client: 18/01/2023 16:00", "Date du contact")
+    report = replay_records(iter_records(split_lines(text)))
+    assert (
+        report.summary.entries == replay_records(iter_records(split_lines(HISTORY))).summary.entries
+    )
+
+
+def test_the_replay_checks_what_it_is_given_before_reading_anything() -> None:
+    """Attributes, id and source are checked once per call, as `Workflow.open` checks them
+    (the error names the argument), even for an empty history."""
+    from etatmachine.errors import ArgumentTypeError, ArgumentValueError
+
+    with pytest.raises(ArgumentValueError) as err:
+        replay_records([], autonomy_limit="beaucoup")  # type: ignore[arg-type]
+    assert err.value.argument == "autonomy_limit"
+    with pytest.raises(ArgumentValueError) as err:
+        list(iter_replays([], subdivision="zz"))
+    assert err.value.argument == "subdivision"
+    with pytest.raises(ArgumentValueError) as err:
+        replay_records([], dossier_id="")
+    assert err.value.argument == "dossier_id"
+    with pytest.raises(ArgumentTypeError) as type_err:
+        replay_records([], source=3)  # type: ignore[arg-type]
+    assert type_err.value.argument == "source"
+
+
+def test_the_replay_names_a_wrong_argument_in_both_builds() -> None:
+    """The public functions check their arguments themselves (`etatmachine.replay.api`, never
+    compiled): the compiled engine would answer with a bare TypeError naming nothing."""
+    from etatmachine.errors import ArgumentTypeError
+
+    calls: dict[str, Callable[[], object]] = {
+        "workflow": lambda: replay_records([], workflow="default"),  # type: ignore[arg-type]
+        "records": lambda: replay_records(3),  # type: ignore[arg-type]
+        "path": lambda: replay_file(3),  # type: ignore[arg-type]
+        "roles": lambda: replay_file(SEED, roles={"995": "contractor"}),  # type: ignore[arg-type]
+        "source": lambda: iter_replays([], source=None),  # type: ignore[arg-type]
+    }
+    for argument, call in calls.items():
+        with pytest.raises(ArgumentTypeError) as err:
+            call()
+        assert err.value.argument == argument

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etatmachine.business_calendar import PARIS
-from etatmachine.evidence import channels_named, failed_call, insurers_named
+from etatmachine.evidence import channels_named, failed_call, insurers_named, names_in
 from etatmachine.legacy import RoleMap, iter_records, split_lines
 from etatmachine.replay import ReplayReport, replay_records
 from etatmachine.roles import Role
@@ -229,3 +229,15 @@ _CALL_NOTE = re.compile(
 def test_failed_calls_are_read_as_the_call_note_words_say(text: str) -> None:
     """The substring test before the regex never hides a call note's words."""
     assert failed_call(text) == (_CALL_NOTE.search(text.casefold()) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["AZ", "az:", "Allianz", "BPCE", "sinapps", "DARVA", "İ", " ", "x", "é"])
+        | st.text(max_size=4),
+        max_size=8,
+    ).map("".join)
+)
+def test_names_in_reads_what_the_two_readers_read(text: str) -> None:
+    assert names_in(text) == (insurers_named(text), channels_named(text))

@@ -25,7 +25,7 @@ from etatmachine.legacy import (
     parse_text,
 )
 from etatmachine.replay import ReplayReport, iter_replays, replay_file
-from etatmachine.replay.engine import _Replayer
+from etatmachine.replay.engine import _Replayer, _Setup
 from etatmachine.roles import Role
 from etatmachine.workflow import Workflow
 
@@ -140,7 +140,8 @@ def test_trusted_replay_models_validate_to_themselves(path: Path) -> None:
     report = replay_file(path, insurer="ALLIANZ", channel="sinapps")
     assert report.entries
     _same_report(report)
-    replayer = _Replayer(Workflow.default(), "d", str(path), {"subdivision": None})
+    wf = Workflow.default()
+    replayer = _Replayer(wf, "d", str(path), _Setup(wf, wf.file_attributes()))
     for record in iter_file(path):
         replayer.feed(record)
     # the replay keeps each closed step's figures only (no `Step` model): one per closing entry

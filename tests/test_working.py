@@ -123,3 +123,46 @@ def test_record_open_needs_the_recorded_due_of_a_refused_opening() -> None:
         WF.record_open("D1", "etude_devis", actor=contractor, at=T0, comment="x")
     with pytest.raises(ArgumentTypeError, match="recorded_due"):
         WF.record_open("D1", "etude_devis", actor=contractor, at=T0, recorded_due="demain")  # type: ignore[arg-type]
+
+
+_DATA_VALUES = st.none() | st.integers(0, 100) | st.sampled_from(["S12", "1 250,00", "x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    state=st.sampled_from(CODES),
+    actor=actors(),
+    gap=st.timedeltas(timedelta(days=-3), timedelta(days=10)),
+    comment=st.none() | st.sampled_from(["RAS", "Devis 1 250,00 €", "nrp"]),
+    given_due=st.booleans(),
+    data=st.dictionaries(
+        st.sampled_from(["appointment_at", "humidity", "delivery_week", "quote_amount"]),
+        _DATA_VALUES | st.just(T0 + timedelta(days=2)),
+        max_size=2,
+    ),
+    insurer=st.none() | st.sampled_from(["ALLIANZ", "BPCE", "MAAF"]),
+    channel=st.none() | st.just("sinapps"),
+    flags=st.sampled_from([frozenset(), frozenset({"vip"})]),
+)
+def test_the_core_opens_in_place_what_record_open_opens(  # type: ignore[no-untyped-def]
+    state, actor, gap, comment, given_due, data, insurer, channel, flags
+) -> None:
+    """`Judge.opened_in_place` (the replay's opening, no immutable dossier on the way) gives
+    the verdict and the file `Workflow.record_open` gives, accepted or refused."""
+    at = T0 + gap
+    due = at + timedelta(days=3) if given_due else None
+    recorded_due = T0 + timedelta(days=1)
+    kwargs = {"insurer": insurer, "channel": channel, "flags": flags, "contractor": "NYCO"}
+    (opened, _), violations = WF.record_open(
+        "D1", state, actor=actor, at=at, comment=comment, due=due, data=data,
+        recorded_due=recorded_due, mid_flow=True, **kwargs,
+    )  # fmt: skip
+    attributes = WF.file_attributes(**kwargs)
+    work, found, judged = WF.core.opened_in_place(
+        "D1", WF.state(state), actor, at, comment, due, data, recorded_due, *attributes, True
+    )
+    assert found == violations
+    assert work.freeze() == opened
+    assert work.history == list(opened.history)
+    if not found:  # accepted: the file keeps the procedure's due date
+        assert judged == opened.due_at

@@ -47,6 +47,7 @@ __all__ = [
     "check_move",
     "check_open",
     "check_optional_text",
+    "check_text",
     "check_texts",
     "is_blank",
 ]
@@ -76,6 +77,11 @@ def _text(value: Any, name: str) -> str:
     if problem is not None:
         raise ArgumentValueError(name, value, problem)
     return value
+
+
+def check_text(value: Any, name: str) -> str:
+    """``value`` if it is storable text."""
+    return _text(value, name)
 
 
 def check_optional_text(value: Any, name: str) -> str | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["channels_named", "failed_call", "insurers_named", "quote_amount_in"]
+__all__ = ["channels_named", "failed_call", "insurers_named", "names_in", "quote_amount_in"]
 
 
 # matched on the case-folded text; accents optional, so « répondeur » and « REPONDEUR » alike
@@ -67,15 +67,27 @@ def failed_call(text: str) -> bool:
 def insurers_named(text: str) -> set[str]:
     """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
     the catalogue says which insurer each name is."""
+    return _insurers(text, _upper(text))
+
+
+def channels_named(text: str) -> set[str]:
+    """The channels a text names (``sinapps``, ``darva``)."""
+    return _channels(text, _upper(text))
+
+
+def names_in(text: str) -> tuple[set[str], set[str]]:
+    """`insurers_named` and `channels_named` of one text, upper-cased once."""
     upper = _upper(text)
+    return _insurers(text, upper), _channels(text, upper)
+
+
+def _insurers(text: str, upper: str) -> set[str]:
     if "AZ" not in upper and "ALLIANZ" not in upper and "BPCE" not in upper:
         return set()  # the common case: no regex run at all
     return {m.group(1).upper() for m in _INSURERS.finditer(text)}
 
 
-def channels_named(text: str) -> set[str]:
-    """The channels a text names (``sinapps``, ``darva``)."""
-    upper = _upper(text)
+def _channels(text: str, upper: str) -> set[str]:
     if "SINAPPS" not in upper and "DARVA" not in upper:
         return set()
     return {m.group(1).lower() for m in _CHANNELS.finditer(text)}

@@ -65,6 +65,19 @@ __all__ = [
 ]
 
 
+def _adopted_due(
+    target: StateSpec, due: datetime | None, recorded_due: datetime | None
+) -> datetime | None:
+    """The due date of a refused opening brought in anyway: the one given, else the one the
+    history recorded (a state that runs with a due date needs one of them)."""
+    due_at = None if target.terminal else due if due is not None else recorded_due
+    if due_at is None and not target.terminal:
+        raise ArgumentValueError(
+            "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
+        )
+    return due_at
+
+
 class Opening(NamedTuple):
     """An opening judged: what `Workflow.open` raises on or applies, and `record_open`
     brings in either way."""
@@ -634,23 +647,57 @@ class Judge:
         # every value is checked (check_open, check_texts, as_amount, the codes): the
         # dossier and its opening entry are built as the move path builds them
         dossier = trusted_dossier(
-            {
-                "id": _plain(dossier_id),
-                "state": target.code,
-                "due_at": None,
-                "version": 0,
-                "insurer": self.insurer_code(insurer),
-                "channel": self.channel_code(channel),
-                "subdivision": _plain(subdivision),
-                "contractor": _plain(contractor),
-                "flags": frozenset([_plain(f) for f in flags]) if flags else NO_FLAGS,
-                "contact_attempts": 0,
-                "autonomy_limit": limit,
-                "quote_amount": self.quote_amount(target, values) if target.carries else None,
-                "interrupted": None,
-                "history": (),
-            }
+            self._opening_fields(
+                dossier_id, target, values, insurer, channel, subdivision, contractor, flags, limit
+            )
         )
+        violations, due_at = self._judge_opening(
+            dossier, target, actor, at, comment, due, values, mid_flow
+        )
+        return Opening(target, dossier, violations, due_at, values, comment)
+
+    def _opening_fields(
+        self,
+        dossier_id: str,
+        target: StateSpec,
+        values: Mapping[str, Any],
+        insurer: str | None,
+        channel: str | None,
+        subdivision: str | None,
+        contractor: str | None,
+        flags: frozenset[str],
+        limit: Decimal | None,
+    ) -> dict[str, Any]:
+        """The fields of a file about to be opened in ``target`` (every one, in order)."""
+        return {
+            "id": _plain(dossier_id),
+            "state": target.code,
+            "due_at": None,
+            "version": 0,
+            "insurer": self.insurer_code(insurer),
+            "channel": self.channel_code(channel),
+            "subdivision": _plain(subdivision),
+            "contractor": _plain(contractor),
+            "flags": frozenset([_plain(f) for f in flags]) if flags else NO_FLAGS,
+            "contact_attempts": 0,
+            "autonomy_limit": limit,
+            "quote_amount": self.quote_amount(target, values) if target.carries else None,
+            "interrupted": None,
+            "history": (),
+        }
+
+    def _judge_opening(
+        self,
+        dossier: DossierView,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        values: Mapping[str, Any],
+        mid_flow: bool,
+    ) -> tuple[list[Violation], datetime | None]:
+        """The rules an opening of ``dossier`` breaks, and the due date it sets."""
         violations, due_at, _ = self.judge(
             dossier, target, actor, at, comment, due, values, opening=True
         )
@@ -665,7 +712,7 @@ class Judge:
                     f"a file cannot be opened in '{target.code}' (initial states: {initial}).",
                 ),
             )
-        return Opening(target, dossier, violations, due_at, values, comment)
+        return violations, due_at
 
     def opened(
         self, opening: Opening, actor: Actor, at: datetime
@@ -677,6 +724,72 @@ class Judge:
         )
         opened = evolve(dossier, {"due_at": due_at, "history": (entry,)})
         return opened, self.effects(opened, target, at, comment, due_at)
+
+    def recorded_opening(
+        self,
+        opening: Opening,
+        actor: Actor,
+        at: datetime,
+        due: datetime | None,
+        recorded_due: datetime | None,
+    ) -> tuple[Dossier, tuple[Effect, ...], tuple[Violation, ...]]:
+        """An opening that already happened, its arguments checked (`Workflow.record_open`):
+        the dossier, its effects and the rules the opening broke. Where it broke some, the file
+        comes in as the history has it: due ``due`` (else ``recorded_due``, the date the
+        history wrote), without the refused opening's data, owing nothing."""
+        if not opening.violations:
+            dossier, effects = self.opened(opening, actor, at)
+            return dossier, effects, ()
+        target = opening.target
+        due_at = _adopted_due(target, due, recorded_due)
+        entry = trusted_entry(
+            "open", None, target.code, at, actor, opening.comment, due_at, EMPTY_DATA
+        )
+        adopted = evolve(
+            opening.dossier, {"due_at": due_at, "quote_amount": None, "history": (entry,)}
+        )
+        return adopted, (), tuple(opening.violations)
+
+    def opened_in_place(
+        self,
+        dossier_id: str,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+        comment: str | None,
+        due: datetime | None,
+        values: Mapping[str, Any],
+        recorded_due: datetime | None,
+        insurer: str | None,
+        channel: str | None,
+        subdivision: str | None,
+        contractor: str | None,
+        flags: frozenset[str],
+        limit: Decimal | None,
+        mid_flow: bool,
+    ) -> tuple[WorkingDossier, tuple[Violation, ...], datetime | None]:
+        """`opening` then `recorded_opening` (the same verdict, the same file), made as a
+        working copy: no immutable dossier is built on the way (the replay opens a file per
+        dossier of an archive); the effects are not built (the replay performs none). Also
+        the due date the procedure gives the opening, which a refused one does not keep."""
+        work = WorkingDossier.from_fields(
+            self._opening_fields(
+                dossier_id, target, values, insurer, channel, subdivision, contractor, flags, limit
+            )
+        )
+        violations, judged = self._judge_opening(
+            work, target, actor, at, comment, due, values, mid_flow
+        )
+        due_at = judged
+        if violations:
+            due_at = _adopted_due(target, due, recorded_due)
+            work.quote_amount = None
+            data = EMPTY_DATA
+        else:
+            data = _entry_data(values)
+        work.due_at = due_at
+        work.history = [trusted_entry("open", None, target.code, at, actor, comment, due_at, data)]
+        return work, tuple(violations), judged
 
     def recorded(
         self,

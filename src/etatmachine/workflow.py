@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from etatmachine.arguments import check_label, check_move, check_open, check_texts
+from etatmachine.arguments import check_flags, check_label, check_move, check_open, check_texts
 from etatmachine.business_calendar import (
     PARIS,
     BusinessCalendar,
@@ -50,12 +50,9 @@ from etatmachine.catalogue import (
     load_catalogue,
 )
 from etatmachine.dossier import (
-    EMPTY_DATA,
     Actor,
     Dossier,
     HistoryEntry,
-    evolve,
-    trusted_entry,
 )
 from etatmachine.effects import Effect
 from etatmachine.errors import ArgumentTypeError, ArgumentValueError, MoveRefused
@@ -76,7 +73,7 @@ from etatmachine.rules import Check, MoveContext, as_amount
 from etatmachine.violations import Violation
 from etatmachine.working import DossierView, WorkingDossier
 
-__all__ = ["Moved", "Recorded", "Verdict", "Workflow"]
+__all__ = ["FileAttributes", "Moved", "Recorded", "Verdict", "Workflow"]
 
 
 class Moved(NamedTuple):
@@ -84,6 +81,18 @@ class Moved(NamedTuple):
 
     dossier: Dossier
     effects: tuple[Effect, ...]
+
+
+class FileAttributes(NamedTuple):
+    """A file's attributes checked as `Workflow.open` checks them (`Workflow.file_attributes`):
+    what an opening stores besides its state, and what the rules read."""
+
+    insurer: str | None
+    channel: str | None
+    subdivision: str | None
+    contractor: str | None
+    flags: frozenset[str]
+    autonomy_limit: Decimal | None
 
 
 class Recorded(NamedTuple):
@@ -202,6 +211,51 @@ class Workflow:
         step's)."""
         return self._core.target_sets[code]
 
+    @property
+    def core(self) -> Judge:
+        """The judge this workflow hands checked values to. It checks nothing: it is for code
+        that builds every value it passes (the replay resolves the states, builds the actors,
+        checks instants and attributes once) and calls it in bulk. Everyone else calls the
+        workflow, whose errors name the argument."""
+        return self._core
+
+    def file_attributes(
+        self,
+        *,
+        insurer: str | None = None,
+        channel: str | None = None,
+        subdivision: str | None = None,
+        contractor: str | None = None,
+        flags: Iterable[str] = (),
+        autonomy_limit: Decimal | int | str | None = None,
+    ) -> FileAttributes:
+        """A file's attributes checked as `open` checks them (the same errors naming each):
+        once, for a caller that opens many files with them."""
+        return self._attributes(
+            insurer, channel, subdivision, contractor, check_flags(flags), autonomy_limit
+        )
+
+    def _attributes(
+        self,
+        insurer: Any,
+        channel: Any,
+        subdivision: Any,
+        contractor: Any,
+        flags: frozenset[str],
+        autonomy_limit: Any,
+    ) -> FileAttributes:
+        if insurer is not None or channel is not None or contractor is not None:
+            check_texts(insurer=insurer, channel=channel, contractor=contractor)
+        if subdivision is not None:  # an unknown one: ArgumentValueError naming it
+            self.calendar(subdivision)
+        limit = None
+        if autonomy_limit is not None:
+            parsed = as_amount(autonomy_limit)
+            if isinstance(parsed, str):
+                raise ArgumentValueError("autonomy_limit", autonomy_limit, parsed)
+            limit = parsed
+        return FileAttributes(insurer, channel, subdivision, contractor, flags, limit)
+
     # -- the API ----------------------------------------------------------------------
 
     def open(
@@ -293,21 +347,10 @@ class Workflow:
             autonomy_limit,
             mid_flow,
         )
-        if not opening.violations:
-            return Moved(*self._core.opened(opening, actor, at)), ()
-        target = opening.target
-        due_at = None if target.terminal else due if due is not None else recorded_due
-        if due_at is None and not target.terminal:
-            raise ArgumentValueError(
-                "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
-            )
-        entry = trusted_entry(
-            "open", None, target.code, at, actor, opening.comment, due_at, EMPTY_DATA
+        dossier, effects, violations = self._core.recorded_opening(
+            opening, actor, at, due, recorded_due
         )
-        adopted = evolve(
-            opening.dossier, {"due_at": due_at, "quote_amount": None, "history": (entry,)}
-        )
-        return Moved(adopted, ()), tuple(opening.violations)
+        return Moved(dossier, effects), violations
 
     def _opening(
         self,
@@ -330,17 +373,10 @@ class Workflow:
         share."""
         # check_open checks ``at`` and ``due`` are aware instants in the supported years
         comment, flags = check_open(dossier_id, state, actor, at, comment, due, data, flags)
-        if insurer is not None or channel is not None or contractor is not None:
-            check_texts(insurer=insurer, channel=channel, contractor=contractor)
-        if subdivision is not None:  # an unknown one: ArgumentValueError naming it
-            self.calendar(subdivision)
+        attributes = self._attributes(
+            insurer, channel, subdivision, contractor, flags, autonomy_limit
+        )
         target = self.state(state) if state else self._core.first_initial
-        limit = None
-        if autonomy_limit is not None:
-            parsed = as_amount(autonomy_limit)
-            if isinstance(parsed, str):
-                raise ArgumentValueError("autonomy_limit", autonomy_limit, parsed)
-            limit = parsed
         values = data if data is not None else NO_DATA
         return self._core.opening(
             dossier_id,
@@ -350,12 +386,7 @@ class Workflow:
             comment,
             due,
             values,
-            insurer,
-            channel,
-            subdivision,
-            contractor,
-            flags,
-            limit,
+            *attributes,
             bool(mid_flow),
         )
 

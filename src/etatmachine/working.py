@@ -11,7 +11,7 @@ was done to the copy, a dossier that breaks the trail's invariants never comes o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -94,6 +94,18 @@ class WorkingDossier:
         for name in _SCALARS:
             setattr(self, name, values[name])
         self.history = list(dossier.history)
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> WorkingDossier:
+        """A working copy holding ``fields`` (every field of a `Dossier`; the history copied
+        as a list). Unchecked, as every working copy is until `freeze`: for code that builds
+        a file's fields itself (the judge opens a replayed file this way, without an
+        immutable dossier in between)."""
+        work = cls.__new__(cls)
+        for name in _SCALARS:
+            setattr(work, name, fields[name])
+        work.history = list(fields["history"])
+        return work
 
     @property
     def last_at(self) -> datetime | None:

@@ -1,5 +1,8 @@
 """The replay engine: one dossier's records in, its `ReplayReport` out.
 
+Its callers check what they pass (`etatmachine.replay.api`: the public functions, whose
+errors name the argument); the engine takes its arguments as they are.
+
 This is the hot path of every archive replay (`iter_replays`), written so that mypyc can
 compile it (the optional compiled core): it defines no pydantic model (those are in
 `etatmachine.replay.output`) and keeps its state in plain typed classes.
@@ -10,16 +13,16 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from etatmachine.business_calendar import PARIS
+from etatmachine.arguments import check_comment, check_data, check_optional_text
+from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
 from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
-from etatmachine.dossier import Actor
-from etatmachine.errors import UnknownStateError
-from etatmachine.evidence import channels_named, failed_call, insurers_named, quote_amount_in
+from etatmachine.dossier import NO_FLAGS, Actor
+from etatmachine.errors import ArgumentValueError, UnknownStateError
+from etatmachine.evidence import failed_call, names_in, quote_amount_in
+from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
     ActionRecord,
@@ -32,10 +35,8 @@ from etatmachine.legacy import (
     NoteRecord,
     OpeningRecord,
     Record,
-    RoleMap,
     SubAssignmentRecord,
     UnrecognisedRecord,
-    iter_file,
 )
 from etatmachine.replay.output import (
     ENTRY_FIELDS,
@@ -48,12 +49,13 @@ from etatmachine.replay.output import (
     UnrecognisedLines,
 )
 from etatmachine.roles import Role
+from etatmachine.rules import as_amount
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
-from etatmachine.workflow import Workflow
+from etatmachine.workflow import FileAttributes, Workflow
 from etatmachine.working import WorkingDossier
 
-__all__ = ["iter_replays", "replay_file", "replay_records"]
+__all__ = ["replay_many", "replay_one"]
 
 _UNKNOWN_ACTOR_ID = "unknown"
 _MIDNIGHT = datetime.min.time()
@@ -68,6 +70,38 @@ def _violation(v: Violation) -> ReplayViolation:
         {"rule": v.rule, "state": v.state, "message": v.message_en, "message_fr": v.message_fr},
     )
 
+
+_Closing = tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]
+"""The step an entry ends: its state, owner, whether on the contractor's clock, its original
+and last agreed due dates, and how late it was against each (business seconds)."""
+_NOT_CLOSED: _Closing = (None, None, False, None, None, 0.0, 0.0)
+
+
+def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
+    """Why an entry's dates are outside the calendar's supported years (one of them is)."""
+    for what, quoi, instant in (("date", "date", set_at), ("due date", "échéance", due_at)):
+        year = instant.year
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            return trusted(
+                ReplayViolation,
+                {
+                    "rule": "date_out_of_range",
+                    "state": None,
+                    "message": f"the entry's {what} is in {year}, outside the supported years "
+                    f"{FIRST_YEAR}-{LAST_YEAR}: the entry is not replayed",
+                    "message_fr": f"{quoi} de l'entrée en {year}, hors des années prises en "
+                    f"charge ({FIRST_YEAR}-{LAST_YEAR}) : l'entrée n'est pas rejouée",
+                },
+            )
+    raise AssertionError("both dates are in the supported years")
+
+
+_ROLES: Final[dict[str | None, Role | None]] = {None: None, **{r.value: r for r in Role}}
+"""Each role by its value. What a replay keeps of each entry and step until `report` holds
+a role's value, not the member: a dict or tuple of plain values leaves the garbage
+collector's watch, so one long history's thousands of kept entries cost it nothing."""
+_VALUES: Final[dict[Role | None, str | None]] = {role: value for value, role in _ROLES.items()}
+"""Each role's value (``Role.value`` is a property: read once, here)."""
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -111,7 +145,8 @@ class _Shared:
         """The insurers and channels a label names, remembered (labels repeat)."""
         found = self._names.get(label)
         if found is None:
-            found = (frozenset(insurers_named(label)), frozenset(channels_named(label)))
+            insurers, channels = names_in(label)
+            found = (frozenset(insurers), frozenset(channels))
             if len(self._names) >= _CACHE_MAX:
                 self._names.clear()
             self._names[label] = found
@@ -182,14 +217,18 @@ class _Step:
 
 class _Setup:
     """What every dossier of one replay call shares: the workflow's caches, the attributes
-    given (never read from the history), the calendar."""
+    given (never read from the history), checked once as `Workflow.open` checks them, and
+    the calendar."""
 
-    __slots__ = ("calendar", "given", "shared")
+    __slots__ = ("attributes", "calendar", "given", "shared")
 
-    def __init__(self, workflow: Workflow, attributes: dict[str, Any]) -> None:
+    def __init__(self, workflow: Workflow, attributes: FileAttributes) -> None:
         self.shared = _shared(workflow)
-        self.given = frozenset(k for k, v in attributes.items() if v not in (None, frozenset(), ()))
-        self.calendar = workflow.calendar(attributes.get("subdivision"))
+        self.attributes: dict[str, Any] = attributes._asdict()
+        self.given = frozenset(
+            k for k, v in self.attributes.items() if v is not None and v != NO_FLAGS
+        )
+        self.calendar = workflow.calendar(self.attributes["subdivision"])
 
 
 class _Replayer:
@@ -206,17 +245,15 @@ class _Replayer:
         workflow: Workflow,
         dossier_id: str,
         source: str,
-        attributes: dict[str, Any],
-        setup: _Setup | None = None,
+        setup: _Setup,
     ) -> None:
-        if setup is None:
-            setup = _Setup(workflow, attributes)
         self.wf = workflow
+        self.core = workflow.core  # every value handed to it is built or checked here
         self.shared = setup.shared
         self.dossier_id = dossier_id
         self.source = source
         self.given = setup.given
-        self.attributes = dict(attributes)
+        self.attributes = dict(setup.attributes)
         self.calendar = setup.calendar
         self.dossier: WorkingDossier | None = None  # the file, changed in place
         self.step: _Step | None = None
@@ -232,7 +269,7 @@ class _Replayer:
         self.by_rule: dict[str, int] = {}
         self.by_effect: dict[str, int] = {}
         self.unrecognised: list[UnrecognisedLines] = []
-        self.steps: list[tuple[int, Role | None, bool, float]] = []  # segment, figures
+        self.steps: list[tuple[int, str | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
         self.attributes_read = False  # insurer and channel both known: nothing more to read
@@ -308,8 +345,10 @@ class _Replayer:
         ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
-        insurers: set[str] | frozenset[str] = insurers_named(text) if text else frozenset()
-        channels: set[str] | frozenset[str] = channels_named(text) if text else frozenset()
+        insurers: set[str] | frozenset[str] = frozenset()
+        channels: set[str] | frozenset[str] = frozenset()
+        if text:
+            insurers, channels = names_in(text)
         if label is not None:  # a name never spans the label and the text: no space in one
             in_label = self.shared.names(label)
             insurers = insurers | in_label[0] if in_label[0] else insurers
@@ -332,11 +371,17 @@ class _Replayer:
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
             return
+        if name == "autonomy_limit" and value is not None:
+            amount = as_amount(value)
+            if isinstance(amount, str):
+                raise ArgumentValueError("autonomy_limit", value, amount)
+            value = amount
         self.attributes[name] = value
         if self.dossier is not None:
             setattr(self.dossier, name, value)
 
     def _contractor(self, name: str, *, accepted: bool) -> None:
+        check_optional_text(name, "contractor")
         current = self.segment_contractor[self.segment]
         if (
             accepted
@@ -363,8 +408,8 @@ class _Replayer:
     def _call(
         self, when: datetime | None, author: Author | None, outcome: Literal["failed", "reached"]
     ) -> None:
-        if when is None:
-            return
+        if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+            return  # no call: a date no calendar reads says nothing of the insured
         step = self.step
         if (
             outcome == "reached"
@@ -393,6 +438,12 @@ class _Replayer:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
             set_at = self.last_set_at or record.due_at
+        if not (
+            FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= record.due_at.year <= LAST_YEAR
+        ):  # no calendar reads such a date: the entry changes nothing
+            problem = _out_of_range(set_at, record.due_at)
+            self._entry(record, set_at, None, None, "unresolved", (problem,), (), _NOT_CLOSED)
+            return
         if self.last_set_at is not None and set_at < self.last_set_at:
             self._new_segment()  # time goes back: another excerpt
         self.last_set_at = set_at
@@ -427,13 +478,11 @@ class _Replayer:
             prior = self.dossier
             prior_state = prior.state if prior is not None else None
             prior_due = prior.due_at if prior is not None else None
-            found, effects, kind = self._move(spec, actor, set_at, record, due, data)
-            moved = self.dossier
-            assert moved is not None  # a resolved entry always leaves a dossier
-            if due is None and spec.deadline.kind in _COUNTED and kind == "move":
-                # the move computed this very due date: same deadline, start and calendar, and
-                # a counted deadline reads nothing else
-                computed = moved.due_at
+            found, effects, kind, judged = self._move(spec, actor, set_at, record, due, data)
+            if due is None and spec.deadline.kind in _COUNTED and kind != "reschedule":
+                # the move or opening computed this very due date: same deadline, start and
+                # calendar, and a counted deadline reads nothing else
+                computed = judged
             else:
                 computed = compute_due(
                     spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
@@ -447,6 +496,21 @@ class _Replayer:
             by_effect = self.by_effect
             for kind in effects:
                 by_effect[kind] = by_effect.get(kind, 0) + 1
+        self._entry(record, set_at, state, computed, verdict, replayed, effects, closing)
+
+    def _entry(
+        self,
+        record: EtatRecord,
+        set_at: datetime,
+        state: str | None,
+        computed: datetime | None,
+        verdict: str,
+        replayed: tuple[ReplayViolation, ...],
+        effects: tuple[str, ...],
+        closing: _Closing,
+    ) -> None:
+        """Count the entry's verdict and rules, and keep its fields for `report`."""
+        author = record.author
         by_rule = self.by_rule
         for v in replayed:
             by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
@@ -466,13 +530,13 @@ class _Replayer:
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
-                "role": author.role if author else None,
+                "role": _VALUES[author.role] if author else None,  # see `_ROLES`
                 "comment": record.comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": closes_owner,
+                "closes_owner": _VALUES[closes_owner],
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -558,71 +622,83 @@ class _Replayer:
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...], str]:
-        """Apply the entry; its violations, the kinds of the effects it owes, and the kind
-        of change it was (``open``, ``move``, or ``reschedule``: the same state again)."""
+    ) -> tuple[list[Violation], tuple[str, ...], str, datetime | None]:
+        """Apply the entry; its violations, the kinds of the effects it owes, the kind of
+        change it was (``open``, ``move``, or ``reschedule``: the same state again) and the due
+        date the judge gave it (a refused opening's: the procedure's, not the one it keeps)."""
         work = self.dossier
+        comment = check_comment(record.comment)
+        if data:
+            check_data(data)
         if work is None:
-            return self._open(spec, actor, at, record, due, data), (), "open"
-        entry, effects, violations = self.wf.record_in_place(
-            work, spec.code, actor=actor, at=at, comment=record.comment, due=due, data=data
+            opened, judged = self._open(spec, actor, at, comment, record, due, data)
+            return opened, (), "open", judged
+        change, effects, violations = self.core.recorded(
+            work, spec.code, actor, at, comment, due, data
         )
+        finish_in_place(work, change)
+        entry = change[1]
         if entry.kind == "reschedule":  # the same action date set again
             if self.step is not None:
                 self.step.last_due = work.due_at
         else:
             self.step = _Step(spec, at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
-        return list(violations), kinds, entry.kind
+        return list(violations), kinds, entry.kind, work.due_at
 
     def _open(
         self,
         spec: StateSpec,
         actor: Actor,
         at: datetime,
+        comment: str | None,
         record: EtatRecord,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> list[Violation]:
-        """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere)."""
-        attributes = {**self.attributes, "contractor": self.segment_contractor[self.segment]}
+    ) -> tuple[list[Violation], datetime | None]:
+        """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
+        as `Workflow.record_open` does; its violations, and the due date the procedure gives
+        the opening."""
+        attributes = self.attributes
         # where the opening breaks rules, the history opened it anyway, with the due it recorded
-        moved, violations = self.wf.record_open(
+        work, violations, judged = self.core.opened_in_place(
             self.dossier_id,
-            spec.code,
-            actor=actor,
-            at=at,
-            comment=record.comment,
-            due=due,
-            data=data,
-            recorded_due=None if spec.terminal else record.due_at,
-            mid_flow=True,
-            **attributes,
+            spec,
+            actor,
+            at,
+            comment,
+            due,
+            data,
+            None if spec.terminal else record.due_at,
+            attributes["insurer"],
+            attributes["channel"],
+            attributes["subdivision"],
+            self.segment_contractor[self.segment],
+            attributes["flags"],
+            attributes["autonomy_limit"],
+            True,
         )
-        dossier = moved.dossier
-        self.dossier = WorkingDossier(dossier)
-        self.step = _Step(spec, at, dossier.due_at)
+        self.dossier = work
+        self.step = _Step(spec, at, work.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return list(violations)
+        return list(violations), judged
 
-    def _close(
-        self, ended_at: datetime
-    ) -> tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]:
+    def _close(self, ended_at: datetime) -> _Closing:
         """The step the current entry ends: its state, owner, whether on the contractor's
         clock, its original and last agreed due dates, and how late it was against each
         (business seconds)."""
         step = self.step
         if step is None:
-            return None, None, False, None, None, 0.0, 0.0
+            return _NOT_CLOSED
         spec = step.spec
         end = step.met_at or ended_at
         lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
         contractor_clock = spec.clock == "contractor"
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        self.steps.append((self.segment, spec.owner, contractor_clock, seconds))
+        self.steps.append((self.segment, _VALUES[spec.owner], contractor_clock, seconds))
         return (
             spec.code,
             spec.owner,
@@ -638,9 +714,11 @@ class _Replayer:
         entries = []
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
+            values["role"] = _ROLES[values["role"]]
+            values["closes_owner"] = _ROLES[values["closes_owner"]]
             entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
         figures: list[StepFigures] = [
-            (owner, clock, contractor_of.get(segment), seconds)
+            (_ROLES[owner], clock, contractor_of.get(segment), seconds)
             for segment, owner, clock, seconds in self.steps
         ]
         verdicts = self.verdicts
@@ -701,84 +779,35 @@ def _handler_for(kind: type[Any]) -> _Handler:
     return handler
 
 
-def replay_records(
+def replay_one(
     records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    dossier_id: str = "dossier",
-    source: str = "<records>",
-    insurer: str | None = None,
-    channel: str | None = None,
-    subdivision: str | None = None,
-    flags: Iterable[str] = (),
-    autonomy_limit: Decimal | None = None,
+    workflow: Workflow,
+    dossier_id: str,
+    source: str,
+    attributes: FileAttributes,
 ) -> ReplayReport:
-    """Replay the records of one dossier (the attributes are the file's: rules read them).
-
-    Attributes not given are read from the history where it says them: the insurer
-    (« AZ: », Allianz, BPCE), the channel (Sinapps, Darva), the autonomy limit.
-    """
-    replayer = _Replayer(
-        workflow or Workflow.default(),
-        dossier_id,
-        source,
-        {
-            "insurer": insurer,
-            "channel": channel,
-            "subdivision": subdivision,
-            "flags": frozenset(flags),
-            "autonomy_limit": autonomy_limit,
-        },
-    )
+    """`etatmachine.replay.replay_records` once its arguments are checked (it checks them):
+    this one takes them as they are."""
+    replayer = _Replayer(workflow, dossier_id, source, _Setup(workflow, attributes))
     for record in records:
         replayer.feed(record)
     return replayer.report()
 
 
-def replay_file(
-    path: str | Path,
-    workflow: Workflow | None = None,
-    *,
-    roles: RoleMap | None = None,
-    **attributes: Any,
-) -> ReplayReport:
-    """Replay one history file as one dossier (its id: the file name without suffix)."""
-    path = Path(path)
-    return replay_records(
-        iter_file(path, roles=roles), workflow, dossier_id=path.stem, source=str(path), **attributes
-    )
-
-
-def iter_replays(
-    records: Iterable[Record],
-    workflow: Workflow | None = None,
-    *,
-    source: str = "<archive>",
-    **attributes: Any,
+def replay_many(
+    records: Iterable[Record], workflow: Workflow, source: str, attributes: FileAttributes
 ) -> Iterator[ReplayReport]:
-    """Replay an archive of many dossiers, each starting at an ``OUVERTURE`` record.
-
-    Streams: one dossier is held at a time, so memory stays flat over any archive size.
-    Records before the first opening form a dossier of their own.
-    """
-    wf = workflow or Workflow.default()
-    attrs: dict[str, Any] = {
-        "insurer": None,
-        "channel": None,
-        "subdivision": None,
-        "flags": frozenset(),
-        "autonomy_limit": None,
-    }
-    attrs.update(attributes)
+    """`etatmachine.replay.iter_replays` once its arguments are checked (it checks them):
+    one dossier per ``OUVERTURE`` record, held one at a time."""
     count = 0
     replayer: _Replayer | None = None
-    setup = _Setup(wf, attrs)
+    setup = _Setup(workflow, attributes)
     for record in records:
         if isinstance(record, OpeningRecord) or replayer is None:
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
-            replayer = _Replayer(wf, f"{source}#{count}", source, attrs, setup)
+            replayer = _Replayer(workflow, f"{source}#{count}", source, setup)
         replayer.feed(record)
     if replayer is not None and (replayer.entries or replayer.unrecognised):
         yield replayer.report()
