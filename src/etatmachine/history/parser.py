@@ -194,7 +194,8 @@ _AUTHOR_RE: Final = re.compile(_STAMP + r"\Z")
 _DATE_TIME: Final = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
 _DUE_RE: Final = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
 _DUE_END_RE: Final = re.compile(_DATE_TIME + r" *\Z")
-_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_TAIL: Final = r" *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"  # after the set date: "-N°k)"
+_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4})" + _SET_TAIL
 _SET_END_RE: Final = re.compile(_SET_END)
 # The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
 # would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
@@ -205,7 +206,7 @@ _SET_END_RE: Final = re.compile(_SET_END)
 # at each "(", was slower than backtracking from the end, measured).
 _ETAT_FAST_RE: Final = re.compile(
     r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2}/[0-9]{2}/[0-9]{4}) ([0-9]{2}:[0-9]{2})(?!\d)(.*)"
-    r"\( *(\d{1,2}/\d{1,2}/\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+    r"\( *(\d{1,2}/\d{1,2}/\d{4})" + _SET_TAIL
 )
 _WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
@@ -442,7 +443,7 @@ class _Parser:
         self.tails = {}  # -(id) NAME -> (user id, name, role)
         self.parties = {}  # MESSAGE DE / POUR: text -> party
         self.labels = {}  # ETAT label text -> `_label_parts`
-        self.days = {}  # set date text -> date
+        self.days = {}  # ETAT date text (set dates, due days) -> date
         self.ymd = {}  # signature day text -> date
 
     # -- signatures --------------------------------------------------------------------------
