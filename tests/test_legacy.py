@@ -689,3 +689,24 @@ def test_split_lines_matches_the_documented_rule() -> None:
     assert split_lines("a\u2028b\x0c") == ["a\u2028b\x0c"]
     assert split_lines("\n") == [""]
     assert split_lines("") == []
+
+
+def test_records_of_one_shape_share_a_fields_set_nobody_can_change() -> None:
+    """One frozen fields-set per shape of record, shared (not one set per record); a copy
+    with updates gets a set of its own, and the shared one stays as it was."""
+    text = (
+        "ETAT: Première visite (7) 20/02/2023 09:00 (07/02/2023-N°1)\n"
+        "07.02.2023-16:54-(995) INTERNET\n"
+        "ETAT: Première visite (8) 21/02/2023 09:00 (07/02/2023-N°2)\n"
+        "07.02.2023-16:55-(995) INTERNET\n"
+    )
+    first, second = parse_text(text).etats
+    assert first.model_fields_set is second.model_fields_set
+    assert first.author is not None and second.author is not None
+    assert first.author.model_fields_set is second.author.model_fields_set
+    shared = set(first.model_fields_set)
+    with pytest.raises(AttributeError):
+        first.model_fields_set.add("poison")  # type: ignore[attr-defined]
+    moved = first.model_copy(update={"comment": "vu"})
+    assert moved.comment == "vu" and moved.model_fields_set == shared | {"comment"}
+    assert first.model_fields_set == shared == second.model_fields_set

@@ -254,3 +254,81 @@ def test_every_start_pattern_has_its_prefixes() -> None:
     assert set(parser._PREFIXES) == set(parser._STARTS)
     for key, entries in parser._STARTS.items():
         assert [cls for _, cls in entries] == [cls for _, cls, _ in parser._PREFIXES[key]]
+
+
+# Signatures: the common form is read at fixed places once its tail is known; the pattern
+# reads every other line, and reads the first of each tail.
+TAILS = ["", "-(995) INTERNET", "-(3995) SANDRINE SUTOR .", " - ( 12 ) X (M.A.) ", "-()"]
+COMMON_SIGNATURES = st.builds(
+    "{:02d}.{:02d}.{}-{:02d}:{:02d}{}".format,
+    st.integers(0, 32),
+    st.integers(0, 13),
+    st.sampled_from([2023, 2024, 1899, 2101]),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.sampled_from([*TAILS, "-(a(b)", "-(1)x", "x", "7"]),
+)
+OTHER_SIGNATURES = st.tuples(
+    st.sampled_from(["07", "7", "31", "٣1"]),
+    st.sampled_from([".", ". ", "/"]),
+    st.sampled_from(["02", "2", "13"]),
+    st.sampled_from(["2023", "0999", "٢٠٢٣"]),
+    st.sampled_from(["-", " - ", "."]),
+    st.sampled_from(["14", "4", "24", "٣4"]),
+    st.sampled_from([":", "h"]),
+    st.sampled_from(["47", "7", "470"]),
+    st.sampled_from(TAILS),
+).map("".join)
+
+
+def _signature_outcome(engine: object, s: str) -> object:
+    """What the parser's signature reader says of ``s``: its author, or why not."""
+    try:
+        author = engine._signature(s)  # type: ignore[attr-defined]
+    except ValueError as exc:
+        return ("impossible", str(exc))
+    return None if author is None else (author, sorted(author.model_fields_set))
+
+
+@given(st.lists(COMMON_SIGNATURES | OTHER_SIGNATURES, min_size=1, max_size=8))
+def test_signatures_read_at_fixed_places_read_what_the_pattern_reads(lines: list[str]) -> None:
+    warm = parser._Parser(RoleMap())  # its caches fill: later lines take the fixed places
+    for line in lines * 2:  # the second time, the day too is known
+        fresh = parser._Parser(RoleMap())  # empty caches: the pattern reads the line
+        assert _signature_outcome(warm, line) == _signature_outcome(fresh, line), line
+
+
+def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
+    """The property above compares something: a signature whose tail is known is read at
+    fixed places (the day it read is cached, then read from the cache) and gives what the
+    pattern gives."""
+    engine = parser._Parser(RoleMap())
+    lines = [
+        f"0{d}.02.2023-14:{m:02d}-(3995) SANDRINE SUTOR ." for d, m in ((7, 47), (8, 5), (8, 6))
+    ]
+    outcomes = [_signature_outcome(engine, line) for line in lines]
+    assert list(engine.ymd) == ["08.02.2023"]  # the pattern read the first line
+    assert outcomes == [_signature_outcome(parser._Parser(RoleMap()), line) for line in lines]
+    assert outcomes[1] != outcomes[2]
+
+
+# Binary garbage: a line the control-character pattern finds something in, and only such a
+# line, is unrecognised (a printable line is only searched when it holds U+FFFD).
+CONTROL = "control characters (binary data?)"
+CHARACTERS = ["a", "é", " ", "€", "\ufffd", "\x00", "\x85", "\x9f", "\u2028", "\xa0", "\t", "\x7f"]
+
+
+@given(
+    st.sampled_from(["x", "1", "Note ", "é "]),
+    st.lists(
+        st.sampled_from(CHARACTERS) | st.characters(blacklist_characters="\r\n"), max_size=8
+    ).map("".join),
+)
+def test_garbage_is_what_the_control_pattern_finds(start: str, rest: str) -> None:
+    line = start + rest
+    record = next(iter(iter_records([line])))
+    if isinstance(record, UnrecognisedRecord) and record.message != CONTROL:
+        return  # an impossible signature ("1..."): said so, not garbage
+    assert record.kind in {"note", "unrecognised"}, record
+    found = parser._CONTROL_RE.search(parser._clean(line)) is not None
+    assert (isinstance(record, UnrecognisedRecord) and record.message == CONTROL) == found

@@ -36,15 +36,17 @@ Rules (deterministic, relied upon by the tests):
   ``En attente de fournitures. Semaine: 14.`` → ``En attente de fournitures``, week 14; but
   ``Etude de devis. (5)`` → ``Etude de devis.``. Without ``(set date-N°k)`` the entry is kept,
   ``set_on``/``set_number`` being ``None``.
-* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and five
-  bounded caches (signatures, their ``(id) NAME`` tails, MESSAGE parties, ETAT labels and set
-  dates: at most 256 entries each, keys of at most 200 characters); :func:`iter_file` also
-  holds one 64 KiB block of whole lines (or one line, when longer). Nothing grows with the
-  archive.
+* **Memory.** Streaming holds one record at a time (plus the blank lines after it) and six
+  bounded caches (signatures, their ``(id) NAME`` tails and their days, MESSAGE parties, ETAT
+  labels and the days of ETAT dates: at most 256 entries each, keys of at most 200
+  characters); :func:`iter_file` also holds one 64 KiB block of whole lines (or one line, when
+  longer). Nothing grows with the archive.
 * **Speed.** One pass, one dispatch per line on its first character; records are built
   without pydantic validation from values the parser produced in their final types (see
-  `etatmachine.trusted`); the common ETAT entry is read in one match, checked against the general
-  path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
+  `etatmachine.trusted`), each with its kind's shared fields-set
+  (`etatmachine.history.shapes`); the common ETAT entry is read in one match, and the common
+  signature (``dd.mm.yyyy-HH:MM`` with a known tail) at fixed places, both checked against the
+  general path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour
   repeated in October) take the first occurrence (summer time, ``fold=0``); nonexistent times
   (the hour skipped in March) keep the offset in force before the gap (PEP 495), i.e. 02:30

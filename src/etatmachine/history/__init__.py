@@ -1,2 +1,3 @@
 """The legacy history parser, in parts: `records` (what a parse gives), `reading` (bytes to
-lines) and `parser` (lines to records). `etatmachine.legacy` is its public module."""
+lines), `parser` (lines to records) and `shapes` (the fields-sets its records share).
+`etatmachine.legacy` is its public module."""

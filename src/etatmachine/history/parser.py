@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final, TypeVar
-
-from pydantic import BaseModel
 
 from etatmachine.business_calendar import PARIS
 from etatmachine.history.reading import file_blocks, physical_lines, split_lines
@@ -40,6 +38,7 @@ from etatmachine.history.records import (
     SubAssignmentRecord,
     UnrecognisedRecord,
 )
+from etatmachine.history.shapes import FieldsSet, shared
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 
@@ -53,50 +52,48 @@ _DEFAULT_ROLES: Final = RoleMap()
 # or None, Author/Party instances), and it cost 2-4 µs a model, more than reading the entry.
 # `etatmachine.trusted.trusted` does what `BaseModel.model_construct` does for these plain
 # frozen models (no aliases, extras, private attributes or post-init) without its per-field
-# loop: ``__dict__`` holds every field in declaration order (defaults from the model's
-# template) and the fields-set is the keys passed, exactly as validation would have recorded.
-# tests/test_trusted_models.py proves it, for every kind of record: validating a record's
-# dump gives an equal record with the same fields-set.
+# loop: ``__dict__`` holds every field in declaration order (each builder writes its record's
+# dict at once, defaults included) and the fields-set is the fields validation would have been
+# given: the common ones and those the builder read, one shared `FieldsSet` per shape of
+# record (`etatmachine.history.shapes`). tests/test_trusted_models.py proves it, for every kind
+# of record: validating a record's dump gives an equal record with the same fields-set and
+# the same field order.
 
-_R = TypeVar("_R", bound=BaseModel)
 _COMMON: Final = ("first_line", "last_line", "raw", "author")
 
 
-def _template(cls: type[BaseModel]) -> dict[str, object]:
-    """The fields of ``cls`` after the common ones, in order, with their defaults (None for a
-    required field: the builder always passes those)."""
-    return {
-        name: None if info.is_required() else info.default
-        for name, info in cls.model_fields.items()
-        if name not in _COMMON
-    }
+def _shape(*names: str) -> FieldsSet:
+    """The shared fields-set of a record given the common fields and ``names``."""
+    return shared((*_COMMON, *names))
 
 
-_TEMPLATES: Final[dict[type[BaseModel], dict[str, object]]] = {
-    cls: _template(cls)
-    for cls in (
-        EtatRecord,
-        AuthorRecord,
-        OpeningRecord,
-        AutonomyLimitRecord,
-        RealisationRecord,
-        AssignmentRecord,
-        SubAssignmentRecord,
-        ActionRecord,
-        MessageRecord,
-        ContactRecord,
-        ControlRecord,
-        MensajeRecord,
-        NoteRecord,
-        UnrecognisedRecord,
-    )
-}
+_AUTHOR_SET: Final = shared(("at", "user_id", "name", "role"))
+_PARTY_SET: Final = shared(("user_id", "name", "tag", "role"))
+_ETAT_SET: Final = _shape("label", "due_at", "comment")
+_NOTE_SET: Final = _shape("text")
+_BARE_SET: Final = _shape()  # author and opening records: the common fields only
+_ACTION_SETS: Final = (  # by (contractor read, contractor id read, acceptance date read)
+    _shape("text"),
+    _shape("text", "contractor_name"),
+    _shape("text", "contractor_name", "contractor_id"),
+    _shape("text", "contractor_name", "accepted_at"),
+    _shape("text", "contractor_name", "contractor_id", "accepted_at"),
+)
+_CONTACT_SET: Final = _shape("number", "text", "contacted_at")
+_CONTROL_SET: Final = _shape("text", "detail")
+_MENSAJE_SET: Final = _shape("sender", "contractor_id", "text")
+_AUTONOMY_SET: Final = _shape("amount", "caveat")
+_REALISATION_SET: Final = _shape("what", "on")
+_ASSIGN_SET: Final = _shape("assignee_id", "assignee_name")
+_SUBASSIGN_SET: Final = _shape("contractor_id", "contractor_name", "at")
+_MESSAGE_SET: Final = _shape("sender", "recipient", "delivered", "body")
+_UNRECOGNISED_SET: Final = _shape("text", "message", "line")
 
 
 def _party_of(user_id: str | None, name: str | None, tag: str | None, role: Role) -> Party:
     """``Party(user_id=..., name=..., tag=..., role=...)``, trusted."""
     values = {"user_id": user_id, "name": name, "tag": tag, "role": role}
-    return trusted(Party, values, {"user_id", "name", "tag", "role"})
+    return trusted(Party, values, _PARTY_SET)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,17 +194,19 @@ _AUTHOR_RE: Final = re.compile(_STAMP + r"\Z")
 _DATE_TIME: Final = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
 _DUE_RE: Final = re.compile(_DATE_TIME[len("(?<!\\d)") :])  # see _find_due
 _DUE_END_RE: Final = re.compile(_DATE_TIME + r" *\Z")
-_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4}) *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"
+_SET_TAIL: Final = r" *- *N[^\d\s()]{0,3} *(\d+) *\)\Z"  # after the set date: "-N°k)"
+_SET_END: Final = r"\( *(\d{1,2})/(\d{1,2})/(\d{4})" + _SET_TAIL
 _SET_END_RE: Final = re.compile(_SET_END)
 # The common ETAT entry in one match (`_Parser._etat` reads the rest as the general path
 # would): "ETAT: " then a label without "/" (so the due date is the first "/" one, and the
 # greedy label backtracks to it at once), the due date with two-digit fields and one space,
 # anything (the comment), and the set date, which has no "(" inside, so its "(" is the last
-# one, where the general path looks for it.
+# one, where the general path looks for it. Groups: the label, the due day and time, the
+# comment, the set date and its number; read at once with ``groups()`` (a lazy comment, tried
+# at each "(", was slower than backtracking from the end, measured).
 _ETAT_FAST_RE: Final = re.compile(
-    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?!\d).*("
-    + _SET_END
-    + ")"
+    r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2}/[0-9]{2}/[0-9]{4}) ([0-9]{2}:[0-9]{2})(?!\d)(.*)"
+    r"\( *(\d{1,2}/\d{1,2}/\d{4})" + _SET_TAIL
 )
 _WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
@@ -235,9 +234,7 @@ _MAX_CONT: Final = {  # continuation lines a record may take: wrapped text, neve
 
 def _clean(raw: str) -> str:
     """The line as matching reads it: stripped, U+00A0, U+202F and tabs read as spaces."""
-    if raw.isascii():
-        return (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-    if "\xa0" in raw or "\u202f" in raw or "\t" in raw:
+    if "\t" in raw or "\xa0" in raw or "\u202f" in raw:
         return raw.translate(_SPACES).strip()
     return raw.strip()
 
@@ -269,6 +266,12 @@ _INTS: Final[dict[str, int]] = {
     **{f"{i:02d}": i for i in range(10)},
     **{str(y): y for y in range(1900, 2101)},
 }
+_CLOCK: Final[dict[str, time]] = {
+    f"{h:02d}:{m:02d}": time(h, m, 0, 0, PARIS) for h in range(24) for m in range(60)
+}
+"""Every time of day, ``"HH:MM"`` → its Paris time: ``datetime.combine`` with a day gives
+what ``datetime(..., PARIS)`` gives (fold 0), a third cheaper."""
+_combine: Final = datetime.combine
 
 
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
@@ -420,13 +423,6 @@ def _remember(cache: dict[str, _V], key: str, value: _V) -> None:
         cache[key] = value
 
 
-_COMMON_SET: Final = frozenset(_COMMON)
-_AUTHOR_FIELDS: Final = frozenset({"at", "user_id", "name", "role"})
-_ETAT_SET: Final = _COMMON_SET | {"label", "due_at", "comment"}
-_ETAT_SET_ON: Final = _ETAT_SET | {"set_on", "set_number"}
-_ETAT_SET_ON_N: Final = _ETAT_SET_ON | {"n"}
-
-
 class _Parser:
     """The streaming parser: its role map, its small caches, and the records it builds."""
 
@@ -436,8 +432,9 @@ class _Parser:
     authors: dict[str, Author]
     tails: dict[str, tuple[str | None, str | None, Role]]
     parties: dict[str, Party]
-    labels: dict[str, tuple[str, int | None]]
+    labels: dict[str, tuple[str, int | None, int | None, int | None, int]]
     days: dict[str, date]
+    ymd: dict[str, date]
 
     def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
         self.roles = roles
@@ -445,10 +442,43 @@ class _Parser:
         self.authors = {}  # small caches: stamps recur on nearby lines
         self.tails = {}  # -(id) NAME -> (user id, name, role)
         self.parties = {}  # MESSAGE DE / POUR: text -> party
-        self.labels = {}  # ETAT label text -> (label, n)
-        self.days = {}  # set date text -> date
+        self.labels = {}  # ETAT label text -> `_label_parts`
+        self.days = {}  # ETAT date text (set dates, due days) -> date
+        self.ymd = {}  # signature day text -> date
 
     # -- signatures --------------------------------------------------------------------------
+    def _signature(self, s: str) -> Author | None:
+        """The author of signature line ``s`` (a cleaned line the cache does not hold), or
+        None if ``s`` is no signature.
+
+        The common form, ``dd.mm.yyyy-HH:MM`` (ASCII digits) then a ``-(id) NAME`` tail
+        already read, is read at fixed places without the pattern: the separators fix each
+        field's width, and the tail matched the pattern's end before, so the pattern would
+        give the same groups. Any other line (an impossible date included) takes the
+        pattern."""
+        if len(s) >= 16 and s[2] == "." and s[5] == "." and s[10] == "-" and s[13] == ":":
+            who = self.tails.get(s[16:])
+            clock = _CLOCK.get(s[11:16])
+            if who is not None and clock is not None:
+                key = s[:10]
+                day = self.ymd.get(key)  # "dd.mm.yyyy": a day's signatures follow each other
+                if day is None:
+                    ints = _INTS
+                    d = ints.get(s[0:2])
+                    mo = ints.get(s[3:5])
+                    y = ints.get(s[6:10])
+                    if not (d is None or mo is None or y is None):
+                        try:
+                            day = date(y, mo, d)
+                        except ValueError:
+                            pass  # an impossible day: the pattern's path says why
+                        else:
+                            _remember(self.ymd, key, day)
+                if day is not None:
+                    return self._author_of(s, _combine(day, clock), who)
+        m = _AUTHOR_RE.match(s)
+        return None if m is None else self._stamp(m, s)
+
     def _stamp(self, m: re.Match[str], key: str) -> Author:
         """The author of a matched signature; its ``-(id) NAME`` tail is cached (a user
         signs many times, at many times: caching the times would cost more than it saves)."""
@@ -470,8 +500,14 @@ class _Parser:
                 uid = uid.strip() or None
             who = (uid, _name(name) if name else None, self.roles.role_of(uid))
             _remember(tails, tail, who)
+        return self._author_of(key, at, who)
+
+    def _author_of(
+        self, key: str, at: datetime, who: tuple[str | None, str | None, Role]
+    ) -> Author:
+        """The author signing ``at`` as ``who``, cached under its line ``key``."""
         values = {"at": at, "user_id": who[0], "name": who[1], "role": who[2]}
-        author = trusted(Author, values, set(_AUTHOR_FIELDS))
+        author = trusted(Author, values, _AUTHOR_SET)
         if len(key) <= _KEY_MAX:  # _remember, inlined
             authors = self.authors
             if len(authors) >= _CACHE_SIZE:
@@ -482,12 +518,11 @@ class _Parser:
     def embedded(self, text: str) -> Author:
         """A signature inside another line (``OUVERTURE: -...``, ``REMIS DE:...``)."""
         hit = self.authors.get(text)
-        if hit is not None:
-            return hit
-        m = _AUTHOR_RE.match(text)
-        if m is None:
-            raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
-        return self._stamp(m, text)
+        if hit is None:
+            hit = self._signature(text)
+            if hit is None:
+                raise _BadEntryError("expected dd.mm.yyyy-HH:MM-(id) NAME")
+        return hit
 
     # -- main loop ---------------------------------------------------------------------------
     def run(self, blocks: Iterable[Iterable[str]], first_line: int = 1) -> Iterator[Record]:
@@ -506,7 +541,6 @@ class _Parser:
         message = ""
         lineno = first_line - 1
         authors = self.authors
-        author_match = _AUTHOR_RE.match
         control = _CONTROL_RE.search
         starts = _PREFIXES
         soft = _SOFT
@@ -534,16 +568,10 @@ class _Parser:
                         cur.closed = True
                         cur.blanks = 1
                         continue
-                if raw.isascii():  # O(1): no U+00A0 or U+202F to read as spaces
-                    s = (raw.replace("\t", " ") if "\t" in raw else raw).strip()
-                    ascii_ = True
+                if "\t" in raw or "\xa0" in raw or "\u202f" in raw:  # _clean, inlined
+                    s = raw.translate(spaces).strip()
                 else:
-                    s = (
-                        raw.translate(spaces)
-                        if "\xa0" in raw or "\u202f" in raw or "\t" in raw
-                        else raw
-                    ).strip()  # _clean, inlined
-                    ascii_ = False
+                    s = raw.strip()
                 if held is not None:
                     h_author = held
                     held = None
@@ -583,16 +611,14 @@ class _Parser:
                     continue
                 # classify: one dispatch on the first character
                 c = s[0]
-                if "0" <= c <= "9":  # a signature? (matched once; it never continues a record)
+                if c in "0123456789":  # a signature? (matched once; it never continues a record)
                     signature = authors.get(s)
                     message = ""
                     if signature is None:
-                        m = author_match(s)
-                        if m is not None:
-                            try:
-                                signature = self._stamp(m, s)
-                            except _BadEntryError as exc:
-                                message = str(exc)
+                        try:
+                            signature = self._signature(s)
+                        except _BadEntryError as exc:
+                            message = str(exc)
                     if signature is not None:
                         if cur is not None:
                             cur.closed = True
@@ -602,7 +628,8 @@ class _Parser:
                         continue
                     if message:
                         cls = _BAD_AUTHOR
-                    elif s.isprintable() if ascii_ else not control(s):
+                    elif (s.isprintable() and "\ufffd" not in s) or not control(s):
+                        # `_CONTROL_RE` finds nothing: a printable line can only hold U+FFFD
                         cls = _TEXT
                     else:
                         cls = _GARBAGE
@@ -614,7 +641,9 @@ class _Parser:
                             if s.startswith(prefixes) and (check is None or check(s)):
                                 cls = k
                                 break
-                    if cls == _TEXT and not (s.isprintable() if ascii_ else not control(s)):
+                    if cls == _TEXT and not (
+                        (s.isprintable() and "\ufffd" not in s) or not control(s)
+                    ):
                         cls = _GARBAGE
                 # a continuation of the open record?
                 if cur is not None and not cur.closed and cls != _BAD_AUTHOR:
@@ -711,32 +740,36 @@ class _Parser:
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
         m = _ETAT_FAST_RE.match(text) if self.fast else None
-        label = m.group(1) if m is not None else ""
-        if "%" in label or "emaine" in label:
-            m = None  # extras: the general path reads them
         set_on: date | None
         set_number: int | None
-        n: int | None
-        humidity = week = None
         if m is not None:  # the values the general path below would read, read at once
-            dd, mo, y, h, mi, sd, smo, sy, k = m.group(2, 3, 4, 5, 6, 8, 9, 10, 11)
-            day = text[m.start(8) : m.end(10)]  # "dd/mm/yyyy": set dates recur
-            set_on = self.days.get(day)
+            label, due_day, due_time, rest, day, k = m.groups()
+            days = self.days  # "dd/mm/yyyy" -> date: set dates and due days recur
+            set_on = days.get(day)
             if set_on is None:
+                sd, smo, sy = day.split("/")
                 set_on = _day(sd, smo, sy, "set date")
-                _remember(self.days, day, set_on)
-            set_number = int(k)
-            due_at = _at(dd, mo, y, h, mi, "due date")
-            comment = text[m.end(6) : m.start(7)].strip() or None
+                _remember(days, day, set_on)
+            set_number = _INTS.get(k) or int(k)
+            on = days.get(due_day)
+            clock = _CLOCK.get(due_time)
+            if on is None or clock is None:  # read it (or say why it is impossible)
+                dd, mo, y = due_day.split("/")
+                h, mi = due_time.split(":")
+                due_at = _at(dd, mo, y, h, mi, "due date")
+                _remember(days, due_day, due_at.date())
+            else:
+                due_at = _combine(on, clock)
+            comment = rest.strip() or None
             known = self.labels.get(label)  # labels recur: the catalogue has ~46
             if known is None:
-                known = _label_n(label.rstrip())
+                known = _label_parts(label.rstrip())
                 _remember(self.labels, label, known)
-            head, n = known
-            fields_set = set(_ETAT_SET_ON if n is None else _ETAT_SET_ON_N)
+            head, n, week, humidity, shape = known
+            fields_set = _ETAT_SETS_ON[shape]
         else:
             body = _after_colon(text).strip()
-            fields_set = set(_ETAT_SET)
+            read: list[str] = []  # the optional fields read, for the fields-set
             set_on = set_number = None
             if body.endswith(")"):
                 m = _paren_end(_SET_END_RE, body)
@@ -744,32 +777,16 @@ class _Parser:
                     dd, mo, y, k = m.groups()
                     set_on = _day(dd, mo, y, "set date")
                     set_number = int(k)
-                    fields_set.add("set_on")
-                    fields_set.add("set_number")
+                    read += ("set_on", "set_number")
                     body = body[: m.start()].rstrip()
             due = _find_due(body)
             if due is None:
                 raise _BadEntryError("ETAT entry without a due date dd/mm/yyyy HH:MM")
             due_at = _at_match(due, "due date")
             comment = body[due.end() :].strip() or None
-            head = body[: due.start()].rstrip()
-            while True:  # extras at the end of the label, each after a ". " separator
-                m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
-                if m is not None:
-                    week = int(m.group(1))
-                    fields_set.add("week")
-                else:
-                    m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
-                    if m is None:
-                        break
-                    humidity = int(m.group(1))
-                    fields_set.add("humidity")
-                head = head[: m.start()].rstrip()
-                if head.endswith("."):
-                    head = head[:-1].rstrip()
-            head, n = _label_n(head)
-            if n is not None:
-                fields_set.add("n")
+            head, n, week, humidity, shape = _label_parts(body[: due.start()].rstrip())
+            read += (name for bit, name in _LABEL_PARTS if shape & bit)
+            fields_set = shared((*_ETAT_SET, *read)) if read else _ETAT_SET
         if not head:
             raise _BadEntryError("ETAT entry without a label")
         lines = b.lines
@@ -791,10 +808,27 @@ class _Parser:
         return trusted(EtatRecord, d, fields_set)
 
     def _note(self, b: _Builder) -> NoteRecord:
-        return _make(NoteRecord, b, {"text": "\n".join(b.texts)})
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "note",
+            "text": "\n".join(b.texts),
+        }
+        return trusted(NoteRecord, d, _NOTE_SET)
 
     def _author(self, b: _Builder) -> AuthorRecord:
-        return _make(AuthorRecord, b, {})
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "author",
+        }
+        return trusted(AuthorRecord, d, _BARE_SET)
 
     def _bad_author(self, b: _Builder) -> Record:
         raise _BadEntryError(b.message)
@@ -803,43 +837,87 @@ class _Parser:
         raise _BadEntryError("control characters (binary data?)")
 
     def _opening(self, b: _Builder) -> OpeningRecord:
-        author = self.embedded(_after_colon(" ".join(b.texts)))
-        return _make(OpeningRecord, b, {"author": author})  # signed inline
+        texts = b.texts
+        author = self.embedded(_after_colon(texts[0] if len(texts) == 1 else " ".join(texts)))
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": author,  # signed inline
+            "kind": "opening",
+        }
+        return trusted(OpeningRecord, d, _BARE_SET)
 
     def _action(self, b: _Builder) -> ActionRecord:
-        fields = _action(_after_colon(" ".join(b.texts)))
-        return _make(ActionRecord, b, fields)
+        text = _after_colon(" ".join(b.texts))
+        name, contractor_id, accepted_at, fields_set = _action(text)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "action",
+            "text": text,
+            "contractor_name": name,
+            "contractor_id": contractor_id,
+            "accepted_at": accepted_at,
+        }
+        return trusted(ActionRecord, d, fields_set)
 
     def _contact(self, b: _Builder) -> ContactRecord:
         m = _CONTACT_RE.match(" ".join(b.texts))
         if m is None:
             raise _BadEntryError("contact without a number")
-        due = _find_due(m.group(2))
-        fields: dict[str, object] = {
+        text = m.group(2)
+        due = _find_due(text)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "contact",
             "number": int(m.group(1)),
-            "text": m.group(2),
+            "text": text,
             "contacted_at": _at_match(due, "contact date") if due else None,
         }
-        return _make(ContactRecord, b, fields)
+        return trusted(ContactRecord, d, _CONTACT_SET)
 
     def _control(self, b: _Builder) -> ControlRecord:
         text = " ".join(b.texts)
         detail = text[text.find(" ") + 1 :]  # after "Dossier"
         detail = detail[detail.find(" ") + 1 :] if " " in detail else ""
-        fields: dict[str, object] = {"text": text, "detail": detail.lstrip(" -\u2013:")}
-        return _make(ControlRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "control",
+            "text": text,
+            "detail": detail.lstrip(" -\u2013:"),
+        }
+        return trusted(ControlRecord, d, _CONTROL_SET)
 
     def _mensaje(self, b: _Builder) -> MensajeRecord:
         m = _MENSAJE_RE.match(" ".join(b.texts))
         if m is None:
             raise _BadEntryError("Mensaje without a sender")
         sender = m.group(1)
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "mensaje",
             "sender": sender,
             "contractor_id": sender.split("#")[0],
             "text": m.group(2),
         }
-        return _make(MensajeRecord, b, fields)
+        return trusted(MensajeRecord, d, _MENSAJE_SET)
 
     def _autonomy(self, b: _Builder) -> AutonomyLimitRecord:
         text = " ".join(b.texts)
@@ -854,28 +932,50 @@ class _Parser:
             )
         except InvalidOperation:  # pragma: no cover - the pattern only passes digits
             raise _BadEntryError("unreadable amount") from None
-        caveat = rest[m.end() :].strip() or None
-        fields: dict[str, object] = {"amount": amount, "caveat": caveat}
-        return _make(AutonomyLimitRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "autonomy_limit",
+            "amount": amount,
+            "caveat": rest[m.end() :].strip() or None,
+        }
+        return trusted(AutonomyLimitRecord, d, _AUTONOMY_SET)
 
     def _realisation(self, b: _Builder) -> RealisationRecord:
         body = _after_colon(" ".join(b.texts))
         m = _DAY_END_RE.search(body)
         if m is None:
             raise _BadEntryError("REALISATION without a date dd.mm.yyyy")
-        what = body[: m.start()].rstrip().rstrip(":").rstrip()
-        fields: dict[str, object] = {"what": what, "on": _day_match(m, "realisation date")}
-        return _make(RealisationRecord, b, fields)
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "realisation",
+            "what": body[: m.start()].rstrip().rstrip(":").rstrip(),
+            "on": _day_match(m, "realisation date"),
+        }
+        return trusted(RealisationRecord, d, _REALISATION_SET)
 
     def _assign(self, b: _Builder) -> AssignmentRecord:
         m = _ID_REST_RE.match(_after_colon(" ".join(b.texts)))
         if m is None:
             raise _BadEntryError("ASSIGNER without an (id)")
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "assignment",
             "assignee_id": m.group(1).strip(),
             "assignee_name": _name(m.group(2)),
         }
-        return _make(AssignmentRecord, b, fields)
+        return trusted(AssignmentRecord, d, _ASSIGN_SET)
 
     def _subassign(self, b: _Builder) -> SubAssignmentRecord:
         m = _BRACKET_ID_RE.match(_after_colon(" ".join(b.texts)))
@@ -887,12 +987,18 @@ class _Parser:
         if due is not None:
             at = _at_match(due, "sub-assignment date")
             rest = rest[: due.start()]
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "sub_assignment",
             "contractor_id": m.group(1).strip(),
             "contractor_name": _name(rest),
             "at": at,
         }
-        return _make(SubAssignmentRecord, b, fields)
+        return trusted(SubAssignmentRecord, d, _SUBASSIGN_SET)
 
     def _message(self, b: _Builder) -> MessageRecord:
         head = b.texts[0]
@@ -918,13 +1024,19 @@ class _Parser:
         if b.remis is not None:
             delivered = self.embedded(_after_colon(b.texts[b.remis]))
             body = b.texts[b.remis + 1 :]
-        fields: dict[str, object] = {
+        lines = b.lines
+        d = {
+            "first_line": b.first,
+            "last_line": b.first + len(lines) - 1,
+            "raw": "\n".join(lines),
+            "author": b.author,
+            "kind": "message",
             "sender": sender,
             "recipient": recipient,
             "delivered": delivered,
             "body": " ".join(body),
         }
-        return _make(MessageRecord, b, fields)
+        return trusted(MessageRecord, d, _MESSAGE_SET)
 
     def _party(self, m: re.Match[str]) -> Party:
         """The party of a matched ``(id) NAME (TAG)``."""
@@ -948,23 +1060,18 @@ def _author_builder(h_no: int, leading: list[str], h_raw: str, author: Author) -
 
 def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
     """The record of lines that could not be read: verbatim, with why."""
-    fields = {"text": "\n".join(b.content()), "message": str(exc), "line": b.line}
-    return _make(UnrecognisedRecord, b, fields)
-
-
-def _make(cls: type[_R], b: _Builder, fields: dict[str, object]) -> _R:
-    """A trusted record of ``cls``: the common fields from the builder, the defaults from the
-    model's template, then ``fields`` (the fields-set: the common ones and ``fields``)."""
     lines = b.lines
-    values = {
+    d = {
         "first_line": b.first,
         "last_line": b.first + len(lines) - 1,
         "raw": "\n".join(lines),
         "author": b.author,
-        **_TEMPLATES[cls],
-        **fields,
+        "kind": "unrecognised",
+        "text": "\n".join(b.content()),
+        "message": str(exc),
+        "line": b.line,
     }
-    return trusted(cls, values, {*_COMMON, *fields})
+    return trusted(UnrecognisedRecord, d, _UNRECOGNISED_SET)
 
 
 _Build = Callable[[_Parser, _Builder], Record]
@@ -1006,6 +1113,42 @@ def _label_n(head: str) -> tuple[str, int | None]:
     return head, None
 
 
+_LABEL_PARTS: Final = ((1, "n"), (2, "week"), (4, "humidity"))
+"""The optional parts of an ETAT label, by their bit in `_label_parts`' shape."""
+_ETAT_SETS_ON: Final = tuple(
+    _shape(
+        "label", "due_at", "comment", "set_on", "set_number",
+        *(name for bit, name in _LABEL_PARTS if shape & bit),
+    )
+    for shape in range(8)
+)  # fmt: skip
+"""The fields-set of an ETAT entry with its set date, by the shape of its label."""
+
+
+def _label_parts(head: str) -> tuple[str, int | None, int | None, int | None, int]:
+    """An ETAT label, its ``(n)`` and extras (``Semaine: 14.``, ``% d'humidité 60.``, at its
+    end, each after a ``.`` separator): (label, n, week, humidity, shape), the shape's bits
+    saying which were read (`_LABEL_PARTS`)."""
+    week = humidity = None
+    shape = 0
+    while True:
+        m = _WEEK_END_RE.search(head) if "emaine" in head and week is None else None
+        if m is not None:
+            week = int(m.group(1))
+            shape |= 2
+        else:
+            m = _HUMIDITY_END_RE.search(head) if "%" in head and humidity is None else None
+            if m is None:
+                break
+            humidity = int(m.group(1))
+            shape |= 4
+        head = head[: m.start()].rstrip()
+        if head.endswith("."):
+            head = head[:-1].rstrip()
+    head, n = _label_n(head)
+    return head, n, week, humidity, shape if n is None else shape | 1
+
+
 def _find_due(text: str) -> re.Match[str] | None:
     """The first ``dd/mm/yyyy HH:MM`` not glued to a digit before it."""
     pos = 0
@@ -1019,24 +1162,28 @@ def _find_due(text: str) -> re.Match[str] | None:
         pos = m.start() + 1
 
 
-def _action(text: str) -> dict[str, object]:
-    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``."""
-    fields: dict[str, object] = {"text": text}
+def _action(text: str) -> tuple[str | None, str | None, datetime | None, FieldsSet]:
+    """``Action réalisée:`` text; reads ``Le professionnel NAME (id), accepte ... le d a h``:
+    the contractor's name and id, the acceptance date, and the fields-set of what was read."""
     k = text.find("accepte cette intervention")
     p = text.find("Le professionnel")
     if k < 0 or p < 0 or p > k:
-        return fields
+        return None, None, None, _ACTION_SETS[0]
     before = text[p + len("Le professionnel") : k].rstrip().rstrip(",").rstrip()
+    contractor_id = None
+    shape = 1
     if before.endswith(")"):
         o = before.rfind("(")
         if o >= 0:
-            fields["contractor_id"] = before[o + 1 : -1].strip() or None
+            contractor_id = before[o + 1 : -1].strip() or None
             before = before[:o]
-    fields["contractor_name"] = _name(before)
+            shape = 2
+    accepted_at = None
     m = _ACCEPT_AT_RE.match(text, k + len("accepte cette intervention"))
     if m is not None:
-        fields["accepted_at"] = _at_match(m, "acceptance date")
-    return fields
+        accepted_at = _at_match(m, "acceptance date")
+        shape += 2
+    return _name(before), contractor_id, accepted_at, _ACTION_SETS[shape]
 
 
 # ---------------------------------------------------------------------------------------------
