@@ -59,6 +59,7 @@ MODULES = [
     "etatmachine.history.records",
     "etatmachine.history.reading",
     "etatmachine.history.parser",
+    "etatmachine.fields_sets",
     "etatmachine.replay",
     "etatmachine.replay.output",
     "etatmachine.replay.api",

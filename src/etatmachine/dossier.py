@@ -55,6 +55,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from etatmachine.errors import ArgumentValueError, DossierInvalid
+from etatmachine.fields_sets import FieldsSet, shared
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 
@@ -209,29 +210,15 @@ def _data_dict(values: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     return values.as_dict() if type(values) is FrozenData else dict(values)
 
 
-class _FieldsSet(frozenset[str]):
-    """A fields-set values can share: a frozenset (``.add`` does not exist), whose copy is a
-    plain set, so pydantic's ``model_copy`` still gets one it may update."""
-
-    __slots__ = ()
-
-    def __copy__(self) -> set[str]:
-        return set(self)
-
-
-_FIELDS_SETS: dict[frozenset[str], _FieldsSet] = {}
+_FieldsSet = FieldsSet  # the name dossiers pickled before `etatmachine.fields_sets` refer to
 
 
 def _shared_fields_set(fields: set[str] | frozenset[str]) -> set[str]:
     """One immutable fields-set per distinct set of names, shared by every value that has
-    it: saves ~700 B a value, and nobody can poison it (`_FieldsSet`)."""
-    if type(fields) is _FieldsSet:
+    it (`etatmachine.fields_sets`)."""
+    if type(fields) is FieldsSet:
         return fields  # type: ignore[return-value]
-    key = frozenset(fields)
-    shared = _FIELDS_SETS.get(key)
-    if shared is None:
-        shared = _FIELDS_SETS.setdefault(key, _FieldsSet(key))
-    return shared  # type: ignore[return-value]
+    return shared(fields)  # type: ignore[return-value]
 
 
 EMPTY_DATA = FrozenData()

@@ -44,7 +44,7 @@ Rules (deterministic, relied upon by the tests):
 * **Speed.** One pass, one dispatch per line on its first character; records are built
   without pydantic validation from values the parser produced in their final types (see
   `etatmachine.trusted`), each with its kind's shared fields-set
-  (`etatmachine.history.shapes`); the common ETAT entry is read in one match, and the common
+  (`etatmachine.fields_sets`); the common ETAT entry is read in one match, and the common
   signature (``dd.mm.yyyy-HH:MM`` with a known tail) at fixed places, both checked against the
   general path by tests/test_legacy_properties.py and the snapshot in tests/golden/parse/.
 * **Time zone.** Every local time is Europe/Paris (:mod:`zoneinfo`). Ambiguous times (the hour

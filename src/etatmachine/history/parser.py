@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from etatmachine.business_calendar import PARIS
+from etatmachine.fields_sets import FieldsSet, shared
 from etatmachine.history.reading import file_blocks, physical_lines, split_lines
 from etatmachine.history.records import (
     ActionRecord,
@@ -38,7 +39,6 @@ from etatmachine.history.records import (
     SubAssignmentRecord,
     UnrecognisedRecord,
 )
-from etatmachine.history.shapes import FieldsSet, shared
 from etatmachine.roles import Role
 from etatmachine.trusted import trusted
 
@@ -55,7 +55,7 @@ _DEFAULT_ROLES: Final = RoleMap()
 # loop: ``__dict__`` holds every field in declaration order (each builder writes its record's
 # dict at once, defaults included) and the fields-set is the fields validation would have been
 # given: the common ones and those the builder read, one shared `FieldsSet` per shape of
-# record (`etatmachine.history.shapes`). tests/test_trusted_models.py proves it, for every kind
+# record (`etatmachine.fields_sets`). tests/test_trusted_models.py proves it, for every kind
 # of record: validating a record's dump gives an equal record with the same fields-set and
 # the same field order.
 
