@@ -119,25 +119,31 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
     for key, value in data.items():
         if type(key) is not str:
             raise ArgumentTypeError("data key", key, "text (str)")
-        where = f"data[{key!r}]"
-        problem = text_problem(key)
-        if problem is not None:
-            raise ArgumentValueError("data key", key, problem)
-        if isinstance(value, str):
-            problem = text_problem(value)
+        if not key.isascii():  # ASCII text is always storable
+            problem = text_problem(key)
             if problem is not None:
-                raise ArgumentValueError(where, value, problem)
+                raise ArgumentValueError("data key", key, problem)
+        if isinstance(value, str):
+            if not value.isascii():
+                problem = text_problem(value)
+                if problem is not None:
+                    raise ArgumentValueError(f"data[{key!r}]", value, problem)
         elif isinstance(value, bool) or value is None or isinstance(value, float):
             pass  # non-finite floats are kept as text ("nan"): exact in JSON
         elif isinstance(value, int):
             if not -MAX_DATA_INT <= value <= MAX_DATA_INT:
-                raise ArgumentValueError(where, value, "integer out of the signed 64-bit range")
+                raise ArgumentValueError(
+                    f"data[{key!r}]", value, "integer out of the signed 64-bit range"
+                )
         elif isinstance(value, datetime):
-            if value.tzinfo is not None and value.utcoffset() is not None:
-                check_instant(value, where)  # naive: the rules report it as a violation
+            # naive: the rules report it as a violation; a plain one in the years: no check
+            if value.utcoffset() is not None and not (
+                type(value) is datetime and FIRST_YEAR <= value.year <= LAST_YEAR
+            ):
+                check_instant(value, f"data[{key!r}]")
         else:
             raise ArgumentTypeError(
-                where, value, "None, bool, int, float, str or datetime (JSON-storable)"
+                f"data[{key!r}]", value, "None, bool, int, float, str or datetime (JSON-storable)"
             )
     return data
 

@@ -272,7 +272,10 @@ class _Replayer:
         self.steps: list[tuple[int, str | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
-        self.attributes_read = False  # insurer and channel both known: nothing more to read
+        # insurer and channel both known (given, or read): nothing more to read
+        self.attributes_read = (
+            self.attributes["insurer"] is not None and self.attributes["channel"] is not None
+        )
 
     # -- records ------------------------------------------------------------------------
 
@@ -353,17 +356,19 @@ class _Replayer:
             in_label = self.shared.names(label)
             insurers = insurers | in_label[0] if in_label[0] else insurers
             channels = channels | in_label[1] if in_label[1] else channels
-        if "insurer" not in self.given and self.attributes.get("insurer") is None:
+        if not insurers and not channels:
+            return  # the common case: nothing named
+        attributes = self.attributes
+        if insurers and "insurer" not in self.given and attributes.get("insurer") is None:
             for name in sorted(insurers):
                 code = self.wf.insurer_code(name)
                 if code is not None and self.wf.catalogue.insurer(code) is not None:
                     self._attribute("insurer", code)
                     break
-        if "channel" not in self.given and self.attributes.get("channel") is None:
+        if channels and "channel" not in self.given and attributes.get("channel") is None:
             for name in sorted(channels):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
-        attributes = self.attributes
         self.attributes_read = (
             "insurer" in self.given or attributes.get("insurer") is not None
         ) and ("channel" in self.given or attributes.get("channel") is not None)
