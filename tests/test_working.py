@@ -166,3 +166,14 @@ def test_the_core_opens_in_place_what_record_open_opens(  # type: ignore[no-unty
     assert work.history == list(opened.history)
     if not found:  # accepted: the file keeps the procedure's due date
         assert judged == opened.due_at
+
+
+def test_a_working_copy_holds_every_field_of_a_dossier() -> None:
+    """`WorkingDossier` sets each field by name: one the dossier gains must be set too."""
+    d = WF.open("D1", actor=HANDLER, at=T0, insurer="AZ", flags=["vip"]).dossier
+    for work in (WorkingDossier(d), WorkingDossier.from_fields(d.__dict__)):
+        assert {name: getattr(work, name) for name in Dossier.model_fields} == {
+            **d.__dict__,
+            "history": list(d.history),
+        }
+        assert type(work.history) is list and work.history is not d.history
