@@ -280,14 +280,24 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        if isinstance(record, EtatRecord):  # the entries: called directly, the rest by table
+        """Read one record: each kind the replay reads has its handler, tried in this order
+        (a subclass goes to its nearest handled base); the others say nothing it reads."""
+        if isinstance(record, EtatRecord):
             self._on_etat(record)
-            return
-        kind = type(record)
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            handler = _handler_for(kind)
-        handler(self, record)
+        elif isinstance(record, UnrecognisedRecord):
+            self._on_unrecognised(record)
+        elif isinstance(record, SubAssignmentRecord):
+            self._on_sub_assignment(record)
+        elif isinstance(record, ActionRecord):
+            self._on_action(record)
+        elif isinstance(record, AutonomyLimitRecord):
+            self._on_autonomy_limit(record)
+        elif isinstance(record, ContactRecord):
+            self._on_contact(record)
+        elif isinstance(record, NoteRecord):
+            self._on_note(record)
+        elif isinstance(record, MessageRecord | MensajeRecord):
+            self._on_message(record)
 
     def _on_etat(self, record: EtatRecord) -> None:
         if not self.attributes_read:
@@ -331,9 +341,6 @@ class _Replayer:
     def _on_message(self, record: MessageRecord | MensajeRecord) -> None:
         if not self.attributes_read:
             self._read_attributes(record.raw)
-
-    def _on_other(self, record: Record) -> None:
-        """Records that say nothing the replay reads (signatures, assignments...)."""
 
     def _first_time(self, kind: str, text: str, when: datetime | None) -> bool:
         """A duplicated line (the same text at the same time) counts once."""
@@ -760,28 +767,6 @@ class _Replayer:
             },
             set(REPORT_FIELDS),
         )
-
-
-_Handler = Any  # an unbound `_Replayer` method taking one kind of record
-_HANDLED: tuple[tuple[type[Any], _Handler], ...] = (
-    (EtatRecord, _Replayer._on_etat),
-    (UnrecognisedRecord, _Replayer._on_unrecognised),
-    (SubAssignmentRecord, _Replayer._on_sub_assignment),
-    (ActionRecord, _Replayer._on_action),
-    (AutonomyLimitRecord, _Replayer._on_autonomy_limit),
-    (ContactRecord, _Replayer._on_contact),
-    (NoteRecord, _Replayer._on_note),
-    (MessageRecord, _Replayer._on_message),
-    (MensajeRecord, _Replayer._on_message),
-)
-_HANDLERS: dict[type[Any], _Handler] = dict(_HANDLED)
-
-
-def _handler_for(kind: type[Any]) -> _Handler:
-    """The handler of a record type not seen yet (a subclass): its nearest handled base."""
-    handler = next((h for base, h in _HANDLED if issubclass(kind, base)), _Replayer._on_other)
-    _HANDLERS[kind] = handler
-    return handler
 
 
 def replay_one(
