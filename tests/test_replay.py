@@ -318,3 +318,41 @@ def test_the_replay_names_a_wrong_argument_in_both_builds() -> None:
         with pytest.raises(ArgumentTypeError) as err:
             call()
         assert err.value.argument == argument
+
+
+def test_a_record_of_a_subclass_is_read_as_its_base() -> None:
+    """The replay tells the parser's record types apart by identity; a user's subclass of
+    one (or of a record it does not read) is read as its nearest base, as before."""
+    from etatmachine.legacy import EtatRecord, NoteRecord, OpeningRecord
+
+    class MyEtat(EtatRecord):
+        pass
+
+    class MyNote(NoteRecord):
+        pass
+
+    class MyOpening(OpeningRecord):
+        pass
+
+    text = (
+        "ETAT: Contact client pour devis (2) 19/01/2023 15:04\n(18/01/2023-N°1)\n"
+        "18.01.2023-15:04-(996) ASIGNACIÓN AUTOMÁTICA ZONAL\n"
+        + "nrp\n18.01.2023-16:00-(995) INTERNET\n"
+        * 3
+        + "ETAT: client injoignable (7) 25/01/2023 17:00 (18/01/2023-N°2)\n"
+        "18.01.2023-19:33-(995) INTERNET\n"
+    )
+    records = list(iter_records(split_lines(text)))
+    kinds = {EtatRecord: MyEtat, NoteRecord: MyNote}
+    mine = [kinds.get(type(r), type(r)).model_validate(r.model_dump()) for r in records]
+    assert {type(r) for r in mine} >= {MyEtat, MyNote}
+    want = replay_records(records)
+    got = replay_records(mine)
+    assert got.entries == want.entries and got.summary == want.summary
+    opening = "OUVERTURE: -18.01.2023-14:58-(1002823) LEENDRINA NIAMDILA\n"
+    archive = list(iter_records(split_lines((opening + text) * 2)))
+    kinds[OpeningRecord] = MyOpening
+    mine = [kinds.get(type(r), type(r)).model_validate(r.model_dump()) for r in archive]
+    assert sum(type(r) is MyOpening for r in mine) == 2
+    assert [r.summary for r in iter_replays(mine)] == [r.summary for r in iter_replays(archive)]
+    assert len(list(iter_replays(mine))) == 2

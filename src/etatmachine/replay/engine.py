@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from etatmachine.arguments import check_comment, check_data, check_optional_text
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
@@ -26,14 +26,18 @@ from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
     ActionRecord,
+    AssignmentRecord,
     Author,
+    AuthorRecord,
     AutonomyLimitRecord,
     ContactRecord,
+    ControlRecord,
     EtatRecord,
     MensajeRecord,
     MessageRecord,
     NoteRecord,
     OpeningRecord,
+    RealisationRecord,
     Record,
     SubAssignmentRecord,
     UnrecognisedRecord,
@@ -102,6 +106,21 @@ a role's value, not the member: a dict or tuple of plain values leaves the garba
 collector's watch, so one long history's thousands of kept entries cost it nothing."""
 _VALUES: Final[dict[Role | None, str | None]] = {role: value for value, role in _ROLES.items()}
 """Each role's value (``Role.value`` is a property: read once, here)."""
+
+_SILENT: Final[frozenset[type[Any]]] = frozenset(
+    {OpeningRecord, AuthorRecord, RealisationRecord, AssignmentRecord, ControlRecord}
+)
+"""The parser's record types that say nothing the replay reads (an opening only splits)."""
+_PARSED: Final[frozenset[type[Any]]] = frozenset(get_args(get_args(Record)[0]))
+"""Every record type the parser makes (the members of `Record`)."""
+
+
+def _opens(record: Record) -> bool:
+    """Whether ``record`` opens a dossier (an ``OUVERTURE``): by identity first (see
+    `_Replayer.feed`)."""
+    kind = type(record)
+    return kind is OpeningRecord or (kind not in _PARSED and isinstance(record, OpeningRecord))
+
 
 _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
@@ -280,8 +299,30 @@ class _Replayer:
     # -- records ------------------------------------------------------------------------
 
     def feed(self, record: Record) -> None:
-        """Read one record: each kind the replay reads has its handler, tried in this order
-        (a subclass goes to its nearest handled base); the others say nothing it reads."""
+        """Read one record. The parser's own types are told apart by identity (``isinstance``
+        on a pydantic model class goes through its ABC metaclass: several times slower); a
+        record of any other class goes to `_feed_subclass`."""
+        if type(record) is EtatRecord:
+            self._on_etat(record)
+        elif type(record) is NoteRecord:
+            self._on_note(record)
+        elif type(record) is ActionRecord:
+            self._on_action(record)
+        elif type(record) is MessageRecord or type(record) is MensajeRecord:
+            self._on_message(record)
+        elif type(record) is ContactRecord:
+            self._on_contact(record)
+        elif type(record) is AutonomyLimitRecord:
+            self._on_autonomy_limit(record)
+        elif type(record) is SubAssignmentRecord:
+            self._on_sub_assignment(record)
+        elif type(record) is UnrecognisedRecord:
+            self._on_unrecognised(record)
+        elif type(record) not in _SILENT:
+            self._feed_subclass(record)
+
+    def _feed_subclass(self, record: Record) -> None:
+        """A record of a subclass goes to its nearest handled base, in `feed`'s order."""
         if isinstance(record, EtatRecord):
             self._on_etat(record)
         elif isinstance(record, UnrecognisedRecord):
@@ -793,7 +834,7 @@ def replay_many(
     replayer: _Replayer | None = None
     setup = _Setup(workflow, attributes)
     for record in records:
-        if isinstance(record, OpeningRecord) or replayer is None:
+        if replayer is None or _opens(record):
             if replayer is not None and (replayer.entries or replayer.unrecognised):
                 yield replayer.report()
             count += 1
