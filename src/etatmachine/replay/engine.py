@@ -46,6 +46,9 @@ from etatmachine.replay.output import (
     ENTRY_FIELDS,
     REPORT_FIELDS,
     SCHEMA_VERSION,
+    SUMMARY_FIELDS,
+    UNRECOGNISED_FIELDS,
+    VIOLATION_FIELDS,
     ReplayEntry,
     ReplayReport,
     ReplaySummary,
@@ -72,6 +75,7 @@ def _violation(v: Violation) -> ReplayViolation:
     return trusted(
         ReplayViolation,
         {"rule": v.rule, "state": v.state, "message": v.message_en, "message_fr": v.message_fr},
+        VIOLATION_FIELDS,
     )
 
 
@@ -96,6 +100,7 @@ def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
                     "message_fr": f"{quoi} de l'entrée en {year}, hors des années prises en "
                     f"charge ({FIRST_YEAR}-{LAST_YEAR}) : l'entrée n'est pas rejouée",
                 },
+                VIOLATION_FIELDS,
             )
     raise AssertionError("both dates are in the supported years")
 
@@ -355,6 +360,7 @@ class _Replayer:
                     "text": record.text,
                     "message": record.message,
                 },
+                UNRECOGNISED_FIELDS,
             )
         )
 
@@ -524,6 +530,7 @@ class _Replayer:
                         "message": spec,
                         "message_fr": f"libellé inconnu : {record.label!r}",
                     },
+                    VIOLATION_FIELDS,
                 ),
             )
         else:
@@ -790,6 +797,7 @@ class _Replayer:
                 ),
                 "lateness": lateness_report_of(figures),
             },
+            SUMMARY_FIELDS,
         )
         contractors = [c for c in self.segment_contractor.values() if c is not None]
         return trusted(
@@ -806,7 +814,7 @@ class _Replayer:
                 "unrecognised": tuple(self.unrecognised),
                 "summary": summary,
             },
-            set(REPORT_FIELDS),
+            REPORT_FIELDS,
         )
 
 

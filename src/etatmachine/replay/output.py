@@ -14,6 +14,7 @@ from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from etatmachine.fields_sets import shared
 from etatmachine.lateness import LatenessReport, Step, lateness_report
 from etatmachine.roles import Role
 
@@ -21,6 +22,9 @@ __all__ = [
     "ENTRY_FIELDS",
     "REPORT_FIELDS",
     "SCHEMA_VERSION",
+    "SUMMARY_FIELDS",
+    "UNRECOGNISED_FIELDS",
+    "VIOLATION_FIELDS",
     "ReplayEntry",
     "ReplayReport",
     "ReplaySummary",
@@ -144,10 +148,10 @@ class ReplayReport(_Out):
         return self.summary.refused + self.summary.unresolved
 
 
-ENTRY_FIELDS: Final[set[str]] = set(ReplayEntry.model_fields)
-"""Every `ReplayEntry` field: the fields-set the engine gives each entry it builds (one set
-shared by all of them: a frozen model never changes it)."""
-REPORT_FIELDS: Final = frozenset(
+ENTRY_FIELDS: Final = shared(ReplayEntry.model_fields)
+"""Every `ReplayEntry` field: the fields-set the engine gives each entry it builds (one
+frozen set shared by all of them, `etatmachine.fields_sets`)."""
+REPORT_FIELDS: Final = shared(
     {
         "source",
         "dossier_id",
@@ -162,6 +166,10 @@ REPORT_FIELDS: Final = frozenset(
 )
 """The fields a validated `ReplayReport` records as set (never ``schema_version``: it is the
 default)."""
+SUMMARY_FIELDS: Final = shared(ReplaySummary.model_fields)
+VIOLATION_FIELDS: Final = shared(ReplayViolation.model_fields)
+UNRECOGNISED_FIELDS: Final = shared(UnrecognisedLines.model_fields)
+"""The fields-sets of the other models the engine builds: every field."""
 
 
 def combined_summary(reports: Iterable[ReplayReport]) -> tuple[int, ReplaySummary]:
