@@ -21,7 +21,13 @@ from etatmachine.catalogue import DeadlineKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
-from etatmachine.evidence import failed_call, names_in, quote_amount_in
+from etatmachine.evidence import (
+    channels_named,
+    failed_call,
+    insurers_named,
+    names_in,
+    quote_amount_in,
+)
 from etatmachine.judge import finish_in_place
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
@@ -118,6 +124,11 @@ _SILENT: Final[frozenset[type[Any]]] = frozenset(
 """The parser's record types that say nothing the replay reads (an opening only splits)."""
 _PARSED: Final[frozenset[type[Any]]] = frozenset(get_args(get_args(Record)[0]))
 """Every record type the parser makes (the members of `Record`)."""
+
+
+def _sorted(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` by key (a copy: most have one key or none)."""
+    return dict(sorted(counts.items())) if len(counts) > 1 else dict(counts)
 
 
 def _opens(record: Record) -> bool:
@@ -285,7 +296,7 @@ class _Replayer:
         self.segment_contractor: dict[int, str | None] = {1: None}
         self.segment_accepted: set[int] = set()
         self.pending: list[tuple[datetime, Author | None, Literal["failed", "reached"]]] = []
-        self.seen_calls: set[tuple[str, datetime | None]] = set()
+        self.seen_calls: set[tuple[str, str, datetime | None]] = set()
         # the entries' field values: each becomes a `ReplayEntry` in `report`, once its
         # segment's contractor is known
         self.entries: list[dict[str, Any]] = []
@@ -391,7 +402,7 @@ class _Replayer:
 
     def _first_time(self, kind: str, text: str, when: datetime | None) -> bool:
         """A duplicated line (the same text at the same time) counts once."""
-        key = (f"{kind}:{' '.join(text.split()).casefold()}", when)
+        key = (kind, " ".join(text.split()).casefold(), when)
         if key in self.seen_calls:
             return False
         self.seen_calls.add(key)
@@ -404,8 +415,14 @@ class _Replayer:
             return
         insurers: set[str] | frozenset[str] = frozenset()
         channels: set[str] | frozenset[str] = frozenset()
-        if text:
-            insurers, channels = names_in(text)
+        if text:  # only what is still unknown is looked for
+            attributes = self.attributes
+            if attributes["insurer"] is not None:
+                channels = channels_named(text)
+            elif attributes["channel"] is not None:
+                insurers = insurers_named(text)
+            else:
+                insurers, channels = names_in(text)
         if label is not None:  # a name never spans the label and the text: no space in one
             in_label = self.shared.names(label)
             insurers = insurers | in_label[0] if in_label[0] else insurers
@@ -790,8 +807,8 @@ class _Replayer:
                 "refused": verdicts["refused"],
                 "unresolved": verdicts["unresolved"],
                 "segments": self.segment,
-                "violations_by_rule": dict(sorted(self.by_rule.items())),
-                "effects_by_kind": dict(sorted(self.by_effect.items())),
+                "violations_by_rule": _sorted(self.by_rule),
+                "effects_by_kind": _sorted(self.by_effect),
                 "contractor_lateness_business_seconds": float(
                     sum(seconds for _, _, clock, seconds in self.steps if clock)
                 ),
