@@ -68,16 +68,16 @@ compiles). Records pickled when their classes lived here still load: the names s
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
 from etatmachine.business_calendar import PARIS
+from etatmachine.errors import ArgumentTypeError, ArgumentValueError
+from etatmachine.history import parser as _parser
+from etatmachine.history import reading as _reading
 from etatmachine.history import records as _records
-from etatmachine.history.parser import (
-    is_opening_line,
-    iter_file,
-    iter_records,
-    parse_file,
-    parse_text,
-)
-from etatmachine.history.reading import read_lines, split_lines
 from etatmachine.history.records import BUILTIN_ROLES as BUILTIN_ROLES  # not in __all__
 from etatmachine.history.records import (
     ActionRecord,
@@ -101,6 +101,95 @@ from etatmachine.history.records import (
     SubAssignmentRecord,
     UnrecognisedRecord,
 )
+
+# The public functions check what they are given (the error names the argument), then run
+# the engine, which the optional compiled build compiles: there a wrong type would meet a bare
+# TypeError, and in either build a path that is not one an AttributeError deep inside.
+
+
+def _path(value: object, name: str = "path") -> str | Path:
+    if isinstance(value, str | Path):
+        return value
+    if isinstance(value, os.PathLike):
+        return Path(value)
+    raise ArgumentTypeError(name, value, "a path (str or os.PathLike)")
+
+
+def _source(value: object) -> str | Path | BinaryIO:
+    if callable(getattr(value, "read", None)):
+        return value  # type: ignore[return-value]  # a binary stream: read as a file
+    if isinstance(value, str | os.PathLike):
+        return _path(value, "source")
+    raise ArgumentTypeError("source", value, "a path (str or os.PathLike) or a binary stream")
+
+
+def _roles(roles: object) -> RoleMap | None:
+    if roles is not None and not isinstance(roles, RoleMap):
+        raise ArgumentTypeError("roles", roles, "a RoleMap (or None: the built-in roles)")
+    return roles
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(name, value, "text (str)")
+    return value
+
+
+def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
+    """Stream records from a file of any encoding (see the module notes); never holds it all."""
+    return _parser.iter_file(_path(path), roles=_roles(roles))
+
+
+def iter_records(
+    lines: Iterable[str], *, roles: RoleMap | None = None, first_line: int = 1
+) -> Iterator[Record]:
+    """Stream records from lines (each item one line, line break optional); memory stays flat.
+
+    Problems arrive as :class:`UnrecognisedRecord` (``.problem``); nothing raises on bad input.
+    ``first_line`` numbers the first line: a slice of an archive cut at `is_opening_line`
+    (see `read_lines`) parses to the records the whole archive gives for those lines.
+    """
+    if isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
+        raise ArgumentTypeError(
+            "lines", lines, "an iterable of lines (one text: split_lines or parse_text)"
+        )
+    if isinstance(first_line, bool) or not isinstance(first_line, int):
+        raise ArgumentTypeError("first_line", first_line, "a line number (int)")
+    if first_line < 1:
+        raise ArgumentValueError("first_line", first_line, "lines are numbered from 1")
+    return _parser.iter_records(lines, roles=_roles(roles), first_line=first_line)
+
+
+def parse_text(
+    text: str, *, source: str = "<string>", roles: RoleMap | None = None
+) -> ParsedHistory:
+    """Parse a whole history held in memory."""
+    return _parser.parse_text(
+        _text(text, "text"), source=_text(source, "source"), roles=_roles(roles)
+    )
+
+
+def parse_file(path: str | Path, *, roles: RoleMap | None = None) -> ParsedHistory:
+    """Parse a history file (bytes decoded line by line: UTF-8, else cp1252, else latin-1)."""
+    return _parser.parse_file(_path(path), roles=_roles(roles))
+
+
+def read_lines(source: str | Path | BinaryIO) -> Iterator[str]:
+    """The physical lines of a file or a binary stream, decoded and numbered as `iter_file`
+    reads them (no line breaks left in them)."""
+    return _reading.read_lines(_source(source))
+
+
+def split_lines(text: str) -> list[str]:
+    """Split ``text`` the way the parser numbers lines (``\\r\\n``, ``\\r``, ``\\n``)."""
+    return _reading.split_lines(_text(text, "text"))
+
+
+def is_opening_line(line: str) -> bool:
+    """Whether ``line`` (one physical line) starts an ``OUVERTURE:`` record (see
+    `etatmachine.history.parser.is_opening_line`: where an archive may be cut)."""
+    return _parser.is_opening_line(_text(line, "line"))
+
 
 # The two records' aliases, bound here so the reference documents them under this module.
 Record = _records.Record

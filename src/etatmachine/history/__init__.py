@@ -1,3 +1,4 @@
 """The legacy history parser, in parts: `records` (what a parse gives), `reading` (bytes to
-lines), `parser` (lines to records) and `shapes` (the fields-sets its records share).
-`etatmachine.legacy` is its public module."""
+lines) and `parser` (lines to records; its records share `etatmachine.fields_sets`).
+`etatmachine.legacy` is its public module: its functions check their arguments, then run
+these."""

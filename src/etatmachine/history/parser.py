@@ -1193,12 +1193,7 @@ def _action(text: str) -> tuple[str | None, str | None, datetime | None, FieldsS
 def iter_records(
     lines: Iterable[str], *, roles: RoleMap | None = None, first_line: int = 1
 ) -> Iterator[Record]:
-    """Stream records from lines (each item one line, line break optional); memory stays flat.
-
-    Problems arrive as :class:`UnrecognisedRecord` (``.problem``); nothing raises on bad input.
-    ``first_line`` numbers the first line: a slice of an archive cut at `is_opening_line`
-    (see `read_lines`) parses to the records the whole archive gives for those lines.
-    """
+    """`etatmachine.legacy.iter_records` once its arguments are checked (it checks them)."""
     parser = _Parser(_DEFAULT_ROLES if roles is None else roles)
     if isinstance(lines, list | tuple):  # lines already held (batch pieces): one block,
         joined = "".join(lines)  # unless an item holds a line break (checked in one pass)
@@ -1223,17 +1218,17 @@ def is_opening_line(line: str) -> bool:
 
 
 def iter_file(path: str | Path, *, roles: RoleMap | None = None) -> Iterator[Record]:
-    """Stream records from a file of any encoding (see the module notes); never holds it all."""
+    """`etatmachine.legacy.iter_file` once its arguments are checked (it checks them)."""
     return _Parser(_DEFAULT_ROLES if roles is None else roles).run(file_blocks(path))
 
 
 def parse_text(
     text: str, *, source: str = "<string>", roles: RoleMap | None = None
 ) -> ParsedHistory:
-    """Parse a whole history held in memory."""
+    """`etatmachine.legacy.parse_text` once its arguments are checked (it checks them)."""
     return ParsedHistory(tuple(iter_records(split_lines(text), roles=roles)), source)
 
 
 def parse_file(path: str | Path, *, roles: RoleMap | None = None) -> ParsedHistory:
-    """Parse a history file (bytes decoded line by line: UTF-8, else cp1252, else latin-1)."""
+    """`etatmachine.legacy.parse_file` once its arguments are checked (it checks them)."""
     return ParsedHistory(tuple(iter_file(path, roles=roles)), str(path))
