@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etatmachine import (
     Actor,
@@ -504,3 +506,25 @@ def test_file_attributes_give_what_open_stores() -> None:
         attributes.flags,
         attributes.autonomy_limit,
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([" ", "a", "é", "\u0301", "\u20dd", "\u200b", "\xa0", "\u2028", "\t"])
+        | st.sampled_from(["\ud800", "€", "\u3000", "\u00ad", "\u0000"])
+        | st.characters(),
+        max_size=6,
+    ).map("".join)
+)
+def test_a_comment_is_kept_dropped_or_refused_as_the_module_says(comment: str) -> None:
+    """Any text: refused when it cannot be stored, None when nothing in it is visible, else
+    kept as given (the fast paths agree with `text_problem` and `is_blank`)."""
+    from etatmachine.arguments import check_comment, is_blank
+    from etatmachine.dossier import text_problem
+
+    if text_problem(comment) is not None:
+        with pytest.raises(ArgumentValueError):
+            check_comment(comment)
+    else:
+        assert check_comment(comment) == (None if is_blank(comment) else comment)

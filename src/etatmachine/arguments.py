@@ -29,7 +29,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, check_instant
@@ -102,8 +102,12 @@ def check_comment(comment: Any) -> str | None:
         return None
     if type(comment) is not str:
         _text(comment, "comment")  # raises for non-text
-    if comment.isascii() and comment.isprintable():  # the common case: plain text
-        return comment if comment.strip() else None
+    if comment.isprintable():  # no control, format character, surrogate or odd space
+        if comment.isascii():  # the common case: plain text
+            return comment if comment.strip() else None
+        visible: str = comment.lstrip(" ")  # blank only if spaces and lone combining marks
+        if visible and unicodedata.category(visible[0]) not in ("Mn", "Me"):
+            return cast(str, comment)
     problem = text_problem(comment)
     if problem is not None:
         raise ArgumentValueError("comment", comment, problem)

@@ -545,7 +545,6 @@ class _Parser:
         starts = _PREFIXES
         soft = _SOFT
         max_cont = _MAX_CONT
-        builders = _BUILD
         set_end = _SET_END_RE.match
         spaces = _SPACES
         for block in blocks:
@@ -669,7 +668,7 @@ class _Parser:
                 if cur is not None:  # `build`, inlined on the commonest path
                     kind = cur.cls
                     try:
-                        record = self._etat(cur) if kind == _ETAT else builders[kind](self, cur)
+                        record = self._etat(cur) if kind == _ETAT else self._record(kind, cur)
                     except _BadEntryError as exc:
                         record = _unrecognised(cur, exc)
                     yield record
@@ -731,9 +730,44 @@ class _Parser:
     def build(self, b: _Builder) -> Record:
         """Turn a finished builder into its record (or an unrecognised one)."""
         try:
-            return _BUILD[b.cls](self, b)
+            return self._record(b.cls, b)
         except _BadEntryError as exc:
             return _unrecognised(b, exc)
+
+    def _record(self, kind: int, b: _Builder) -> Record:
+        """The record a finished builder of line class ``kind`` makes: direct calls, by
+        frequency (compiled, a table of methods would be called through Python)."""
+        if kind == _ETAT:
+            return self._etat(b)
+        if kind == _OPENING:
+            return self._opening(b)
+        if kind in _SOFT:
+            return self._note(b)
+        if kind == _AUTHOR:
+            return self._author(b)
+        if kind == _ACTION:
+            return self._action(b)
+        if kind == _MESSAGE:
+            return self._message(b)
+        if kind == _CONTACT:
+            return self._contact(b)
+        if kind == _CONTROL:
+            return self._control(b)
+        if kind == _AUTONOMY:
+            return self._autonomy(b)
+        if kind == _REALISATION:
+            return self._realisation(b)
+        if kind == _ASSIGN:
+            return self._assign(b)
+        if kind == _SUBASSIGN:
+            return self._subassign(b)
+        if kind == _MENSAJE:
+            return self._mensaje(b)
+        if kind == _BAD_AUTHOR:
+            return self._bad_author(b)
+        if kind == _GARBAGE:
+            return self._garbage(b)
+        raise AssertionError(f"line class {kind}")
 
     def _etat(self, b: _Builder) -> EtatRecord:
         """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
@@ -1072,30 +1106,6 @@ def _unrecognised(b: _Builder, exc: _BadEntryError) -> UnrecognisedRecord:
         "line": b.line,
     }
     return trusted(UnrecognisedRecord, d, _UNRECOGNISED_SET)
-
-
-_Build = Callable[[_Parser, _Builder], Record]
-_BUILDERS: Final[dict[int, _Build]] = {
-    _ETAT: _Parser._etat,
-    _TEXT: _Parser._note,
-    _POUR: _Parser._note,
-    _REMIS: _Parser._note,
-    _AUTHOR: _Parser._author,
-    _BAD_AUTHOR: _Parser._bad_author,
-    _GARBAGE: _Parser._garbage,
-    _OPENING: _Parser._opening,
-    _MESSAGE: _Parser._message,
-    _ACTION: _Parser._action,
-    _CONTACT: _Parser._contact,
-    _CONTROL: _Parser._control,
-    _MENSAJE: _Parser._mensaje,
-    _AUTONOMY: _Parser._autonomy,
-    _REALISATION: _Parser._realisation,
-    _ASSIGN: _Parser._assign,
-    _SUBASSIGN: _Parser._subassign,
-}
-_BUILD: Final[tuple[_Build, ...]] = tuple(_BUILDERS[cls] for cls in range(len(_BUILDERS)))
-"""The record builder of each line class (a finished builder's class), by class."""
 
 
 def _paren_end(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
