@@ -769,6 +769,11 @@ class _Parser:
             return self._garbage(b)
         raise AssertionError(f"line class {kind}")
 
+    # Each builder below writes its record's whole value dict as one literal, the common
+    # fields (first_line, last_line, raw, author, kind) repeated in each: a dict built at
+    # once is presized, while a shared helper's dict of the common fields grows as each
+    # builder adds its own (measured: parse 1.9 % slower, end to end 1.1 %).
+
     def _etat(self, b: _Builder) -> EtatRecord:
         """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
         texts = b.texts
