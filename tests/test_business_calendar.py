@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from checks import same_datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -595,21 +596,12 @@ EQUIV_HOURS = [24.0, 48.0, 72.0, 1.5, 0.0, -24.0]
 START_ZONES = [PARIS, JERUSALEM, CAIRO, UTC]
 
 
-def _same(got: datetime, want: datetime) -> None:
-    """Identical results: instant, wall clock, tzinfo object, fold and type."""
-    assert got == want
-    assert got.replace(tzinfo=None) == want.replace(tzinfo=None)
-    assert got.tzinfo is want.tzinfo
-    assert got.fold == want.fold
-    assert type(got) is type(want)
-
-
 def _check_equivalent(cal: BusinessCalendar, start: datetime, hours: float) -> None:
     kernel = cal.kernel
     want = kernel.add_us_general(start.astimezone(kernel.tz), hours_us(hours))
-    _same(cal.add_business_hours(start, hours), want)
-    _same(cal.add_business_hours(start, timedelta(hours=hours)), want)
-    _same(cal.add_business_hours_batch([start], hours)[0], want)
+    same_datetime(cal.add_business_hours(start, hours), want)
+    same_datetime(cal.add_business_hours(start, timedelta(hours=hours)), want)
+    same_datetime(cal.add_business_hours_batch([start], hours)[0], want)
     tab = kernel.cover_ord(want.toordinal() - 1, start.astimezone(kernel.tz).toordinal() + 1)
     for instant in (start, want):
         assert kernel.clock(tab, instant) == kernel.clock_general(tab, instant)

@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from checks import same_datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,15 +39,6 @@ CALENDARS = [NATIONAL, OFFICE, ALSACE_OUVRABLES]
 
 class _Stamp(datetime):
     """A datetime subclass: the facade converts it, so the kernel does not take it as is."""
-
-
-def _same(got: datetime, want: datetime) -> None:
-    """Identical results: instant, wall clock, tzinfo object, fold and type."""
-    assert got == want
-    assert got.replace(tzinfo=None) == want.replace(tzinfo=None)
-    assert got.tzinfo is want.tzinfo
-    assert got.fold == want.fold
-    assert type(got) is type(want)
 
 
 def test_each_calendar_has_its_own_kernel_for_its_config() -> None:
@@ -131,9 +123,9 @@ def test_the_kernel_answers_what_the_facade_answers(
     start = naive.replace(tzinfo=kernel.tz, fold=int(fold))
     end = other.replace(tzinfo=kernel.tz)
     assert kernel.accepts(start)
-    _same(kernel.add_us(start, hours_us(hours)), cal.add_business_hours(start, hours))
-    _same(kernel.add_business_days(start, n), cal.add_business_days(start, n))
-    _same(kernel.add_calendar_days_rolled(start, n), cal.add_calendar_days_rolled(start, n))
+    same_datetime(kernel.add_us(start, hours_us(hours)), cal.add_business_hours(start, hours))
+    same_datetime(kernel.add_business_days(start, n), cal.add_business_days(start, n))
+    same_datetime(kernel.add_calendar_days_rolled(start, n), cal.add_calendar_days_rolled(start, n))
     assert kernel.business_time_between(start, end) == cal.business_time_between(start, end)
     day, other_day = start.date(), end.date()
     assert kernel.is_business_ordinal(day.toordinal()) is cal.is_business_day(day)
@@ -190,10 +182,10 @@ def test_compute_due_is_the_same_through_the_kernel_and_through_the_facade(
     assert cal.kernel.accepts(local) and not cal.kernel.accepts(utc)
     via_kernel = compute_due(deadline, local, cal)
     assert via_kernel is not None
-    _same(via_kernel, _facade_due(deadline, local, cal))
+    same_datetime(via_kernel, _facade_due(deadline, local, cal))
     via_facade = compute_due(deadline, utc, cal)
     assert via_facade is not None
-    _same(via_facade, _facade_due(deadline, utc, cal))
+    same_datetime(via_facade, _facade_due(deadline, utc, cal))
 
 
 def test_compute_due_still_refuses_what_the_calendar_refuses() -> None:
