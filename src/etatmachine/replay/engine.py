@@ -498,11 +498,12 @@ class _Replayer:
         if self.dossier is None:
             self.pending.append((when, author, outcome))
             return
-        last = self.dossier.last_at
-        at = max(when, last) if last is not None else when
-        self.wf.record_contact_attempt_in_place(
-            self.dossier, actor=self.shared.actor(author), at=at, outcome=outcome
-        )
+        work = self.dossier
+        last = work.last_at
+        at = max(when, last) if last is not None else when  # never out of order
+        # as `Workflow.record_contact_attempt_in_place`: ``at`` is an aware instant in the
+        # years (checked by the caller), the actor one the replay built
+        finish_in_place(work, self.core.contact(work, self.shared.actor(author), at, None, outcome))
 
     # -- entries ------------------------------------------------------------------------
 
@@ -530,7 +531,7 @@ class _Replayer:
             and spec.initial
             and self.dossier is not None
             and spec.code != self.dossier.state
-            and spec.code not in self.wf.targets(self.dossier.state)
+            and spec.code not in self.core.target_sets[self.dossier.state]
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
         closing = self._close(set_at)
@@ -794,10 +795,12 @@ class _Replayer:
             values["role"] = _ROLES[values["role"]]
             values["closes_owner"] = _ROLES[values["closes_owner"]]
             entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
-        figures: list[StepFigures] = [
-            (_ROLES[owner], clock, contractor_of.get(segment), seconds)
-            for segment, owner, clock, seconds in self.steps
-        ]
+        figures: list[StepFigures] = []
+        contractor_seconds = 0.0  # summed in the steps' order, as `sum` would
+        for segment, owner, clock, seconds in self.steps:
+            figures.append((_ROLES[owner], clock, contractor_of.get(segment), seconds))
+            if clock:
+                contractor_seconds += seconds
         verdicts = self.verdicts
         summary = trusted(
             ReplaySummary,
@@ -809,9 +812,7 @@ class _Replayer:
                 "segments": self.segment,
                 "violations_by_rule": _sorted(self.by_rule),
                 "effects_by_kind": _sorted(self.by_effect),
-                "contractor_lateness_business_seconds": float(
-                    sum(seconds for _, _, clock, seconds in self.steps if clock)
-                ),
+                "contractor_lateness_business_seconds": contractor_seconds,
                 "lateness": lateness_report_of(figures),
             },
             SUMMARY_FIELDS,
