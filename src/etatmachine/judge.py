@@ -65,6 +65,12 @@ __all__ = [
 ]
 
 
+def _last_at(dossier: DossierView) -> datetime | None:
+    """``dossier.last_at`` read from its trail (compiled: no property called through Python)."""
+    history = dossier.history
+    return history[-1].at if history else None
+
+
 def _adopted_due(
     target: StateSpec, due: datetime | None, recorded_due: datetime | None
 ) -> datetime | None:
@@ -816,12 +822,12 @@ class Judge:
             found = self.reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
             updates, entry = self.rescheduled(dossier, new_due, actor, at, comment)
-            return (updates, _in_order(entry, dossier.last_at)), (), tuple(found)
+            return (updates, _in_order(entry, _last_at(dossier))), (), tuple(found)
         violations, due_at, owed = self.judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
         (updates, entry), effects = self.apply(dossier, target, actor, at, comment, due_at, values)
-        change = updates, _in_order(entry, dossier.last_at)
+        change = updates, _in_order(entry, _last_at(dossier))
         if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
             effects = (*effects, *owed)
         return change, effects, tuple(violations)
@@ -897,7 +903,7 @@ class Judge:
             violations.append(found)
         if due is not None:
             violations.extend(self.due_given(state, due, at, reschedule=True))
-        last = dossier.last_at
+        last = _last_at(dossier)
         if last is not None and at < last:
             violations.append(out_of_order(state, at, last))
         return violations
@@ -927,7 +933,7 @@ class Judge:
         """The change a call to the insured makes, its arguments checked: a failed one counts
         towards « Client injoignable », a reached one starts the count again."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
-        last = dossier.last_at
+        last = _last_at(dossier)
         if last is not None and at < last:
             raise MoveRefused(
                 dossier.id, dossier.state, dossier.state, [out_of_order(state, at, last)]

@@ -255,10 +255,11 @@ class _Setup:
     given (never read from the history), checked once as `Workflow.open` checks them, and
     the calendar."""
 
-    __slots__ = ("attributes", "calendar", "given", "shared")
+    __slots__ = ("attributes", "calendar", "core", "given", "shared")
 
     def __init__(self, workflow: Workflow, attributes: FileAttributes) -> None:
         self.shared = _shared(workflow)
+        self.core = workflow.core  # every value handed to it is built or checked here
         self.attributes: dict[str, Any] = attributes._asdict()
         self.given = frozenset(
             k for k, v in self.attributes.items() if v is not None and v != NO_FLAGS
@@ -283,7 +284,7 @@ class _Replayer:
         setup: _Setup,
     ) -> None:
         self.wf = workflow
-        self.core = workflow.core  # every value handed to it is built or checked here
+        self.core = setup.core
         self.shared = setup.shared
         self.dossier_id = dossier_id
         self.source = source
@@ -499,7 +500,8 @@ class _Replayer:
             self.pending.append((when, author, outcome))
             return
         work = self.dossier
-        last = work.last_at
+        history = work.history
+        last = history[-1].at if history else None
         at = max(when, last) if last is not None else when  # never out of order
         # as `Workflow.record_contact_attempt_in_place`: ``at`` is an aware instant in the
         # years (checked by the caller), the actor one the replay built
