@@ -76,8 +76,9 @@ def _adopted_due(
 ) -> datetime | None:
     """The due date of a refused opening brought in anyway: the one given, else the one the
     history recorded (a state that runs with a due date needs one of them)."""
-    due_at = None if target.terminal else due if due is not None else recorded_due
-    if due_at is None and not target.terminal:
+    terminal = target.kind is StateKind.TERMINAL  # (``terminal`` is a property: read once)
+    due_at = None if terminal else due if due is not None else recorded_due
+    if due_at is None and not terminal:
         raise ArgumentValueError(
             "recorded_due", None, f"{target.code!r} runs with a due date: give the recorded one"
         )
@@ -395,7 +396,7 @@ class Judge:
                 checks = self.checks[key] = self.bind_checks(source, target, self.states[via])
             return checks, []
         checks = self.checks[(None, None, code)]  # still report the target's rules
-        if source.terminal:
+        if source.kind is StateKind.TERMINAL:
             return checks, [
                 violation(
                     "move_not_allowed",
@@ -883,7 +884,7 @@ class Judge:
         same state set again without one)."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
         violations: list[Violation] = []
-        if state.terminal:
+        if state.kind is StateKind.TERMINAL:
             return [
                 violation(
                     "move_not_allowed",

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal, get_args
 
 from etatmachine.arguments import check_comment, check_data, check_optional_text
 from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
-from etatmachine.catalogue import DeadlineKind, StateSpec
+from etatmachine.catalogue import DeadlineKind, StateKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import NO_FLAGS, Actor
 from etatmachine.errors import ArgumentValueError, UnknownStateError
@@ -749,7 +749,7 @@ class _Replayer:
             comment,
             due,
             data,
-            None if spec.terminal else record.due_at,
+            None if spec.kind is StateKind.TERMINAL else record.due_at,
             attributes["insurer"],
             attributes["channel"],
             attributes["subdivision"],
