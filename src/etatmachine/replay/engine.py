@@ -308,10 +308,7 @@ class _Replayer:
         self.steps: list[tuple[int, str | None, bool, float]] = []  # segment, figures
         self.last_set_at: datetime | None = None
         self.recorded_due: datetime | None = None  # the due date the last entry recorded
-        # insurer and channel both known (given, or read): nothing more to read
-        self.attributes_read = (
-            self.attributes["insurer"] is not None and self.attributes["channel"] is not None
-        )
+        self.attributes_read = self._known()
 
     # -- records ------------------------------------------------------------------------
 
@@ -431,19 +428,23 @@ class _Replayer:
         if not insurers and not channels:
             return  # the common case: nothing named
         attributes = self.attributes
-        if insurers and "insurer" not in self.given and attributes.get("insurer") is None:
+        if insurers and attributes["insurer"] is None:
             for name in sorted(insurers):
                 code = self.wf.insurer_code(name)
                 if code is not None and self.wf.catalogue.insurer(code) is not None:
                     self._attribute("insurer", code)
                     break
-        if channels and "channel" not in self.given and attributes.get("channel") is None:
+        if channels and attributes["channel"] is None:
             for name in sorted(channels):
                 self._attribute("channel", self.wf.channel_code(name))
                 break
-        self.attributes_read = (
-            "insurer" in self.given or attributes.get("insurer") is not None
-        ) and ("channel" in self.given or attributes.get("channel") is not None)
+        self.attributes_read = self._known()
+
+    def _known(self) -> bool:
+        """The insurer and the channel both known (given, or read): nothing more to read.
+        A given one is never None (`self.attributes` starts from the checked ones given)."""
+        attributes = self.attributes
+        return attributes["insurer"] is not None and attributes["channel"] is not None
 
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
