@@ -20,7 +20,7 @@ from etatmachine.business_calendar import FIRST_YEAR, LAST_YEAR, PARIS
 from etatmachine.catalogue import DeadlineKind, StateKind, StateSpec
 from etatmachine.deadlines import compute_due
 from etatmachine.dossier import NO_FLAGS, Actor
-from etatmachine.errors import ArgumentValueError, UnknownStateError
+from etatmachine.errors import UnknownStateError
 from etatmachine.evidence import (
     channels_named,
     failed_call,
@@ -62,7 +62,6 @@ from etatmachine.replay.output import (
     UnrecognisedLines,
 )
 from etatmachine.roles import Role
-from etatmachine.rules import as_amount
 from etatmachine.trusted import trusted
 from etatmachine.violations import Violation
 from etatmachine.workflow import FileAttributes, Workflow
@@ -449,11 +448,8 @@ class _Replayer:
     def _attribute(self, name: str, value: Any) -> None:
         if name in self.given:
             return
-        if name == "autonomy_limit" and value is not None:
-            amount = as_amount(value)
-            if isinstance(amount, str):
-                raise ArgumentValueError("autonomy_limit", value, amount)
-            value = amount
+        if name == "autonomy_limit" and value is not None:  # as `open` checks one (rare)
+            value = self.wf.file_attributes(autonomy_limit=value).autonomy_limit
         self.attributes[name] = value
         if self.dossier is not None:
             setattr(self.dossier, name, value)
