@@ -61,12 +61,14 @@ __all__ = [
     "Opening",
     "finish",
     "finish_in_place",
+    "last_change",
     "out_of_order",
 ]
 
 
-def _last_at(dossier: DossierView) -> datetime | None:
-    """``dossier.last_at`` read from its trail (compiled: no property called through Python)."""
+def last_change(dossier: DossierView) -> datetime | None:
+    """``dossier.last_at``, read from its trail: for compiled callers, which would otherwise
+    call the property through Python on every move."""
     history = dossier.history
     return history[-1].at if history else None
 
@@ -463,11 +465,9 @@ class Judge:
             self.judged[key] = plan
         head, slots = plan
         violations = list(head)
-        history = dossier.history
-        if history:
-            last = history[-1].at
-            if at < last:
-                violations.append(out_of_order(target, at, last))
+        last = last_change(dossier)
+        if last is not None and at < last:
+            violations.append(out_of_order(target, at, last))
         ctx: MoveContext | None = None
         for slot in slots:
             if isinstance(slot, Violation):
@@ -823,12 +823,12 @@ class Judge:
             found = self.reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
             updates, entry = self.rescheduled(dossier, new_due, actor, at, comment)
-            return (updates, _in_order(entry, _last_at(dossier))), (), tuple(found)
+            return (updates, _in_order(entry, last_change(dossier))), (), tuple(found)
         violations, due_at, owed = self.judge(dossier, target, actor, at, comment, due, values)
         if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
             due_at = due
         (updates, entry), effects = self.apply(dossier, target, actor, at, comment, due_at, values)
-        change = updates, _in_order(entry, _last_at(dossier))
+        change = updates, _in_order(entry, last_change(dossier))
         if owed:  # what the refusal would have asked (a complaint to open) is owed all the same
             effects = (*effects, *owed)
         return change, effects, tuple(violations)
@@ -904,7 +904,7 @@ class Judge:
             violations.append(found)
         if due is not None:
             violations.extend(self.due_given(state, due, at, reschedule=True))
-        last = _last_at(dossier)
+        last = last_change(dossier)
         if last is not None and at < last:
             violations.append(out_of_order(state, at, last))
         return violations
@@ -934,7 +934,7 @@ class Judge:
         """The change a call to the insured makes, its arguments checked: a failed one counts
         towards « Client injoignable », a reached one starts the count again."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
-        last = _last_at(dossier)
+        last = last_change(dossier)
         if last is not None and at < last:
             raise MoveRefused(
                 dossier.id, dossier.state, dossier.state, [out_of_order(state, at, last)]

@@ -65,6 +65,7 @@ from etatmachine.judge import (
     Opening,
     finish,
     finish_in_place,
+    last_change,
     out_of_order,
 )
 from etatmachine.lateness import DossierLateness, dossier_lateness
@@ -508,8 +509,7 @@ class Workflow:
             if len(self._plans) >= PLANS_MAX:
                 self._plans.clear()
             self._plans[key] = plans
-        history = dossier.history
-        last = history[-1].at if history else None
+        last = last_change(dossier)
         late = last is not None and at < last
         out: list[Verdict] = []
         for plan in plans:

@@ -28,7 +28,7 @@ from etatmachine.evidence import (
     names_in,
     quote_amount_in,
 )
-from etatmachine.judge import finish_in_place
+from etatmachine.judge import finish_in_place, last_change
 from etatmachine.lateness import StepFigures, lateness_report_of, measure_step
 from etatmachine.legacy import (
     ActionRecord,
@@ -497,8 +497,7 @@ class _Replayer:
             self.pending.append((when, author, outcome))
             return
         work = self.dossier
-        history = work.history
-        last = history[-1].at if history else None
+        last = last_change(work)
         at = max(when, last) if last is not None else when  # never out of order
         # as `Workflow.record_contact_attempt_in_place`: ``at`` is an aware instant in the
         # years (checked by the caller), the actor one the replay built
