@@ -43,7 +43,7 @@ __all__ = [
 PARIS_MONTH_DAY = "%m-%d"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MoveContext:
     """A move being judged: the file, where it goes, who asks, when, with what."""
 
@@ -57,6 +57,30 @@ class MoveContext:
     comment: str | None
     due: datetime | None
     data: Mapping[str, Any]
+
+    def __init__(
+        self,
+        dossier: DossierView,
+        source: StateSpec | None,
+        target: StateSpec,
+        actor: Actor,
+        at: datetime,
+        local_day: date,
+        comment: str | None,
+        due: datetime | None,
+        data: Mapping[str, Any],
+    ) -> None:
+        # written out, not generated: the compiled core builds one per judged move, and a
+        # dataclass's generated ``__init__`` would run as Python
+        self.dossier = dossier
+        self.source = source
+        self.target = target
+        self.actor = actor
+        self.at = at
+        self.local_day = local_day
+        self.comment = comment
+        self.due = due
+        self.data = data
 
 
 _VIOLATION_FIELDS = set(Violation.model_fields)  # shared: frozen models never change it
