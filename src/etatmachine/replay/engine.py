@@ -11,7 +11,7 @@ compile it (the optional compiled core): it defines no pydantic model (those are
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, get_args
 
@@ -143,11 +143,20 @@ _CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory 
 class _StatePlan:
     """What the replay reads of a state's deadline and rules, read once."""
 
-    __slots__ = ("carries_quote", "data_key", "given", "locked_counted", "within_procedure")
+    __slots__ = (
+        "carries_quote",
+        "counted",
+        "data_key",
+        "given",
+        "locked_counted",
+        "within_procedure",
+    )
 
     def __init__(self, spec: StateSpec) -> None:
         deadline = spec.deadline
         self.carries_quote = "quote_amount" in spec.carries
+        # computed from the start and the calendar alone
+        self.counted = deadline.kind in _COUNTED
         # a given deadline read from data: the recorded due is the appointment
         self.data_key = deadline.data_key if deadline.kind is DeadlineKind.GIVEN else None
         # the recorded due date is the move's (else the procedure computes it)
@@ -155,7 +164,7 @@ class _StatePlan:
             deadline.kind is DeadlineKind.GIVEN and deadline.data_key is None
         )
         # a locked due date the procedure counts: a later entry may not change it
-        self.locked_counted = deadline.kind in _COUNTED and spec.rule("due_date_locked") is not None
+        self.locked_counted = self.counted and spec.rule("due_date_locked") is not None
         # ... and may not be recorded later than the procedure's deadline
         self.within_procedure = self.locked_counted and not deadline.overridable
 
@@ -506,37 +515,42 @@ class _Replayer:
     # -- entries ------------------------------------------------------------------------
 
     def _etat(self, record: EtatRecord) -> None:
+        # each field of the record read once (a pydantic model's attribute costs three type
+        # lookups: BaseModel defines ``__getattr__``)
         author = record.author
+        due_at = record.due_at
         if author is not None:
             set_at = author.at
         elif record.set_on is not None:
             set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
         else:
-            set_at = self.last_set_at or record.due_at
+            set_at = self.last_set_at or due_at
         if not (
-            FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= record.due_at.year <= LAST_YEAR
+            FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= due_at.year <= LAST_YEAR
         ):  # no calendar reads such a date: the entry changes nothing
-            problem = _out_of_range(set_at, record.due_at)
-            self._entry(record, set_at, None, None, "unresolved", (problem,), (), _NOT_CLOSED)
+            problem = _out_of_range(set_at, due_at)
+            self._entry(
+                record,
+                author,
+                due_at,
+                set_at,
+                None,
+                None,
+                "unresolved",
+                (problem,),
+                (),
+                _NOT_CLOSED,
+            )
             return
         if self.last_set_at is not None and set_at < self.last_set_at:
             self._new_segment()  # time goes back: another excerpt
         self.last_set_at = set_at
         actor = self.shared.actor(author)
-        spec = self.shared.state(self.wf, record.label, actor.role)
-        if (
-            not isinstance(spec, str)
-            and spec.initial
-            and self.dossier is not None
-            and spec.code != self.dossier.state
-            and spec.code not in self.core.target_sets[self.dossier.state]
-        ):
-            self._new_segment()  # an entry that can only open a file: another excerpt
-        closing = self._close(set_at)
-        effects: tuple[str, ...] = ()
+        label = record.label
+        spec = self.shared.state(self.wf, label, actor.role)
+        prior = self.dossier
         if isinstance(spec, str):  # the message of the UnknownStateError
-            state = computed = None
-            verdict = "unresolved"
+            closing = self._close(set_at)
             replayed: tuple[ReplayViolation, ...] = (
                 trusted(
                     ReplayViolation,
@@ -544,39 +558,69 @@ class _Replayer:
                         "rule": "unknown_label",
                         "state": None,
                         "message": spec,
-                        "message_fr": f"libellé inconnu : {record.label!r}",
+                        "message_fr": f"libellé inconnu : {label!r}",
                     },
                     VIOLATION_FIELDS,
                 ),
             )
+            self._entry(
+                record, author, due_at, set_at, None, None, "unresolved", replayed, (), closing
+            )
+            return
+        code = spec.code
+        if (
+            prior is not None
+            and spec.initial
+            and code != prior.state
+            and code not in self.core.target_sets[prior.state]
+        ):
+            self._new_segment()  # an entry that can only open a file: another excerpt
+            prior = None
+        closing = self._close(set_at)
+        plan = self.shared.plans[code]
+        comment = record.comment
+        data, due = self._inputs(plan, record, comment, due_at)
+        if prior is not None:
+            prior_state: str | None = prior.state
+            prior_due = prior.due_at
         else:
-            data, due = self._inputs(spec, record)
-            prior = self.dossier
-            prior_state = prior.state if prior is not None else None
-            prior_due = prior.due_at if prior is not None else None
-            found, effects, kind, judged = self._move(spec, actor, set_at, record, due, data)
-            if due is None and spec.deadline.kind in _COUNTED and kind != "reschedule":
-                # the move or opening computed this very due date: same deadline, start and
-                # calendar, and a counted deadline reads nothing else
-                computed = judged
-            else:
-                computed = compute_due(
-                    spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
-                )
-            violations = self._history_checks(spec, record, computed, prior_state)
-            self.recorded_due = record.due_at
-            violations.extend(found)
-            state = spec.code
-            verdict = "refused" if violations else "accepted"
-            replayed = tuple(_violation(v) for v in violations)
+            prior_state = prior_due = None
+        found, effects, kind, judged = self._move(spec, actor, set_at, comment, due_at, due, data)
+        deadline = spec.deadline
+        if due is None and plan.counted and kind != "reschedule":
+            # the move or opening computed this very due date: same deadline, start and
+            # calendar, and a counted deadline reads nothing else
+            computed = judged
+        else:
+            computed = compute_due(
+                deadline, set_at, self.calendar, current_due=prior_due, data=data
+            )
+        checked = (
+            self._history_checks(spec, plan, due_at, computed, prior_state)
+            if plan.locked_counted
+            else None
+        )
+        self.recorded_due = due_at
+        if checked is not None:
+            replayed = (_violation(checked), *[_violation(v) for v in found])
+        elif found:
+            replayed = tuple([_violation(v) for v in found])
+        else:
+            replayed = ()
+        if effects:
             by_effect = self.by_effect
             for kind in effects:
                 by_effect[kind] = by_effect.get(kind, 0) + 1
-        self._entry(record, set_at, state, computed, verdict, replayed, effects, closing)
+        verdict = "refused" if replayed else "accepted"
+        self._entry(
+            record, author, due_at, set_at, code, computed, verdict, replayed, effects, closing
+        )
 
     def _entry(
         self,
         record: EtatRecord,
+        author: Author | None,
+        due_at: datetime,
         set_at: datetime,
         state: str | None,
         computed: datetime | None,
@@ -585,11 +629,13 @@ class _Replayer:
         effects: tuple[str, ...],
         closing: _Closing,
     ) -> None:
-        """Count the entry's verdict and rules, and keep its fields for `report`."""
-        author = record.author
-        by_rule = self.by_rule
-        for v in replayed:
-            by_rule[v.rule] = by_rule.get(v.rule, 0) + 1
+        """Count the entry's verdict and rules, and keep its fields for `report` (``author``
+        and ``due_at``: the record's, read once by the caller)."""
+        if replayed:
+            by_rule = self.by_rule
+            for v in replayed:
+                rule = v.rule
+                by_rule[rule] = by_rule.get(rule, 0) + 1
         self.verdicts[verdict] += 1
         closes, closes_owner, contractor_clock, closed_due, closed_last, late, late_last = closing
         self.entries.append(
@@ -602,7 +648,7 @@ class _Replayer:
                 "n": record.n,
                 "state": state,
                 "set_at": set_at,
-                "due_at": record.due_at,
+                "due_at": due_at,
                 "computed_due_at": computed,
                 "author": author.name if author else None,
                 "author_id": author.user_id if author else None,
@@ -623,91 +669,85 @@ class _Replayer:
         )
 
     def _inputs(
-        self, spec: StateSpec, record: EtatRecord
+        self, plan: _StatePlan, record: EtatRecord, comment: str | None, due_at: datetime
     ) -> tuple[dict[str, Any], datetime | None]:
         """The move's data and due as the history gives them: the recorded due date where the
         state takes a given one; where the procedure computes it, the procedure's."""
-        plan = self.shared.plans[spec.code]
         data: dict[str, Any] = {}
-        if record.humidity is not None:
-            data["humidity"] = record.humidity
-        if record.week is not None:
-            data["delivery_week"] = record.week
-        if plan.carries_quote and record.comment:
-            amount = quote_amount_in(record.comment)
+        humidity = record.humidity
+        if humidity is not None:
+            data["humidity"] = humidity
+        week = record.week
+        if week is not None:
+            data["delivery_week"] = week
+        if plan.carries_quote and comment:
+            amount = quote_amount_in(comment)
             if amount is not None:
                 data["quote_amount"] = amount
         if plan.data_key:
-            data[plan.data_key] = record.due_at  # the recorded due is the appointment
-        return data, (record.due_at if plan.given else None)
+            data[plan.data_key] = due_at  # the recorded due is the appointment
+        return data, (due_at if plan.given else None)
 
     def _history_checks(
         self,
         spec: StateSpec,
-        record: EtatRecord,
+        plan: _StatePlan,
+        due_at: datetime,
         computed: datetime | None,
         prior_state: str | None,
-    ) -> list[Violation]:
-        """What only a history shows (``prior_state``: the file's state before the entry): a
-        locked due date changed by a later entry, or set later than the procedure's deadline
-        allows."""
-        plan = self.shared.plans[spec.code]
-        if not plan.locked_counted:
-            return []
+    ) -> Violation | None:
+        """What only a history shows of a state whose locked due date the procedure counts
+        (``plan.locked_counted``; ``prior_state``: the file's state before the entry, and
+        ``due_at`` the entry's recorded due date): a locked due date changed by a later entry,
+        or set later than the procedure's deadline allows."""
         deadline = spec.deadline
         if (
             prior_state == spec.code
             and self.recorded_due is not None
-            and record.due_at != self.recorded_due
+            and due_at != self.recorded_due
         ):
-            return [
-                Violation(
-                    rule="due_date_locked",
-                    state=spec.code,
-                    message_fr=f"Échéance verrouillée de « {spec.label} » changée par une entrée "
-                    f"ultérieure : {self.recorded_due.isoformat()} → {record.due_at.isoformat()}.",
-                    message_en=f"the locked due date of '{spec.code}' was changed by a later "
-                    f"entry: {self.recorded_due.isoformat()} -> {record.due_at.isoformat()}.",
-                )
-            ]
-        if (
-            computed is not None
-            and plan.within_procedure
-            and record.due_at > computed + _DUE_TOLERANCE
-        ):
-            return [
-                Violation(
-                    rule="due_beyond_deadline",
-                    state=spec.code,
-                    message_fr=f"Échéance de « {spec.label} » saisie au {record.due_at.isoformat()}"
-                    f", au-delà du délai de la procédure ({deadline.figure} : "
-                    f"{computed.isoformat()}) ; le retard se mesure sur ce délai.",
-                    message_en=f"the due date of '{spec.code}' was recorded as "
-                    f"{record.due_at.isoformat()}, later than the procedure's deadline "
-                    f"({deadline.figure}: {computed.isoformat()}); lateness is measured "
-                    "against the procedure's.",
-                )
-            ]
-        return []
+            return Violation(
+                rule="due_date_locked",
+                state=spec.code,
+                message_fr=f"Échéance verrouillée de « {spec.label} » changée par une entrée "
+                f"ultérieure : {self.recorded_due.isoformat()} → {due_at.isoformat()}.",
+                message_en=f"the locked due date of '{spec.code}' was changed by a later "
+                f"entry: {self.recorded_due.isoformat()} -> {due_at.isoformat()}.",
+            )
+        if computed is not None and plan.within_procedure and due_at > computed + _DUE_TOLERANCE:
+            return Violation(
+                rule="due_beyond_deadline",
+                state=spec.code,
+                message_fr=f"Échéance de « {spec.label} » saisie au {due_at.isoformat()}"
+                f", au-delà du délai de la procédure ({deadline.figure} : "
+                f"{computed.isoformat()}) ; le retard se mesure sur ce délai.",
+                message_en=f"the due date of '{spec.code}' was recorded as "
+                f"{due_at.isoformat()}, later than the procedure's deadline "
+                f"({deadline.figure}: {computed.isoformat()}); lateness is measured "
+                "against the procedure's.",
+            )
+        return None
 
     def _move(
         self,
         spec: StateSpec,
         actor: Actor,
         at: datetime,
-        record: EtatRecord,
+        comment: str | None,
+        recorded_due: datetime,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], tuple[str, ...], str, datetime | None]:
-        """Apply the entry; its violations, the kinds of the effects it owes, the kind of
-        change it was (``open``, ``move``, or ``reschedule``: the same state again) and the due
-        date the judge gave it (a refused opening's: the procedure's, not the one it keeps)."""
+    ) -> tuple[Sequence[Violation], tuple[str, ...], str, datetime | None]:
+        """Apply the entry (its comment and recorded due date); its violations, the kinds of
+        the effects it owes, the kind of change it was (``open``, ``move``, or ``reschedule``:
+        the same state again) and the due date the judge gave it (a refused opening's: the
+        procedure's, not the one it keeps)."""
         work = self.dossier
-        comment = check_comment(record.comment)
+        comment = check_comment(comment)
         if data:
             check_data(data)
         if work is None:
-            opened, judged = self._open(spec, actor, at, comment, record, due, data)
+            opened, judged = self._open(spec, actor, at, comment, recorded_due, due, data)
             return opened, (), "open", judged
         change, effects, violations = self.core.recorded(
             work, spec.code, actor, at, comment, due, data
@@ -720,7 +760,7 @@ class _Replayer:
         else:
             self.step = _Step(spec, at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
-        return list(violations), kinds, entry.kind, work.due_at
+        return violations, kinds, entry.kind, work.due_at
 
     def _open(
         self,
@@ -728,10 +768,10 @@ class _Replayer:
         actor: Actor,
         at: datetime,
         comment: str | None,
-        record: EtatRecord,
+        recorded_due: datetime,
         due: datetime | None,
         data: dict[str, Any],
-    ) -> tuple[list[Violation], datetime | None]:
+    ) -> tuple[Sequence[Violation], datetime | None]:
         """Bring the file in at its first entry (mid-flow: a history excerpt starts anywhere),
         as `Workflow.record_open` does; its violations, and the due date the procedure gives
         the opening."""
@@ -745,7 +785,7 @@ class _Replayer:
             comment,
             due,
             data,
-            None if spec.kind is StateKind.TERMINAL else record.due_at,
+            None if spec.kind is StateKind.TERMINAL else recorded_due,
             attributes["insurer"],
             attributes["channel"],
             attributes["subdivision"],
@@ -759,7 +799,7 @@ class _Replayer:
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
-        return list(violations), judged
+        return violations, judged
 
     def _close(self, ended_at: datetime) -> _Closing:
         """The step the current entry ends: its state, owner, whether on the contractor's
