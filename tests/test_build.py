@@ -97,6 +97,19 @@ def test_every_listed_module_is_compiled_when_ci_expects_it() -> None:
     assert not Path(etatmachine.__file__).resolve().is_relative_to(SRC), etatmachine.__file__
 
 
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [("etatmachine.trusted", "trusted"), ("etatmachine.judge", "last_change")],
+)
+def test_a_module_tells_its_own_build(module: str, function: str) -> None:
+    """`runs_compiled` agrees with where the module was loaded from: the modules that take a
+    faster path when compiled (``object.__setattr__`` as a direct C call) take it exactly
+    then, and each build's path runs under its own test suite."""
+    loaded = importlib.import_module(module)
+    assert build_info.runs_compiled(getattr(loaded, function)) is (module in compiled_modules())
+    assert loaded._COMPILED is (module in compiled_modules())
+
+
 @pytest.mark.skipif(EXPECT_COMPILED, reason="the pure run")
 def test_an_editable_install_runs_pure_python() -> None:
     if Path(etatmachine.__file__).resolve().is_relative_to(SRC):

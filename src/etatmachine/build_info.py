@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
+from types import FunctionType
 from typing import Final
 
-__all__ = ["COMPILED_MODULES", "compiled_modules", "core_description"]
+__all__ = ["COMPILED_MODULES", "compiled_modules", "core_description", "runs_compiled"]
 
 # The dotted names mypyc compiles (one tuple of string literals: setup.py reads it with ast).
 # A module joins when it compiles and the whole test suite passes against the compiled build
@@ -64,6 +65,17 @@ def _origin(name: str) -> str | None:
     parent = name.rpartition(".")[0]
     spec = PathFinder.find_spec(name, _package_path(parent))
     return None if spec is None else spec.origin
+
+
+def runs_compiled(function: object) -> bool:
+    """Whether ``function`` (one of a module's own) runs compiled: mypyc builds functions
+    as built-in ones. A compiled module asks it of itself where the fastest code differs
+    between the builds.
+
+    >>> runs_compiled(runs_compiled)  # this module is never compiled
+    False
+    """
+    return not isinstance(function, FunctionType)
 
 
 def compiled_modules() -> tuple[str, ...]:

