@@ -68,6 +68,16 @@ __all__ = [
 ]
 
 
+# The enum members the judge compares with, as constants: compiled, a constant is a C static
+# where ``DeadlineKind.GIVEN`` is a lookup of the imported name and then of its member.
+_GIVEN: Final = DeadlineKind.GIVEN
+_NO_DEADLINE: Final = DeadlineKind.NONE
+_TERMINAL: Final = StateKind.TERMINAL
+_WAIT: Final = StateKind.WAIT
+_OPERATIONAL: Final = StateKind.OPERATIONAL
+_ENTRY_CLASS: Final = HistoryEntry
+
+
 def _trusted_entry(
     kind: EntryKind,
     source: str | None,
@@ -84,7 +94,7 @@ def _trusted_entry(
     a judged move's entry costs 40 % less."""
     if not _COMPILED:
         return trusted_entry(kind, source, target, at, actor, comment, due_at, data)
-    entry = _new(HistoryEntry)
+    entry = _new(_ENTRY_CLASS)
     object.__setattr__(entry, "kind", kind)
     object.__setattr__(entry, "source", source)
     object.__setattr__(entry, "target", target)
@@ -112,7 +122,7 @@ def _adopted_due(
 ) -> datetime | None:
     """The due date of a refused opening brought in anyway: the one given, else the one the
     history recorded (a state that runs with a due date needs one of them)."""
-    terminal = target.kind is StateKind.TERMINAL  # (``terminal`` is a property: read once)
+    terminal = target.kind is _TERMINAL  # (``terminal`` is a property: read once)
     due_at = None if terminal else due if due is not None else recorded_due
     if due_at is None and not terminal:
         raise ArgumentValueError(
@@ -432,7 +442,7 @@ class Judge:
                 checks = self.checks[key] = self.bind_checks(source, target, self.states[via])
             return checks, []
         checks = self.checks[(None, None, code)]  # still report the target's rules
-        if source.kind is StateKind.TERMINAL:
+        if source.kind is _TERMINAL:
             return checks, [
                 violation(
                     "move_not_allowed",
@@ -504,8 +514,8 @@ class Judge:
             violations.append(out_of_order(target, at, last))
         ctx: MoveContext | None = None
         for slot in slots:
-            if isinstance(slot, Violation):
-                violations.append(slot)
+            if type(slot) is not tuple:  # a violation the plan found (`judge_plan`)
+                violations.append(slot)  # type: ignore[arg-type]
                 continue
             check, ref = slot
             if not inputs and ref.code in INPUT_RULES:
@@ -554,7 +564,7 @@ class Judge:
         )
         if (
             due_at is None
-            and deadline.kind is DeadlineKind.GIVEN
+            and deadline.kind is _GIVEN
             and inputs
             and not any(v.rule == "data_required" for v in violations)
         ):
@@ -570,7 +580,7 @@ class Judge:
         elif (
             due is None
             and due_at is not None
-            and deadline.kind is DeadlineKind.GIVEN
+            and deadline.kind is _GIVEN
             and due_at <= at
             and inputs
         ):
@@ -610,7 +620,7 @@ class Judge:
         a reschedule, where a locked due date may not change at all."""
         deadline = state.deadline
         locked = state.code in self.locked
-        if deadline.kind is DeadlineKind.NONE:
+        if deadline.kind is _NO_DEADLINE:
             return [
                 violation(
                     "due_not_overridable",
@@ -630,7 +640,7 @@ class Judge:
                     f"the due date of '{state.code}' is locked: it is the reference for lateness.",
                 )
             )
-        elif not (deadline.overridable or deadline.kind is DeadlineKind.GIVEN):
+        elif not (deadline.overridable or deadline.kind is _GIVEN):
             code = "due_date_locked" if locked else "due_not_overridable"
             out.append(
                 violation(
@@ -849,7 +859,7 @@ class Judge:
         if target.code == dossier.state and target.code not in self.explicit[target.code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
-            if due is None and target.deadline.kind is DeadlineKind.GIVEN:
+            if due is None and target.deadline.kind is _GIVEN:
                 due = compute_due(
                     target.deadline, at, self.calendar(dossier.subdivision), data=values
                 )
@@ -859,7 +869,7 @@ class Judge:
             updates, entry = self.rescheduled(dossier, new_due, actor, at, comment)
             return (updates, _in_order(entry, last_change(dossier))), (), tuple(found)
         violations, due_at, owed = self.judge(dossier, target, actor, at, comment, due, values)
-        if due_at is None and target.deadline.kind is not DeadlineKind.NONE:
+        if due_at is None and target.deadline.kind is not _NO_DEADLINE:
             due_at = due
         (updates, entry), effects = self.apply(dossier, target, actor, at, comment, due_at, values)
         change = updates, _in_order(entry, last_change(dossier))
@@ -880,9 +890,9 @@ class Judge:
         """The change an accepted (or recorded) move makes: the fields it sets and its entry,
         and the effects it owes."""
         source = dossier.state
-        if target.kind is StateKind.WAIT:
+        if target.kind is _WAIT:
             interrupted = (
-                source if self.states[source].kind is StateKind.OPERATIONAL else dossier.interrupted
+                source if self.states[source].kind is _OPERATIONAL else dossier.interrupted
             )
             attempts = dossier.contact_attempts
         else:
@@ -918,7 +928,7 @@ class Judge:
         same state set again without one)."""
         state = self.states.get(dossier.state) or self.catalogue.state(dossier.state)
         violations: list[Violation] = []
-        if state.kind is StateKind.TERMINAL:
+        if state.kind is _TERMINAL:
             return [
                 violation(
                     "move_not_allowed",

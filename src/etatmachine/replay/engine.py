@@ -69,8 +69,8 @@ from etatmachine.working import WorkingDossier
 
 __all__ = ["replay_many", "replay_one"]
 
-_UNKNOWN_ACTOR_ID = "unknown"
-_MIDNIGHT = datetime.min.time()
+_UNKNOWN_ACTOR_ID: Final = "unknown"
+_MIDNIGHT: Final = datetime.min.time()
 _COUNTED = frozenset(
     {DeadlineKind.BUSINESS_HOURS, DeadlineKind.BUSINESS_DAYS, DeadlineKind.CALENDAR_DAYS}
 )  # deadlines computed from the start and the calendar alone
@@ -84,10 +84,11 @@ def _violation(v: Violation) -> ReplayViolation:
     )
 
 
-_Closing = tuple[str | None, Role | None, bool, datetime | None, datetime | None, float, float]
-"""The step an entry ends: its state, owner, whether on the contractor's clock, its original
-and last agreed due dates, and how late it was against each (business seconds)."""
-_NOT_CLOSED: _Closing = (None, None, False, None, None, 0.0, 0.0)
+_Closing = tuple[str | None, str | None, bool, datetime | None, datetime | None, float, float]
+"""The step an entry ends: its state, owner (the role's value), whether on the contractor's
+clock, its original and last agreed due dates, and how late it was against each (business
+seconds)."""
+_NOT_CLOSED: Final[_Closing] = (None, None, False, None, None, 0.0, 0.0)
 
 
 def _out_of_range(set_at: datetime, due_at: datetime) -> ReplayViolation:
@@ -125,6 +126,21 @@ _PARSED: Final[frozenset[type[Any]]] = frozenset(get_args(get_args(Record)[0]))
 """Every record type the parser makes (the members of `Record`)."""
 
 
+# The parser's record types and the output's, as constants: compiled, a constant is a C
+# static, an imported name a dict lookup at every use.
+_ETAT: Final = EtatRecord
+_NOTE: Final = NoteRecord
+_ACTION: Final = ActionRecord
+_MESSAGE: Final = MessageRecord
+_MENSAJE: Final = MensajeRecord
+_CONTACT: Final = ContactRecord
+_AUTONOMY_LIMIT: Final = AutonomyLimitRecord
+_SUB_ASSIGNMENT: Final = SubAssignmentRecord
+_UNRECOGNISED: Final = UnrecognisedRecord
+_ENTRY: Final = ReplayEntry
+_ENTRY_FIELDS: Final = ENTRY_FIELDS
+
+
 def _sorted(counts: dict[str, int]) -> dict[str, int]:
     """``counts`` by key (a copy: most have one key or none)."""
     return dict(sorted(counts.items())) if len(counts) > 1 else dict(counts)
@@ -137,7 +153,7 @@ def _opens(record: Record) -> bool:
     return kind is OpeningRecord or (kind not in _PARSED and isinstance(record, OpeningRecord))
 
 
-_CACHE_MAX = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
+_CACHE_MAX: Final = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
 
 
 class _StatePlan:
@@ -145,15 +161,25 @@ class _StatePlan:
 
     __slots__ = (
         "carries_quote",
+        "code",
+        "contractor_clock",
         "counted",
         "data_key",
         "given",
+        "initial",
         "locked_counted",
+        "owner",
+        "spec",
         "within_procedure",
     )
 
     def __init__(self, spec: StateSpec) -> None:
         deadline = spec.deadline
+        self.spec = spec
+        self.code = spec.code
+        self.initial = spec.initial
+        self.owner = _VALUES[spec.owner]  # the owner's value (see `_ROLES`)
+        self.contractor_clock = spec.clock == "contractor"
         self.carries_quote = "quote_amount" in spec.carries
         # computed from the start and the calendar alone
         self.counted = deadline.kind in _COUNTED
@@ -167,6 +193,20 @@ class _StatePlan:
         self.locked_counted = self.counted and spec.rule("due_date_locked") is not None
         # ... and may not be recorded later than the procedure's deadline
         self.within_procedure = self.locked_counted and not deadline.overridable
+
+
+class _Who:
+    """Who signed an entry: the actor the judge is given and what the entry reports."""
+
+    __slots__ = ("actor", "name", "role", "user_id")
+
+    def __init__(
+        self, actor: Actor, user_id: str | None, name: str | None, role: str | None
+    ) -> None:
+        self.actor = actor
+        self.user_id = user_id
+        self.name = name
+        self.role = role  # the role's value (see `_ROLES`)
 
 
 class _Shared:
@@ -183,6 +223,8 @@ class _Shared:
         self.labels: dict[tuple[str, Role], StateSpec | str] = {}
         self._names: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.actors: dict[tuple[Role, str | None, str | None], Actor] = {}
+        self.signers: dict[tuple[Role, str | None, str | None], _Who] = {}
+        self.unsigned = _Who(self.actor(None), None, None, None)  # an entry with no signature
 
     def names(self, label: str) -> tuple[frozenset[str], frozenset[str]]:
         """The insurers and channels a label names, remembered (labels repeat)."""
@@ -209,6 +251,18 @@ class _Shared:
                 self.labels.clear()
             self.labels[key] = found
         return found
+
+    def signer(self, author: Author) -> _Who:
+        """Who signed an entry (its author's role, id and name, read once), remembered."""
+        key = (author.role, author.user_id, author.name)
+        who = self.signers.get(key)
+        if who is None:
+            role, user_id, name = key
+            who = _Who(self.actor(author), user_id, name, _VALUES[role])
+            if len(self.signers) >= _CACHE_MAX:
+                self.signers.clear()
+            self.signers[key] = who
+        return who
 
     def actor(self, author: Author | None) -> Actor:
         """Who made an entry: its signature's role, id and name (unsigned: a case handler)."""
@@ -248,10 +302,11 @@ replay flags it ``due_beyond_deadline``: the back office rounds due times to its
 class _Step:
     """The step in progress: what its lateness will be measured against."""
 
-    __slots__ = ("due", "entered", "last_due", "met_at", "spec")
+    __slots__ = ("due", "entered", "last_due", "met_at", "plan", "spec")
 
-    def __init__(self, spec: StateSpec, entered: datetime, due: datetime | None) -> None:
-        self.spec = spec
+    def __init__(self, plan: _StatePlan, entered: datetime, due: datetime | None) -> None:
+        self.plan = plan
+        self.spec = plan.spec
         self.entered = entered
         self.due = due
         self.last_due = due
@@ -324,21 +379,21 @@ class _Replayer:
         """Read one record. The parser's own types are told apart by identity (``isinstance``
         on a pydantic model class goes through its ABC metaclass: several times slower); a
         record of any other class goes to `_feed_subclass`."""
-        if type(record) is EtatRecord:
+        if type(record) is _ETAT:
             self._on_etat(record)
-        elif type(record) is NoteRecord:
+        elif type(record) is _NOTE:
             self._on_note(record)
-        elif type(record) is ActionRecord:
+        elif type(record) is _ACTION:
             self._on_action(record)
-        elif type(record) is MessageRecord or type(record) is MensajeRecord:
+        elif type(record) is _MESSAGE or type(record) is _MENSAJE:
             self._on_message(record)
-        elif type(record) is ContactRecord:
+        elif type(record) is _CONTACT:
             self._on_contact(record)
-        elif type(record) is AutonomyLimitRecord:
+        elif type(record) is _AUTONOMY_LIMIT:
             self._on_autonomy_limit(record)
-        elif type(record) is SubAssignmentRecord:
+        elif type(record) is _SUB_ASSIGNMENT:
             self._on_sub_assignment(record)
-        elif type(record) is UnrecognisedRecord:
+        elif type(record) is _UNRECOGNISED:
             self._on_unrecognised(record)
         elif type(record) not in _SILENT:
             self._feed_subclass(record)
@@ -519,19 +574,26 @@ class _Replayer:
         # lookups: BaseModel defines ``__getattr__``)
         author = record.author
         due_at = record.due_at
+        label = record.label
+        comment = record.comment
         if author is not None:
             set_at = author.at
-        elif record.set_on is not None:
-            set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
+            who = self.shared.signer(author)
         else:
-            set_at = self.last_set_at or due_at
+            if record.set_on is not None:
+                set_at = datetime.combine(record.set_on, _MIDNIGHT, tzinfo=PARIS)
+            else:
+                set_at = self.last_set_at or due_at
+            who = self.shared.unsigned
         if not (
             FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= due_at.year <= LAST_YEAR
         ):  # no calendar reads such a date: the entry changes nothing
             problem = _out_of_range(set_at, due_at)
             self._entry(
                 record,
-                author,
+                who,
+                label,
+                comment,
                 due_at,
                 set_at,
                 None,
@@ -545,8 +607,7 @@ class _Replayer:
         if self.last_set_at is not None and set_at < self.last_set_at:
             self._new_segment()  # time goes back: another excerpt
         self.last_set_at = set_at
-        actor = self.shared.actor(author)
-        label = record.label
+        actor = who.actor
         spec = self.shared.state(self.wf, label, actor.role)
         prior = self.dossier
         if isinstance(spec, str):  # the message of the UnknownStateError
@@ -564,21 +625,31 @@ class _Replayer:
                 ),
             )
             self._entry(
-                record, author, due_at, set_at, None, None, "unresolved", replayed, (), closing
+                record,
+                who,
+                label,
+                comment,
+                due_at,
+                set_at,
+                None,
+                None,
+                "unresolved",
+                replayed,
+                (),
+                closing,
             )
             return
-        code = spec.code
+        plan = self.shared.plans[spec.code]
+        code = plan.code
         if (
             prior is not None
-            and spec.initial
+            and plan.initial
             and code != prior.state
             and code not in self.core.target_sets[prior.state]
         ):
             self._new_segment()  # an entry that can only open a file: another excerpt
             prior = None
         closing = self._close(set_at)
-        plan = self.shared.plans[code]
-        comment = record.comment
         data, due = self._inputs(plan, record, comment, due_at)
         if prior is not None:
             prior_state: str | None = prior.state
@@ -613,13 +684,26 @@ class _Replayer:
                 by_effect[kind] = by_effect.get(kind, 0) + 1
         verdict = "refused" if replayed else "accepted"
         self._entry(
-            record, author, due_at, set_at, code, computed, verdict, replayed, effects, closing
+            record,
+            who,
+            label,
+            comment,
+            due_at,
+            set_at,
+            code,
+            computed,
+            verdict,
+            replayed,
+            effects,
+            closing,
         )
 
     def _entry(
         self,
         record: EtatRecord,
-        author: Author | None,
+        who: _Who,
+        label: str,
+        comment: str | None,
         due_at: datetime,
         set_at: datetime,
         state: str | None,
@@ -629,8 +713,9 @@ class _Replayer:
         effects: tuple[str, ...],
         closing: _Closing,
     ) -> None:
-        """Count the entry's verdict and rules, and keep its fields for `report` (``author``
-        and ``due_at``: the record's, read once by the caller)."""
+        """Count the entry's verdict and rules, and keep its fields for `report` (``who``
+        signed it; ``label``, ``comment`` and ``due_at``: the record's, read once by the
+        caller)."""
         if replayed:
             by_rule = self.by_rule
             for v in replayed:
@@ -644,21 +729,21 @@ class _Replayer:
                 "last_line": record.last_line,
                 "segment": self.segment,
                 "contractor": None,
-                "label": record.label,
+                "label": label,
                 "n": record.n,
                 "state": state,
                 "set_at": set_at,
                 "due_at": due_at,
                 "computed_due_at": computed,
-                "author": author.name if author else None,
-                "author_id": author.user_id if author else None,
-                "role": _VALUES[author.role] if author else None,  # see `_ROLES`
-                "comment": record.comment,
+                "author": who.name,
+                "author_id": who.user_id,
+                "role": who.role,  # see `_ROLES`
+                "comment": comment,
                 "verdict": verdict,
                 "violations": replayed,
                 "effects": effects,
                 "closes": closes,
-                "closes_owner": _VALUES[closes_owner],
+                "closes_owner": closes_owner,
                 "contractor_clock": contractor_clock,
                 "closes_due_at": closed_due,
                 "closes_last_due_at": closed_last,
@@ -758,7 +843,7 @@ class _Replayer:
             if self.step is not None:
                 self.step.last_due = work.due_at
         else:
-            self.step = _Step(spec, at, work.due_at)
+            self.step = _Step(self.shared.plans[spec.code], at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
         return violations, kinds, entry.kind, work.due_at
 
@@ -795,7 +880,7 @@ class _Replayer:
             True,
         )
         self.dossier = work
-        self.step = _Step(spec, at, work.due_at)
+        self.step = _Step(self.shared.plans[spec.code], at, work.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
@@ -808,16 +893,18 @@ class _Replayer:
         step = self.step
         if step is None:
             return _NOT_CLOSED
-        spec = step.spec
+        plan = step.plan
         end = step.met_at or ended_at
-        lateness, last_lateness = measure_step(self.calendar, spec, step.due, step.last_due, end)
-        contractor_clock = spec.clock == "contractor"
+        lateness, last_lateness = measure_step(
+            self.calendar, plan.spec, step.due, step.last_due, end
+        )
+        contractor_clock = plan.contractor_clock
         last_due = step.last_due if step.last_due != step.due else None
         seconds = lateness.total_seconds()
-        self.steps.append((self.segment, _VALUES[spec.owner], contractor_clock, seconds))
+        self.steps.append((self.segment, plan.owner, contractor_clock, seconds))
         return (
-            spec.code,
-            spec.owner,
+            plan.code,
+            plan.owner,
             contractor_clock,
             step.due,
             last_due,
@@ -828,11 +915,12 @@ class _Replayer:
     def report(self) -> ReplayReport:
         contractor_of = self.segment_contractor
         entries = []
+        roles = _ROLES
         for values in self.entries:
             values["contractor"] = contractor_of.get(values["segment"])
-            values["role"] = _ROLES[values["role"]]
-            values["closes_owner"] = _ROLES[values["closes_owner"]]
-            entries.append(trusted(ReplayEntry, values, ENTRY_FIELDS))
+            values["role"] = roles[values["role"]]
+            values["closes_owner"] = roles[values["closes_owner"]]
+            entries.append(trusted(_ENTRY, values, _ENTRY_FIELDS))
         figures: list[StepFigures] = []
         contractor_seconds = 0.0  # summed in the steps' order, as `sum` would
         for segment, owner, clock, seconds in self.steps:
