@@ -67,29 +67,40 @@ def failed_call(text: str) -> bool:
 def insurers_named(text: str) -> set[str]:
     """The insurer names a text uses, as written upper-cased (``AZ``, ``ALLIANZ``, ``BPCE``);
     the catalogue says which insurer each name is."""
-    return _insurers(text, _upper(text))
+    # the common case, no candidate substring: no regex run at all
+    return _insurers(text) if _may_name_insurer(_upper(text)) else set()
 
 
 def channels_named(text: str) -> set[str]:
     """The channels a text names (``sinapps``, ``darva``)."""
-    return _channels(text, _upper(text))
+    return _channels(text) if _may_name_channel(_upper(text)) else set()
 
 
-def names_in(text: str) -> tuple[set[str], set[str]]:
-    """`insurers_named` and `channels_named` of one text, upper-cased once."""
+def names_in(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """`insurers_named` and `channels_named` of one text, upper-cased once (frozen: a text
+    that names nothing, the common case, shares one empty set)."""
     upper = _upper(text)
-    return _insurers(text, upper), _channels(text, upper)
+    insurers = _NONE if not _may_name_insurer(upper) else frozenset(_insurers(text))
+    channels = _NONE if not _may_name_channel(upper) else frozenset(_channels(text))
+    return insurers, channels
 
 
-def _insurers(text: str, upper: str) -> set[str]:
-    if "AZ" not in upper and "ALLIANZ" not in upper and "BPCE" not in upper:
-        return set()  # the common case: no regex run at all
+_NONE: Final[frozenset[str]] = frozenset()
+
+
+def _may_name_insurer(upper: str) -> bool:
+    return "AZ" in upper or "ALLIANZ" in upper or "BPCE" in upper
+
+
+def _may_name_channel(upper: str) -> bool:
+    return "SINAPPS" in upper or "DARVA" in upper
+
+
+def _insurers(text: str) -> set[str]:
     return {m.group(1).upper() for m in _INSURERS.finditer(text)}
 
 
-def _channels(text: str, upper: str) -> set[str]:
-    if "SINAPPS" not in upper and "DARVA" not in upper:
-        return set()
+def _channels(text: str) -> set[str]:
     return {m.group(1).lower() for m in _CHANNELS.finditer(text)}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, get_args
 
@@ -154,6 +155,7 @@ def _opens(record: Record) -> bool:
 
 
 _CACHE_MAX: Final = 4096  # labels and actors remembered per workflow: bounded, memory stays flat
+_NO_NAMES: Final[frozenset[str]] = frozenset()
 
 
 class _StatePlan:
@@ -230,8 +232,7 @@ class _Shared:
         """The insurers and channels a label names, remembered (labels repeat)."""
         found = self._names.get(label)
         if found is None:
-            insurers, channels = names_in(label)
-            found = (frozenset(insurers), frozenset(channels))
+            found = names_in(label)
             if len(self._names) >= _CACHE_MAX:
                 self._names.clear()
             self._names[label] = found
@@ -418,9 +419,7 @@ class _Replayer:
             self._on_message(record)
 
     def _on_etat(self, record: EtatRecord) -> None:
-        if not self.attributes_read:
-            self._read_attributes(record.comment or "", record.label)
-        self._etat(record)
+        self._etat(record)  # which reads the attributes its label and comment name first
 
     def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
         self.unrecognised.append(
@@ -474,8 +473,8 @@ class _Replayer:
         ``text`` and in ``label`` (an entry's label: names read once per label)."""
         if self.attributes_read:
             return
-        insurers: set[str] | frozenset[str] = frozenset()
-        channels: set[str] | frozenset[str] = frozenset()
+        insurers: AbstractSet[str] = _NO_NAMES
+        channels: AbstractSet[str] = _NO_NAMES
         if text:  # only what is still unknown is looked for
             attributes = self.attributes
             if attributes["insurer"] is not None:
@@ -576,6 +575,8 @@ class _Replayer:
         due_at = record.due_at
         label = record.label
         comment = record.comment
+        if not self.attributes_read:
+            self._read_attributes(comment or "", label)
         if author is not None:
             set_at = author.at
             who = self.shared.signer(author)
