@@ -488,11 +488,13 @@ class Judge:
                 dossier.contact_attempts,
             )
         else:
-            source = self.states.get(dossier.state)
+            state = dossier.state
+            source = self.states.get(state)
             if source is None:
-                source = self.catalogue.state(dossier.state)  # raises UnknownStateError
+                source = self.catalogue.state(state)  # raises UnknownStateError
+                state = source.code
             key = (
-                source.code,
+                state,
                 dossier.interrupted,
                 target.code,
                 actor.role,
@@ -856,20 +858,20 @@ class Judge:
         whatever it broke), the effects it owes and the rules it broke (`Workflow.record`)."""
         target = self.state(to)
         values = data if data is not None else NO_DATA
-        if target.code == dossier.state and target.code not in self.explicit[target.code]:
+        code = target.code  # (each attribute of a pydantic model read once: three type lookups)
+        deadline = target.deadline
+        if code == dossier.state and code not in self.explicit[code]:
             # the same action date set again: the step goes on, maybe with another due date
             # (a given one: an appointment or a delivery the data carries)
-            if due is None and target.deadline.kind is _GIVEN:
-                due = compute_due(
-                    target.deadline, at, self.calendar(dossier.subdivision), data=values
-                )
+            if due is None and deadline.kind is _GIVEN:
+                due = compute_due(deadline, at, self.calendar(dossier.subdivision), data=values)
             changed = due if due is not None and due != dossier.due_at else None
             found = self.reschedule_violations(dossier, changed, actor, at, None)
             new_due = changed or dossier.due_at
             updates, entry = self.rescheduled(dossier, new_due, actor, at, comment)
             return (updates, _in_order(entry, last_change(dossier))), (), tuple(found)
         violations, due_at, owed = self.judge(dossier, target, actor, at, comment, due, values)
-        if due_at is None and target.deadline.kind is not _NO_DEADLINE:
+        if due_at is None and deadline.kind is not _NO_DEADLINE:
             due_at = due
         (updates, entry), effects = self.apply(dossier, target, actor, at, comment, due_at, values)
         change = updates, _in_order(entry, last_change(dossier))
@@ -890,6 +892,7 @@ class Judge:
         """The change an accepted (or recorded) move makes: the fields it sets and its entry,
         and the effects it owes."""
         source = dossier.state
+        code = target.code
         if target.kind is _WAIT:
             interrupted = (
                 source if self.states[source].kind is _OPERATIONAL else dossier.interrupted
@@ -899,10 +902,10 @@ class Judge:
             interrupted = None
             attempts = 0
         entry = _trusted_entry(
-            "move", source, target.code, at, actor, comment, due_at, _entry_data(values)
+            "move", source, code, at, actor, comment, due_at, _entry_data(values)
         )
         updates: dict[str, Any] = {
-            "state": target.code,
+            "state": code,
             "due_at": due_at,
             "version": dossier.version + 1,
             "interrupted": interrupted,

@@ -172,6 +172,7 @@ class _StatePlan:
         "locked_counted",
         "owner",
         "spec",
+        "terminal",
         "within_procedure",
     )
 
@@ -180,6 +181,7 @@ class _StatePlan:
         self.spec = spec
         self.code = spec.code
         self.initial = spec.initial
+        self.terminal = spec.kind is StateKind.TERMINAL
         self.owner = _VALUES[spec.owner]  # the owner's value (see `_ROLES`)
         self.contractor_clock = spec.clock == "contractor"
         self.carries_quote = "quote_amount" in spec.carries
@@ -657,15 +659,14 @@ class _Replayer:
             prior_due = prior.due_at
         else:
             prior_state = prior_due = None
-        found, effects, kind, judged = self._move(spec, actor, set_at, comment, due_at, due, data)
-        deadline = spec.deadline
+        found, effects, kind, judged = self._move(plan, actor, set_at, comment, due_at, due, data)
         if due is None and plan.counted and kind != "reschedule":
             # the move or opening computed this very due date: same deadline, start and
             # calendar, and a counted deadline reads nothing else
             computed = judged
         else:
             computed = compute_due(
-                deadline, set_at, self.calendar, current_due=prior_due, data=data
+                spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
             )
         checked = (
             self._history_checks(spec, plan, due_at, computed, prior_state)
@@ -816,7 +817,7 @@ class _Replayer:
 
     def _move(
         self,
-        spec: StateSpec,
+        plan: _StatePlan,
         actor: Actor,
         at: datetime,
         comment: str | None,
@@ -833,10 +834,10 @@ class _Replayer:
         if data:
             check_data(data)
         if work is None:
-            opened, judged = self._open(spec, actor, at, comment, recorded_due, due, data)
+            opened, judged = self._open(plan, actor, at, comment, recorded_due, due, data)
             return opened, (), "open", judged
         change, effects, violations = self.core.recorded(
-            work, spec.code, actor, at, comment, due, data
+            work, plan.code, actor, at, comment, due, data
         )
         finish_in_place(work, change)
         entry = change[1]
@@ -844,13 +845,13 @@ class _Replayer:
             if self.step is not None:
                 self.step.last_due = work.due_at
         else:
-            self.step = _Step(self.shared.plans[spec.code], at, work.due_at)
+            self.step = _Step(plan, at, work.due_at)
         kinds = tuple([e.kind for e in effects]) if effects else ()
         return violations, kinds, entry.kind, work.due_at
 
     def _open(
         self,
-        spec: StateSpec,
+        plan: _StatePlan,
         actor: Actor,
         at: datetime,
         comment: str | None,
@@ -862,6 +863,7 @@ class _Replayer:
         as `Workflow.record_open` does; its violations, and the due date the procedure gives
         the opening."""
         attributes = self.attributes
+        spec = plan.spec
         # where the opening breaks rules, the history opened it anyway, with the due it recorded
         work, violations, judged = self.core.opened_in_place(
             self.dossier_id,
@@ -871,7 +873,7 @@ class _Replayer:
             comment,
             due,
             data,
-            None if spec.kind is StateKind.TERMINAL else recorded_due,
+            None if plan.terminal else recorded_due,
             attributes["insurer"],
             attributes["channel"],
             attributes["subdivision"],
@@ -881,7 +883,7 @@ class _Replayer:
             True,
         )
         self.dossier = work
-        self.step = _Step(self.shared.plans[spec.code], at, work.due_at)
+        self.step = _Step(plan, at, work.due_at)
         pending, self.pending = self.pending, []
         for when, author, outcome in pending:
             self._call(when, author, outcome)
