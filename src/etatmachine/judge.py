@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, cast
 
 from pydantic import ValidationError
 
@@ -246,11 +246,15 @@ def _due_in_past(state: StateSpec, due: datetime, at: datetime) -> Violation:
 
 def _json_value(value: Any) -> JsonValue:
     """How a move's datum is kept in history: JSON-exact (datetimes and NaN as text)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return cast("JsonValue", value)  # the common data first, by identity
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # JSON has no NaN/inf: keep it as text so a round-trip is exact
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, float):
+        # JSON has no NaN/inf: keep it as text so a round-trip is exact
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, str | int):
         return value
     return str(value)
 

@@ -903,7 +903,8 @@ class _Replayer:
         )
         contractor_clock = plan.contractor_clock
         last_due = step.last_due if step.last_due != step.due else None
-        seconds = lateness.total_seconds()
+        # most steps are on time: a zero needs no method call (``total_seconds`` of zero is 0.0)
+        seconds = lateness.total_seconds() if lateness else 0.0
         self.steps.append((self.segment, plan.owner, contractor_clock, seconds))
         return (
             plan.code,
@@ -912,7 +913,7 @@ class _Replayer:
             step.due,
             last_due,
             seconds,
-            last_lateness.total_seconds(),
+            last_lateness.total_seconds() if last_lateness else 0.0,
         )
 
     def report(self) -> ReplayReport:
