@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from etatmachine.legacy import (
     Author,
@@ -180,3 +180,44 @@ def test_no_model_defines_new_so_trusted_may_call_object_new() -> None:
     assert len(models) > 20
     for model in models:
         assert model.__new__ is object.__new__, model
+
+
+@pytest.mark.parametrize("path", [SEED, *EXAMPLES], ids=lambda p: p.name)
+def test_the_judges_entries_are_the_entries_validation_builds(path: Path) -> None:
+    """The judge builds each move's history entry itself (compiled, with
+    ``object.__setattr__``): every slot set, equal to the entry `HistoryEntry` validates from
+    its dump, and to the one `dossier.trusted_entry` builds from the same values."""
+    from etatmachine.dossier import HistoryEntry, trusted_entry
+
+    wf = Workflow.default()
+    replayer = _Replayer(wf, "d", str(path), _Setup(wf, wf.file_attributes()))
+    for record in iter_file(path):
+        replayer.feed(record)
+    assert replayer.dossier is not None
+    entries = replayer.dossier.history
+    assert entries
+    for entry in entries:
+        assert type(entry) is HistoryEntry
+        fields = {name: getattr(entry, name) for name in HistoryEntry.__slots__}
+        assert HistoryEntry.model_validate_json(entry.model_dump_json()) == entry
+        assert trusted_entry(**fields) == entry
+        assert hash(trusted_entry(**fields)) == hash(entry)
+
+
+def test_the_judges_entry_builder_sets_each_field_from_its_argument() -> None:
+    """Each slot from its own argument (distinct values: a swap would show), in either build;
+    the entry stays frozen."""
+    from datetime import UTC, datetime
+
+    from etatmachine import judge
+    from etatmachine.dossier import Actor, FrozenData, trusted_entry
+
+    at, due = datetime(2024, 3, 4, 9, tzinfo=UTC), datetime(2024, 3, 5, 9, tzinfo=UTC)
+    actor = Actor(role=Role.CONTRACTOR, id="c1")
+    args = ("move", "a_source", "a_target", at, actor, "a comment", due, FrozenData({"k": 1}))
+    entry = judge._trusted_entry(*args)  # type: ignore[arg-type]
+    assert (entry.kind, entry.source, entry.target, entry.at, entry.actor) == args[:5]
+    assert (entry.comment, entry.due_at, entry.data) == args[5:]
+    assert entry == trusted_entry(*args)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="frozen"):
+        entry.comment = "changed"
