@@ -72,6 +72,29 @@ def test_every_rule_code_is_documented_in_both_languages() -> None:
 # --- move_not_allowed --------------------------------------------------------------------
 
 
+def test_run_check_calls_every_check_of_the_module_directly_and_any_other_as_given() -> None:
+    """`run_check` knows each check the rules define (a new one left out would only be
+    slower: it is then called through its function object, as a user's check is)."""
+    from etatmachine import rules
+
+    defined = {info.check for info in RULES.values() if info.check is not None}
+    defined |= set(rules.LEAVE_CHECKS.values()) | {rules.actor_may_enter, rules.actor_may_leave}
+    known = {v for k, v in vars(rules).items() if k.isupper() and callable(v) and k[0] == "_"}
+    assert defined == known
+
+    calls: list[tuple[Any, Any]] = []
+
+    def users_check(ref: Any, ctx: Any) -> None:
+        calls.append((ref, ctx))
+
+    at = t(6)
+    d = WF.open("D1", actor=HANDLER, at=at).dossier
+    target = WF.state(d.state)
+    ctx = rules.MoveContext(d, target, target, HANDLER, at, at.date(), None, None, {})
+    assert rules.run_check(users_check, "ref", ctx) is None
+    assert calls == [("ref", ctx)]
+
+
 def test_move_in_catalogue_is_accepted() -> None:
     d = dossier_in("etude_devis")
     moved = WF.move(d, "devis_demande_info", actor=SURVEYOR, at=t(1, 10)).dossier

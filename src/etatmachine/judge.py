@@ -49,6 +49,7 @@ from etatmachine.rules import (
     actor_may_enter,
     actor_may_leave,
     as_amount,
+    run_check,
     violation,
 )
 from etatmachine.violations import Violation
@@ -529,7 +530,7 @@ class Judge:
             if ctx is None:
                 local_day = at.astimezone(PARIS).date()
                 ctx = MoveContext(dossier, source, target, actor, at, local_day, comment, due, data)
-            found = check(ref, ctx)
+            found = run_check(check, ref, ctx)
             if found is not None:
                 violations.append(found)
                 if found.rule == "deadline_passed" and getattr(ref, "complaint", False):

@@ -35,6 +35,7 @@ __all__ = [
     "as_aware_datetime",
     "as_percent",
     "as_week",
+    "run_check",
     "violation",
     "week_problem",
     "week_year",
@@ -597,3 +598,56 @@ RULES: Final[Mapping[str, RuleInfo]] = {
 
 LEAVE_CHECKS: Final[Mapping[str, Check]] = {"role_reserved": _role_reserved_leave}
 """Checks of a source state's rules that apply when a file leaves it."""
+
+
+# Each check this module defines, as a constant: `run_check` compares the one it is given
+# with them and calls it directly.
+_COMMENT_REQUIRED: Final = _comment_required
+_DATA_REQUIRED: Final = _data_required
+_DEADLINE_PASSED: Final = _deadline_passed
+_CONTACT_ATTEMPTS_REQUIRED: Final = _contact_attempts_required
+_APPOINTMENT_TOO_FAR: Final = _appointment_too_far
+_AUTONOMY_LIMIT: Final = _autonomy_limit
+_INSURER_RESTRICTED: Final = _insurer_restricted
+_CHANNEL_RESTRICTED: Final = _channel_restricted
+_FLAG_REQUIRED: Final = _flag_required
+_SEASON_RESTRICTED: Final = _season_restricted
+_ROLE_RESERVED_ENTER: Final = _role_reserved_enter
+_ROLE_RESERVED_LEAVE: Final = _role_reserved_leave
+_ACTOR_MAY_ENTER: Final = actor_may_enter
+_ACTOR_MAY_LEAVE: Final = actor_may_leave
+
+
+def run_check(check: Check, ref: Any, ctx: MoveContext) -> Violation | None:
+    """``check(ref, ctx)``. Compiled, a call through a function object parses and checks its
+    arguments as a call from Python does; the checks defined here are recognised by identity
+    and called directly (any other check, a user's, is called as given)."""
+    if check is _COMMENT_REQUIRED:
+        return _comment_required(ref, ctx)
+    if check is _DATA_REQUIRED:
+        return _data_required(ref, ctx)
+    if check is _DEADLINE_PASSED:
+        return _deadline_passed(ref, ctx)
+    if check is _CONTACT_ATTEMPTS_REQUIRED:
+        return _contact_attempts_required(ref, ctx)
+    if check is _APPOINTMENT_TOO_FAR:
+        return _appointment_too_far(ref, ctx)
+    if check is _AUTONOMY_LIMIT:
+        return _autonomy_limit(ref, ctx)
+    if check is _INSURER_RESTRICTED:
+        return _insurer_restricted(ref, ctx)
+    if check is _CHANNEL_RESTRICTED:
+        return _channel_restricted(ref, ctx)
+    if check is _FLAG_REQUIRED:
+        return _flag_required(ref, ctx)
+    if check is _SEASON_RESTRICTED:
+        return _season_restricted(ref, ctx)
+    if check is _ROLE_RESERVED_ENTER:
+        return _role_reserved_enter(ref, ctx)
+    if check is _ROLE_RESERVED_LEAVE:
+        return _role_reserved_leave(ref, ctx)
+    if check is _ACTOR_MAY_ENTER:
+        return actor_may_enter(ref, ctx)
+    if check is _ACTOR_MAY_LEAVE:
+        return actor_may_leave(ref, ctx)
+    return check(ref, ctx)
