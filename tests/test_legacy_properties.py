@@ -203,6 +203,73 @@ def test_the_fast_path_is_taken_for_the_common_entry() -> None:
     )
 
 
+# The commonest ETAT entry is cut at fixed places (`_etat_cuts`), before the fast pattern.
+def _mostly(common: str, *others: str) -> st.SearchStrategy[str]:
+    """``common`` three times in four, else one of ``others``: most texts are then cut."""
+    return st.sampled_from([common] * (3 * len(others)) + list(others))
+
+
+CUT_PARTS = st.tuples(
+    _mostly("ETAT: ", "ÉTAT: ", "ETAT:  ", "ETAT :", "ETAT:", "EtAT: ", "ETAT- "),
+    _mostly("Première visite (7)", "x", "-x", " x", "\u2003x", "a/b", "PT - Devis", ""),
+    _mostly(" ", "  ", "", "x"),
+    _mostly(
+        "19/01/2023 15:04",
+        "1/01/2023 15:04",
+        "19/01/2023 5:04",
+        "19/01/2023  15:04",
+        "19-01/2023 15:04",
+        "19/01/2023 15:045",
+        "١٩/01/2023 15:04",
+        "19/01/2023 15h04",
+    ),
+    _mostly(" commentaire (a) b", " ", "", "x", "٣", " x/y"),
+    _mostly(
+        "(18/01/2023-N°1)",
+        "(18/01/2023-N°123)",
+        "(18/01/2023-N°)",
+        "(18/01/2023-Nº1)",
+        "( 18/01/2023-N°1)",
+        "(8/01/2023-N°1)",
+        "(18/01/2023-N°1٣)",
+        "(18/01/2023 -N°1)",
+        "(18/01/2023-N°1) ",
+        "(18/0a/2023-N°1)",
+        "(18/01/2023-N°1x)",
+        "",
+    ),
+)
+
+
+@given(CUT_PARTS | st.tuples(st.sampled_from(PIECES) | st.text(max_size=5)), st.text(max_size=3))
+def test_etat_cuts_are_the_fast_patterns_groups(parts: tuple[str, ...], noise: str) -> None:
+    for text in ("".join(parts), "".join(parts) + noise, noise + "".join(parts)):
+        slash, paren = parser._etat_cuts(text)
+        if slash >= 0:
+            m = parser._ETAT_FAST_RE.match(text)
+            assert m is not None, text
+            assert m.groups() == (
+                text[6 : slash - 3],
+                text[slash - 2 : slash + 8],
+                text[slash + 9 : slash + 14],
+                text[slash + 14 : paren],
+                text[paren + 1 : paren + 11],
+                text[paren + 14 : -1],
+            ), text
+        else:
+            assert (slash, paren) == (-1, -1)
+
+
+def test_etat_cuts_read_the_common_entries() -> None:
+    """The property above compares something: the archive's common forms are cut."""
+    for text in (
+        "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)",
+        "ÉTAT: x 20/02/2023 09:00(07/02/2023-N°12)",
+    ):
+        assert parser._etat_cuts(text) != (-1, -1)
+    assert parser._etat_cuts("ETAT: x 20/02/2023 09:00 (07/02/2023-No 1)") == (-1, -1)
+
+
 # Line starts: the startswith table the loop reads must say what the regex table says.
 STARTS = [
     "ETAT",

@@ -208,6 +208,66 @@ _ETAT_FAST_RE: Final = re.compile(
     r"[EÉ]TAT: ([^\s/-][^/]*) ([0-9]{2}/[0-9]{2}/[0-9]{4}) ([0-9]{2}:[0-9]{2})(?!\d)(.*)"
     r"\( *(\d{1,2}/\d{1,2}/\d{4})" + _SET_TAIL
 )
+
+
+def _digits(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is ASCII digits (compiled: code points compared in a C
+    loop, no string made)."""
+    for p in range(start, end):
+        c = ord(text[p])
+        if c < 48 or c > 57:
+            return False
+    return True
+
+
+def _etat_cuts(text: str) -> tuple[int, int]:
+    """Where the commonest ETAT entry is cut, read at fixed places without a pattern:
+    ``ETAT: label dd/mm/yyyy HH:MM[ comment](dd/mm/yyyy-N°k)``, ASCII digits, one space
+    around the due date and none inside the set date. Returns the places of the first ``/``
+    (the due day's) and of the last ``(`` (the set date's), or (-1, -1) for any other text.
+
+    Such a text is one `_ETAT_FAST_RE` matches, with the groups these places cut (the label
+    holds no ``/``, so the due day is at the first one; the set date holds no ``(``, so it
+    starts at the last one): tests/test_legacy_properties.py checks the two agree."""
+    n = len(text)
+    i = text.find("/")
+    if (
+        i < 10  # "ETAT: ", a label of one character at least, " dd" before the "/"
+        or n < i + 30  # the rest of the due date, a set date of one digit
+        or not (text[0] == "E" or text[0] == "É")
+        or not (text[1] == "T" and text[2] == "A" and text[3] == "T")
+        or not (text[4] == ":" and text[5] == " ")
+        or text[6] == "-"
+        or text[6].isspace()
+        or text[i - 3] != " "
+        or text[i + 3] != "/"
+        or text[i + 8] != " "
+        or text[i + 11] != ":"
+        or not (text[i + 14] == " " or text[i + 14] == "(")  # (?!\d) after the time
+        or text[n - 1] != ")"
+        or not _digits(text, i - 2, i)
+        or not _digits(text, i + 1, i + 3)
+        or not _digits(text, i + 4, i + 8)
+        or not _digits(text, i + 9, i + 11)
+        or not _digits(text, i + 12, i + 14)
+    ):
+        return -1, -1
+    j = text.rfind("(")
+    if (
+        j < i + 14
+        or n < j + 16  # "(dd/mm/yyyy-N°", a digit, ")"
+        or text[j + 3] != "/"
+        or text[j + 6] != "/"
+        or not (text[j + 11] == "-" and text[j + 12] == "N" and text[j + 13] == "°")
+        or not _digits(text, j + 1, j + 3)
+        or not _digits(text, j + 4, j + 6)
+        or not _digits(text, j + 7, j + 11)
+        or not _digits(text, j + 14, n - 1)
+    ):
+        return -1, -1
+    return i, j
+
+
 _WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
 _HUMIDITY_END_RE: Final = re.compile(r"% *d['\u2019] *humidit[ée] *:? *(\d{1,3}) *%? *\.?\Z")
 _N_END_RE: Final = re.compile(r"\((\d{1,4})\)\.?\Z")
@@ -778,11 +838,22 @@ class _Parser:
         """``ETAT: label [(n)] [extras] dd/mm/yyyy HH:MM [comment] [(dd/mm/yyyy-N°k)]``."""
         texts = b.texts
         text = texts[0] if len(texts) == 1 else " ".join(texts)
-        m = _ETAT_FAST_RE.match(text) if self.fast else None
         set_on: date | None
         set_number: int | None
-        if m is not None:  # the values the general path below would read, read at once
-            label, due_day, due_time, rest, day, k = m.groups()
+        m = None
+        slash, paren = _etat_cuts(text) if self.fast else (-1, -1)
+        if slash < 0 and self.fast:
+            m = _ETAT_FAST_RE.match(text)
+        if slash >= 0 or m is not None:  # the values the general path would read, at once
+            if m is None:  # the groups `_ETAT_FAST_RE` gives, cut where `_etat_cuts` says
+                label = text[6 : slash - 3]
+                due_day = text[slash - 2 : slash + 8]
+                due_time = text[slash + 9 : slash + 14]
+                rest = text[slash + 14 : paren]
+                day = text[paren + 1 : paren + 11]
+                k = text[paren + 14 : -1]
+            else:
+                label, due_day, due_time, rest, day, k = m.groups()
             days = self.days  # "dd/mm/yyyy" -> date: set dates and due days recur
             set_on = days.get(day)
             if set_on is None:
