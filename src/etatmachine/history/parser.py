@@ -220,6 +220,21 @@ def _digits(text: str, start: int, end: int) -> bool:
     return True
 
 
+def _clock_at(text: str, i: int) -> time | None:
+    """``_CLOCK.get(text[i : i + 5])`` for a text whose ``text[i + 2]`` is ``:``, read from
+    its code points (compiled: no slice to hash): the time ``HH:MM`` (ASCII digits) names, or
+    None."""
+    h = ord(text[i]) - 48
+    h2 = ord(text[i + 1]) - 48
+    m = ord(text[i + 3]) - 48
+    m2 = ord(text[i + 4]) - 48
+    if 0 <= h2 <= 9 and 0 <= m <= 5 and 0 <= m2 <= 9 and 0 <= h <= 2:
+        hour = 10 * h + h2
+        if hour < 24:
+            return _CLOCKS[60 * hour + 10 * m + m2]
+    return None
+
+
 def _etat_cuts(text: str) -> tuple[int, int]:
     """Where the commonest ETAT entry is cut, read at fixed places without a pattern:
     ``ETAT: label dd/mm/yyyy HH:MM[ comment](dd/mm/yyyy-N°k)``, ASCII digits, one space
@@ -326,11 +341,11 @@ _INTS: Final[dict[str, int]] = {
     **{f"{i:02d}": i for i in range(10)},
     **{str(y): y for y in range(1900, 2101)},
 }
-_CLOCK: Final[dict[str, time]] = {
-    f"{h:02d}:{m:02d}": time(h, m, 0, 0, PARIS) for h in range(24) for m in range(60)
-}
-"""Every time of day, ``"HH:MM"`` → its Paris time: ``datetime.combine`` with a day gives
-what ``datetime(..., PARIS)`` gives (fold 0), a third cheaper."""
+_CLOCKS: Final = tuple(time(h, m, 0, 0, PARIS) for h in range(24) for m in range(60))
+"""Every time of day, by its minute of the day → its Paris time: ``datetime.combine`` with a
+day gives what ``datetime(..., PARIS)`` gives (fold 0), a third cheaper."""
+_CLOCK: Final[dict[str, time]] = {f"{t.hour:02d}:{t.minute:02d}": t for t in _CLOCKS}
+"""The same times by their text, ``"HH:MM"``."""
 _combine: Final = datetime.combine
 
 
@@ -495,6 +510,10 @@ class _Parser:
     labels: dict[str, tuple[str, int | None, int | None, int | None, int]]
     days: dict[str, date]
     ymd: dict[str, date]
+    tail_key: str
+    tail_who: tuple[str | None, str | None, Role] | None
+    day_key: str
+    day_value: date | None
 
     def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
         self.roles = roles
@@ -505,6 +524,12 @@ class _Parser:
         self.labels = {}  # ETAT label text -> `_label_parts`
         self.days = {}  # ETAT date text (set dates, due days) -> date
         self.ymd = {}  # signature day text -> date
+        # the last signature's tail and day, as the caches above gave them: a signature's
+        # tail and day are mostly those of the one before ("\n": no line holds it)
+        self.tail_key = "\n"
+        self.tail_who = None
+        self.day_key = "\n"
+        self.day_value = None
 
     # -- signatures --------------------------------------------------------------------------
     def _signature(self, s: str) -> Author | None:
@@ -517,23 +542,37 @@ class _Parser:
         give the same groups. Any other line (an impossible date included) takes the
         pattern."""
         if len(s) >= 16 and s[2] == "." and s[5] == "." and s[10] == "-" and s[13] == ":":
-            who = self.tails.get(s[16:])
-            clock = _CLOCK.get(s[11:16])
+            tail_key = self.tail_key
+            if len(s) - 16 == len(tail_key) and s.endswith(tail_key):
+                who = self.tail_who  # s[16:] is the last signature's tail
+            else:
+                tail = s[16:]
+                who = self.tails.get(tail)
+                if who is not None:
+                    self.tail_key = tail
+                    self.tail_who = who
+            clock = _clock_at(s, 11)
             if who is not None and clock is not None:
-                key = s[:10]
-                day = self.ymd.get(key)  # "dd.mm.yyyy": a day's signatures follow each other
-                if day is None:
-                    ints = _INTS
-                    d = ints.get(s[0:2])
-                    mo = ints.get(s[3:5])
-                    y = ints.get(s[6:10])
-                    if not (d is None or mo is None or y is None):
-                        try:
-                            day = date(y, mo, d)
-                        except ValueError:
-                            pass  # an impossible day: the pattern's path says why
-                        else:
-                            _remember(self.ymd, key, day)
+                if s.startswith(self.day_key):  # s[:10] is the last signature's day
+                    day = self.day_value
+                else:
+                    key = s[:10]
+                    day = self.ymd.get(key)  # "dd.mm.yyyy": a day's signatures follow each other
+                    if day is None:
+                        ints = _INTS
+                        d = ints.get(s[0:2])
+                        mo = ints.get(s[3:5])
+                        y = ints.get(s[6:10])
+                        if not (d is None or mo is None or y is None):
+                            try:
+                                day = date(y, mo, d)
+                            except ValueError:
+                                pass  # an impossible day: the pattern's path says why
+                            else:
+                                _remember(self.ymd, key, day)
+                    if day is not None:
+                        self.day_key = key
+                        self.day_value = day
                 if day is not None:
                     return self._author_of(s, _combine(day, clock), who)
         m = _AUTHOR_RE.match(s)
@@ -848,22 +887,28 @@ class _Parser:
             if m is None:  # the groups `_ETAT_FAST_RE` gives, cut where `_etat_cuts` says
                 label = text[6 : slash - 3]
                 due_day = text[slash - 2 : slash + 8]
-                due_time = text[slash + 9 : slash + 14]
+                clock = _clock_at(text, slash + 9)
+                due_time = ""  # its text only cut if needed below
                 rest = text[slash + 14 : paren]
                 day = text[paren + 1 : paren + 11]
-                k = text[paren + 14 : -1]
+                if len(text) == paren + 16:  # one ASCII digit
+                    set_number = ord(text[paren + 14]) - 48
+                else:
+                    set_number = int(text[paren + 14 : -1])
             else:
                 label, due_day, due_time, rest, day, k = m.groups()
+                clock = _CLOCK.get(due_time)
+                set_number = _INTS.get(k) or int(k)
             days = self.days  # "dd/mm/yyyy" -> date: set dates and due days recur
             set_on = days.get(day)
             if set_on is None:
                 sd, smo, sy = day.split("/")
                 set_on = _day(sd, smo, sy, "set date")
                 _remember(days, day, set_on)
-            set_number = _INTS.get(k) or int(k)
             on = days.get(due_day)
-            clock = _CLOCK.get(due_time)
             if on is None or clock is None:  # read it (or say why it is impossible)
+                if not due_time:
+                    due_time = text[slash + 9 : slash + 14]
                 dd, mo, y = due_day.split("/")
                 h, mi = due_time.split(":")
                 due_at = _at(dd, mo, y, h, mi, "due date")
