@@ -319,6 +319,8 @@ def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: st
 
 def test_every_start_pattern_has_its_prefixes() -> None:
     assert set(parser._PREFIXES) == set(parser._STARTS)
+    by_code = {chr(code): e for code, e in enumerate(parser._PREFIXES_BY_CODE) if e is not None}
+    assert by_code == parser._PREFIXES  # the loop's table by code point: every first character
     for key, entries in parser._STARTS.items():
         assert [cls for _, cls in entries] == [cls for _, cls, _ in parser._PREFIXES[key]]
 

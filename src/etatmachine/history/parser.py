@@ -189,6 +189,9 @@ _PREFIXES: Final[dict[str, tuple[_Start, ...]]] = {
     ),
 }
 
+_PREFIXES_BY_CODE: Final = tuple(_PREFIXES.get(chr(code)) for code in range(256))
+"""`_PREFIXES` by the code point of the first character (all below 256), read by index."""
+
 _STAMP: Final = r"(\d{1,2})\.(\d{1,2})\.(\d{4}) ?- ?(\d{1,2}):(\d{2})(?: ?- ?\(([^()]*)\) *(.*))?"
 _AUTHOR_RE: Final = re.compile(_STAMP + r"\Z")
 _DATE_TIME: Final = r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4}) +(\d{1,2})[:hH](\d{2})(?!\d)"
@@ -641,7 +644,7 @@ class _Parser:
         lineno = first_line - 1
         authors = self.authors
         control = _CONTROL_RE.search
-        starts = _PREFIXES
+        starts = _PREFIXES_BY_CODE
         soft = _SOFT
         max_cont = _MAX_CONT
         set_end = _SET_END_RE.match
@@ -708,8 +711,8 @@ class _Parser:
                         cur.blanks += 1
                     continue
                 # classify: one dispatch on the first character
-                c = s[0]
-                if c in "0123456789":  # a signature? (matched once; it never continues a record)
+                first = ord(s[0])  # compiled: a code point, no one-character string
+                if 48 <= first <= 57:  # a digit: a signature? (read once; it never continues)
                     signature = authors.get(s)
                     message = ""
                     if signature is None:
@@ -733,7 +736,7 @@ class _Parser:
                         cls = _GARBAGE
                 else:
                     cls = _TEXT
-                    entries = starts.get(c)
+                    entries = starts[first] if first < 256 else None
                     if entries is not None:
                         for prefixes, k, check in entries:
                             if s.startswith(prefixes) and (check is None or check(s)):
