@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etatmachine.business_calendar import PARIS
 from etatmachine.history import parser
 from etatmachine.history.reading import physical_lines
 from etatmachine.legacy import (
@@ -379,6 +381,35 @@ def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
     assert list(engine.ymd) == ["08.02.2023"]  # the pattern read the first line
     assert outcomes == [_signature_outcome(parser._Parser(RoleMap()), line) for line in lines]
     assert outcomes[1] != outcomes[2]
+
+
+# Times of day: a cached midnight plus the minutes since is the datetime the pattern's path
+# builds, field for field (an aware datetime's == compares instants: fields, fold, tzinfo
+# compared apart), on any day, those of the clock changes included.
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
+    | st.sampled_from([date(2023, 3, 26), date(2023, 10, 29), date(1976, 3, 28)]),
+    st.integers(0, 24 * 60 - 1),
+)
+def test_a_midnight_plus_minutes_is_the_datetime_of_its_fields(day: date, minute: int) -> None:
+    midnight = datetime(day.year, day.month, day.day, 0, 0, 0, 0, PARIS)
+    made = midnight + parser._MINUTES[minute]
+    hour, m = divmod(minute, 60)
+    direct = datetime(day.year, day.month, day.day, hour, m, 0, 0, PARIS)
+    assert (made.replace(tzinfo=None), made.fold, made.tzinfo) == (
+        direct.replace(tzinfo=None),
+        direct.fold,
+        direct.tzinfo,
+    )
+    assert made - parser._MINUTES[minute] == midnight
+    assert parser._MINUTE_OF[f"{hour:02d}:{m:02d}"] == minute
+    assert parser._minute_at(f"x{hour:02d}:{m:02d}", 1) == minute
+
+
+@given(st.text(max_size=2), st.text(max_size=2))
+def test_minute_at_reads_what_the_table_holds(hours: str, minutes: str) -> None:
+    text = (hours + "00")[:2] + ":" + (minutes + "00")[:2]
+    assert parser._minute_at(text, 0) == parser._MINUTE_OF.get(text, -1)
 
 
 # Binary garbage: a line the control-character pattern finds something in, and only such a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final, TypeVar
@@ -223,10 +223,10 @@ def _digits(text: str, start: int, end: int) -> bool:
     return True
 
 
-def _clock_at(text: str, i: int) -> time | None:
-    """``_CLOCK.get(text[i : i + 5])`` for a text whose ``text[i + 2]`` is ``:``, read from
-    its code points (compiled: no slice to hash): the time ``HH:MM`` (ASCII digits) names, or
-    None."""
+def _minute_at(text: str, i: int) -> int:
+    """``_MINUTE_OF.get(text[i : i + 5], -1)`` for a text whose ``text[i + 2]`` is ``:``,
+    read from its code points (compiled: no slice to hash): the minute of the day that
+    ``HH:MM`` (ASCII digits) names, or -1."""
     h = ord(text[i]) - 48
     h2 = ord(text[i + 1]) - 48
     m = ord(text[i + 3]) - 48
@@ -234,8 +234,8 @@ def _clock_at(text: str, i: int) -> time | None:
     if 0 <= h2 <= 9 and 0 <= m <= 5 and 0 <= m2 <= 9 and 0 <= h <= 2:
         hour = 10 * h + h2
         if hour < 24:
-            return _CLOCKS[60 * hour + 10 * m + m2]
-    return None
+            return 60 * hour + 10 * m + m2
+    return -1
 
 
 def _etat_cuts(text: str) -> tuple[int, int]:
@@ -344,12 +344,14 @@ _INTS: Final[dict[str, int]] = {
     **{f"{i:02d}": i for i in range(10)},
     **{str(y): y for y in range(1900, 2101)},
 }
-_CLOCKS: Final = tuple(time(h, m, 0, 0, PARIS) for h in range(24) for m in range(60))
-"""Every time of day, by its minute of the day → its Paris time: ``datetime.combine`` with a
-day gives what ``datetime(..., PARIS)`` gives (fold 0), a third cheaper."""
-_CLOCK: Final[dict[str, time]] = {f"{t.hour:02d}:{t.minute:02d}": t for t in _CLOCKS}
-"""The same times by their text, ``"HH:MM"``."""
-_combine: Final = datetime.combine
+_MINUTES: Final = tuple(timedelta(minutes=k) for k in range(24 * 60))
+"""Every time of day as the time since midnight, by its minute of the day: a day's midnight
+(``datetime(y, m, d, 0, 0, 0, 0, PARIS)``, cached) plus one gives what ``datetime(..., PARIS)``
+gives (datetime arithmetic is wall-clock: the same fields, tzinfo and fold 0), at half the
+cost of ``datetime.combine`` (no arguments parsed)."""
+_MINUTE_OF: Final[dict[str, int]] = {
+    f"{k // 60:02d}:{k % 60:02d}": k for k in range(24 * 60)
+}  # "HH:MM" -> its minute of the day
 
 
 def _at(day: str, month: str, year: str, hour: str, minute: str, what: str) -> datetime:
@@ -512,11 +514,12 @@ class _Parser:
     parties: dict[str, Party]
     labels: dict[str, tuple[str, int | None, int | None, int | None, int]]
     days: dict[str, date]
-    ymd: dict[str, date]
+    ymd: dict[str, datetime]
     tail_key: str
     tail_who: tuple[str | None, str | None, Role] | None
     day_key: str
-    day_value: date | None
+    day_value: datetime | None
+    midnights: dict[str, datetime]
 
     def __init__(self, roles: RoleMap, *, fast: bool = True) -> None:
         self.roles = roles
@@ -525,8 +528,9 @@ class _Parser:
         self.tails = {}  # -(id) NAME -> (user id, name, role)
         self.parties = {}  # MESSAGE DE / POUR: text -> party
         self.labels = {}  # ETAT label text -> `_label_parts`
-        self.days = {}  # ETAT date text (set dates, due days) -> date
-        self.ymd = {}  # signature day text -> date
+        self.days = {}  # ETAT set date text -> date
+        self.ymd = {}  # signature day text -> its midnight
+        self.midnights = {}  # ETAT due day text -> its midnight
         # the last signature's tail and day, as the caches above gave them: a signature's
         # tail and day are mostly those of the one before ("\n": no line holds it)
         self.tail_key = "\n"
@@ -554,8 +558,8 @@ class _Parser:
                 if who is not None:
                     self.tail_key = tail
                     self.tail_who = who
-            clock = _clock_at(s, 11)
-            if who is not None and clock is not None:
+            minute = _minute_at(s, 11)
+            if who is not None and minute >= 0:
                 if s.startswith(self.day_key):  # s[:10] is the last signature's day
                     day = self.day_value
                 else:
@@ -568,7 +572,7 @@ class _Parser:
                         y = ints.get(s[6:10])
                         if not (d is None or mo is None or y is None):
                             try:
-                                day = date(y, mo, d)
+                                day = datetime(y, mo, d, 0, 0, 0, 0, PARIS)
                             except ValueError:
                                 pass  # an impossible day: the pattern's path says why
                             else:
@@ -577,7 +581,7 @@ class _Parser:
                         self.day_key = key
                         self.day_value = day
                 if day is not None:
-                    return self._author_of(s, _combine(day, clock), who)
+                    return self._author_of(s, day + _MINUTES[minute], who)
         m = _AUTHOR_RE.match(s)
         return None if m is None else self._stamp(m, s)
 
@@ -890,7 +894,7 @@ class _Parser:
             if m is None:  # the groups `_ETAT_FAST_RE` gives, cut where `_etat_cuts` says
                 label = text[6 : slash - 3]
                 due_day = text[slash - 2 : slash + 8]
-                clock = _clock_at(text, slash + 9)
+                minute = _minute_at(text, slash + 9)
                 due_time = ""  # its text only cut if needed below
                 rest = text[slash + 14 : paren]
                 day = text[paren + 1 : paren + 11]
@@ -900,24 +904,25 @@ class _Parser:
                     set_number = int(text[paren + 14 : -1])
             else:
                 label, due_day, due_time, rest, day, k = m.groups()
-                clock = _CLOCK.get(due_time)
+                minute = _MINUTE_OF.get(due_time, -1)
                 set_number = _INTS.get(k) or int(k)
-            days = self.days  # "dd/mm/yyyy" -> date: set dates and due days recur
+            days = self.days  # "dd/mm/yyyy" -> date: set dates recur
             set_on = days.get(day)
             if set_on is None:
                 sd, smo, sy = day.split("/")
                 set_on = _day(sd, smo, sy, "set date")
                 _remember(days, day, set_on)
-            on = days.get(due_day)
-            if on is None or clock is None:  # read it (or say why it is impossible)
+            midnight = self.midnights.get(due_day)
+            if midnight is None or minute < 0:  # read it (or say why it is impossible)
                 if not due_time:
                     due_time = text[slash + 9 : slash + 14]
                 dd, mo, y = due_day.split("/")
                 h, mi = due_time.split(":")
                 due_at = _at(dd, mo, y, h, mi, "due date")
-                _remember(days, due_day, due_at.date())
+                if minute >= 0:
+                    _remember(self.midnights, due_day, due_at - _MINUTES[minute])
             else:
-                due_at = _combine(on, clock)
+                due_at = midnight + _MINUTES[minute]
             comment = rest.strip() or None
             known = self.labels.get(label)  # labels recur: the catalogue has ~46
             if known is None:
