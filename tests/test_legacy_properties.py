@@ -369,6 +369,18 @@ def test_signatures_read_at_fixed_places_read_what_the_pattern_reads(lines: list
         assert _signature_outcome(warm, line) == _signature_outcome(fresh, line), line
 
 
+@given(
+    st.from_regex(r"[0-9٣]{1,3}[.,/ ]?[0-9.]{0,3}.{0,12}", fullmatch=True)
+    | COMMON_SIGNATURES
+    | OTHER_SIGNATURES
+)
+def test_a_line_is_read_as_a_signature_when_the_pattern_matches_it(s: str) -> None:
+    """Lines the pattern cannot match (no "." after one or two digits) are ruled out before
+    it runs: exactly those."""
+    outcome = _signature_outcome(parser._Parser(RoleMap()), s)
+    assert (outcome is None) == (parser._AUTHOR_RE.match(s) is None), s
+
+
 def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
     """The property above compares something: a signature whose tail is known is read at
     fixed places (the day it read is cached, then read from the cache) and gives what the

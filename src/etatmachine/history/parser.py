@@ -425,6 +425,10 @@ _SIGNABLE: Final = tuple(cls not in _UNSIGNABLE for cls in range(17))
 """Per line class: whether its record takes a signature."""
 _CLOSED: Final = tuple(cls not in _MAX_CONT for cls in range(17))
 """Per line class: whether its record is closed at once (takes no continuation line)."""
+_IS_SOFT: Final = tuple(cls in _SOFT for cls in range(17))
+"""Per line class: whether it is in `_SOFT` (a tuple read by index: no set lookup)."""
+_CONT_LIMIT: Final = tuple(_MAX_CONT.get(cls, 0) for cls in range(17))
+"""Per line class: `_MAX_CONT`, 0 for a record closed at once (a tuple read by index)."""
 
 
 class _Builder:
@@ -582,6 +586,8 @@ class _Parser:
                         self.day_value = day
                 if day is not None:
                     return self._author_of(s, day + _MINUTES[minute], who)
+        if len(s) < 2 or not (s[1] == "." or (len(s) > 2 and s[2] == ".")):
+            return None  # the pattern starts with one or two digits and ".": no match
         m = _AUTHOR_RE.match(s)
         return None if m is None else self._stamp(m, s)
 
@@ -649,8 +655,8 @@ class _Parser:
         authors = self.authors
         control = _CONTROL_RE.search
         starts = _PREFIXES_BY_CODE
-        soft = _SOFT
-        max_cont = _MAX_CONT
+        soft = _IS_SOFT
+        max_cont = _CONT_LIMIT
         set_end = _SET_END_RE.match
         spaces = _SPACES
         for block in blocks:
@@ -759,7 +765,7 @@ class _Parser:
                             cur.texts.append(s)
                             cur.blanks = 0
                             continue
-                    elif cls in soft and not cur.blanks and cur.n_cont < max_cont[kind]:
+                    elif soft[cls] and not cur.blanks and cur.n_cont < max_cont[kind]:
                         if (
                             kind == _ETAT
                             and (last := cur.texts[-1])[-1] == ")"
@@ -827,7 +833,7 @@ class _Parser:
                     b.pour.append(s)
                     return True
             return False
-        if b.blanks or cls not in _SOFT or b.n_cont >= _MAX_CONT[_MESSAGE]:
+        if b.blanks or not _IS_SOFT[cls] or b.n_cont >= _CONT_LIMIT[_MESSAGE]:
             return False
         b.n_cont += 1
         return True
@@ -847,7 +853,7 @@ class _Parser:
             return self._etat(b)
         if kind == _OPENING:
             return self._opening(b)
-        if kind in _SOFT:
+        if _IS_SOFT[kind]:
             return self._note(b)
         if kind == _AUTHOR:
             return self._author(b)
