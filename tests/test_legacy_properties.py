@@ -246,7 +246,7 @@ CUT_PARTS = st.tuples(
 @given(CUT_PARTS | st.tuples(st.sampled_from(PIECES) | st.text(max_size=5)), st.text(max_size=3))
 def test_etat_cuts_are_the_fast_patterns_groups(parts: tuple[str, ...], noise: str) -> None:
     for text in ("".join(parts), "".join(parts) + noise, noise + "".join(parts)):
-        slash, paren = parser._etat_cuts(text)
+        slash, paren, minute = parser._etat_cuts(text)
         if slash >= 0:
             m = parser._ETAT_FAST_RE.match(text)
             assert m is not None, text
@@ -258,8 +258,9 @@ def test_etat_cuts_are_the_fast_patterns_groups(parts: tuple[str, ...], noise: s
                 text[paren + 1 : paren + 11],
                 text[paren + 14 : -1],
             ), text
+            assert minute == parser._MINUTE_OF[m.group(3)]
         else:
-            assert (slash, paren) == (-1, -1)
+            assert (slash, paren, minute) == (-1, -1, -1)
 
 
 def test_etat_cuts_read_the_common_entries() -> None:
@@ -268,8 +269,12 @@ def test_etat_cuts_read_the_common_entries() -> None:
         "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)",
         "ÉTAT: x 20/02/2023 09:00(07/02/2023-N°12)",
     ):
-        assert parser._etat_cuts(text) != (-1, -1)
-    assert parser._etat_cuts("ETAT: x 20/02/2023 09:00 (07/02/2023-No 1)") == (-1, -1)
+        assert parser._etat_cuts(text) != (-1, -1, -1)
+    for text in (
+        "ETAT: x 20/02/2023 09:00 (07/02/2023-No 1)",
+        "ETAT: x 20/02/2023 24:00 (07/02/2023-N°1)",  # the fast pattern reads it, says why
+    ):
+        assert parser._etat_cuts(text) == (-1, -1, -1)
 
 
 # Line starts: the startswith table the loop reads must say what the regex table says.

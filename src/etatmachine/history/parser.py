@@ -238,11 +238,30 @@ def _minute_at(text: str, i: int) -> int:
     return -1
 
 
-def _etat_cuts(text: str) -> tuple[int, int]:
+def _is_day_at(text: str, p: int) -> bool:
+    """Whether ``text[p : p + 10]`` is ``dd/mm/yyyy`` in ASCII digits (compiled: code points
+    compared one by one, no string made; ``text`` holds the 10 characters)."""
+    c = ord(text[p]) - 48
+    if c < 0 or c > 9 or text[p + 2] != "/" or text[p + 5] != "/":
+        return False
+    c = ord(text[p + 1]) - 48
+    if c < 0 or c > 9:
+        return False
+    c = ord(text[p + 3]) - 48
+    if c < 0 or c > 9:
+        return False
+    c = ord(text[p + 4]) - 48
+    if c < 0 or c > 9:
+        return False
+    return _digits(text, p + 6, p + 10)
+
+
+def _etat_cuts(text: str) -> tuple[int, int, int]:
     """Where the commonest ETAT entry is cut, read at fixed places without a pattern:
     ``ETAT: label dd/mm/yyyy HH:MM[ comment](dd/mm/yyyy-N°k)``, ASCII digits, one space
-    around the due date and none inside the set date. Returns the places of the first ``/``
-    (the due day's) and of the last ``(`` (the set date's), or (-1, -1) for any other text.
+    around the due date and none inside the set date, a possible time of day. Returns the
+    places of the first ``/`` (the due day's) and of the last ``(`` (the set date's), and the
+    due time's minute of the day, or (-1, -1, -1) for any other text.
 
     Such a text is one `_ETAT_FAST_RE` matches, with the groups these places cut (the label
     holds no ``/``, so the due day is at the first one; the set date holds no ``(``, so it
@@ -258,32 +277,25 @@ def _etat_cuts(text: str) -> tuple[int, int]:
         or text[6] == "-"
         or text[6].isspace()
         or text[i - 3] != " "
-        or text[i + 3] != "/"
         or text[i + 8] != " "
         or text[i + 11] != ":"
         or not (text[i + 14] == " " or text[i + 14] == "(")  # (?!\d) after the time
         or text[n - 1] != ")"
-        or not _digits(text, i - 2, i)
-        or not _digits(text, i + 1, i + 3)
-        or not _digits(text, i + 4, i + 8)
-        or not _digits(text, i + 9, i + 11)
-        or not _digits(text, i + 12, i + 14)
+        or not _is_day_at(text, i - 2)
     ):
-        return -1, -1
+        return -1, -1, -1
+    minute = _minute_at(text, i + 9)  # a time of day, its digits ASCII
     j = text.rfind("(")
     if (
         j < i + 14
         or n < j + 16  # "(dd/mm/yyyy-N°", a digit, ")"
-        or text[j + 3] != "/"
-        or text[j + 6] != "/"
         or not (text[j + 11] == "-" and text[j + 12] == "N" and text[j + 13] == "°")
-        or not _digits(text, j + 1, j + 3)
-        or not _digits(text, j + 4, j + 6)
-        or not _digits(text, j + 7, j + 11)
+        or not _is_day_at(text, j + 1)
         or not _digits(text, j + 14, n - 1)
+        or minute < 0
     ):
-        return -1, -1
-    return i, j
+        return -1, -1, -1
+    return i, j, minute
 
 
 _WEEK_END_RE: Final = re.compile(r"[Ss]emaine *:? *(\d{1,2}) *\.?\Z")
@@ -893,14 +905,13 @@ class _Parser:
         set_on: date | None
         set_number: int | None
         m = None
-        slash, paren = _etat_cuts(text) if self.fast else (-1, -1)
+        slash, paren, minute = _etat_cuts(text) if self.fast else (-1, -1, -1)
         if slash < 0 and self.fast:
             m = _ETAT_FAST_RE.match(text)
         if slash >= 0 or m is not None:  # the values the general path would read, at once
             if m is None:  # the groups `_ETAT_FAST_RE` gives, cut where `_etat_cuts` says
                 label = text[6 : slash - 3]
                 due_day = text[slash - 2 : slash + 8]
-                minute = _minute_at(text, slash + 9)
                 due_time = ""  # its text only cut if needed below
                 rest = text[slash + 14 : paren]
                 day = text[paren + 1 : paren + 11]
