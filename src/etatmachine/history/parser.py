@@ -693,6 +693,8 @@ class _Parser:
                         continue
                 if "\t" in raw or "\xa0" in raw or "\u202f" in raw:  # _clean, inlined
                     s = raw.translate(spaces).strip()
+                elif raw and 32 < ord(raw[0]) < 127 and 32 < ord(raw[-1]) < 127:
+                    s = raw  # printable ASCII at both ends: no space to strip
                 else:
                     s = raw.strip()
                 if held is not None:
