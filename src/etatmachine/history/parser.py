@@ -700,7 +700,7 @@ class _Parser:
                 if held is not None:
                     h_author = held
                     held = None
-                    if s.startswith("MESSAGE DE") and _MESSAGE_START_RE.match(s):
+                    if s.startswith("MESSAGE DE") and _word_ends_at_10(s):  # `_PREFIXES`
                         if cur is not None:
                             yield self.build(cur)
                         if leading:
