@@ -7,13 +7,11 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etatmachine.business_calendar import PARIS
 from etatmachine.history import parser
 from etatmachine.history.reading import physical_lines
 from etatmachine.legacy import (
@@ -205,78 +203,6 @@ def test_the_fast_path_is_taken_for_the_common_entry() -> None:
     )
 
 
-# The commonest ETAT entry is cut at fixed places (`_etat_cuts`), before the fast pattern.
-def _mostly(common: str, *others: str) -> st.SearchStrategy[str]:
-    """``common`` three times in four, else one of ``others``: most texts are then cut."""
-    return st.sampled_from([common] * (3 * len(others)) + list(others))
-
-
-CUT_PARTS = st.tuples(
-    _mostly("ETAT: ", "ÉTAT: ", "ETAT:  ", "ETAT :", "ETAT:", "EtAT: ", "ETAT- "),
-    _mostly("Première visite (7)", "x", "-x", " x", "\u2003x", "a/b", "PT - Devis", ""),
-    _mostly(" ", "  ", "", "x"),
-    _mostly(
-        "19/01/2023 15:04",
-        "1/01/2023 15:04",
-        "19/01/2023 5:04",
-        "19/01/2023  15:04",
-        "19-01/2023 15:04",
-        "19/01/2023 15:045",
-        "١٩/01/2023 15:04",
-        "19/01/2023 15h04",
-    ),
-    _mostly(" commentaire (a) b", " ", "", "x", "٣", " x/y"),
-    _mostly(
-        "(18/01/2023-N°1)",
-        "(18/01/2023-N°123)",
-        "(18/01/2023-N°)",
-        "(18/01/2023-Nº1)",
-        "( 18/01/2023-N°1)",
-        "(8/01/2023-N°1)",
-        "(18/01/2023-N°1٣)",
-        "(18/01/2023 -N°1)",
-        "(18/01/2023-N°1) ",
-        "(18/0a/2023-N°1)",
-        "(18/01/2023-N°1x)",
-        "",
-    ),
-)
-
-
-@given(CUT_PARTS | st.tuples(st.sampled_from(PIECES) | st.text(max_size=5)), st.text(max_size=3))
-def test_etat_cuts_are_the_fast_patterns_groups(parts: tuple[str, ...], noise: str) -> None:
-    for text in ("".join(parts), "".join(parts) + noise, noise + "".join(parts)):
-        slash, paren, minute = parser._etat_cuts(text)
-        if slash >= 0:
-            m = parser._ETAT_FAST_RE.match(text)
-            assert m is not None, text
-            assert m.groups() == (
-                text[6 : slash - 3],
-                text[slash - 2 : slash + 8],
-                text[slash + 9 : slash + 14],
-                text[slash + 14 : paren],
-                text[paren + 1 : paren + 11],
-                text[paren + 14 : -1],
-            ), text
-            assert minute == parser._MINUTE_OF[m.group(3)]
-        else:
-            assert (slash, paren, minute) == (-1, -1, -1)
-
-
-def test_etat_cuts_read_the_common_entries() -> None:
-    """The property above compares something: the archive's common forms are cut."""
-    for text in (
-        "ETAT: Première visite (7) 20/02/2023 09:00 commentaire (07/02/2023-N°1)",
-        "ÉTAT: x 20/02/2023 09:00(07/02/2023-N°12)",
-    ):
-        assert parser._etat_cuts(text) != (-1, -1, -1)
-    for text in (
-        "ETAT: x 20/02/2023 09:00 (07/02/2023-No 1)",
-        "ETAT: x 20/02/2023 24:00 (07/02/2023-N°1)",  # the fast pattern reads it, says why
-    ):
-        assert parser._etat_cuts(text) == (-1, -1, -1)
-
-
 # Line starts: the startswith table the loop reads must say what the regex table says.
 STARTS = [
     "ETAT",
@@ -326,8 +252,6 @@ def test_line_start_table_matches_the_patterns(start: str, suffix: str, rest: st
 
 def test_every_start_pattern_has_its_prefixes() -> None:
     assert set(parser._PREFIXES) == set(parser._STARTS)
-    by_code = {chr(code): e for code, e in enumerate(parser._PREFIXES_BY_CODE) if e is not None}
-    assert by_code == parser._PREFIXES  # the loop's table by code point: every first character
     for key, entries in parser._STARTS.items():
         assert [cls for _, cls in entries] == [cls for _, cls, _ in parser._PREFIXES[key]]
 
@@ -374,18 +298,6 @@ def test_signatures_read_at_fixed_places_read_what_the_pattern_reads(lines: list
         assert _signature_outcome(warm, line) == _signature_outcome(fresh, line), line
 
 
-@given(
-    st.from_regex(r"[0-9٣]{1,3}[.,/ ]?[0-9.]{0,3}.{0,12}", fullmatch=True)
-    | COMMON_SIGNATURES
-    | OTHER_SIGNATURES
-)
-def test_a_line_is_read_as_a_signature_when_the_pattern_matches_it(s: str) -> None:
-    """Lines the pattern cannot match (no "." after one or two digits) are ruled out before
-    it runs: exactly those."""
-    outcome = _signature_outcome(parser._Parser(RoleMap()), s)
-    assert (outcome is None) == (parser._AUTHOR_RE.match(s) is None), s
-
-
 def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
     """The property above compares something: a signature whose tail is known is read at
     fixed places (the day it read is cached, then read from the cache) and gives what the
@@ -398,35 +310,6 @@ def test_the_fixed_places_are_taken_for_the_common_signature() -> None:
     assert list(engine.ymd) == ["08.02.2023"]  # the pattern read the first line
     assert outcomes == [_signature_outcome(parser._Parser(RoleMap()), line) for line in lines]
     assert outcomes[1] != outcomes[2]
-
-
-# Times of day: a cached midnight plus the minutes since is the datetime the pattern's path
-# builds, field for field (an aware datetime's == compares instants: fields, fold, tzinfo
-# compared apart), on any day, those of the clock changes included.
-@given(
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
-    | st.sampled_from([date(2023, 3, 26), date(2023, 10, 29), date(1976, 3, 28)]),
-    st.integers(0, 24 * 60 - 1),
-)
-def test_a_midnight_plus_minutes_is_the_datetime_of_its_fields(day: date, minute: int) -> None:
-    midnight = datetime(day.year, day.month, day.day, 0, 0, 0, 0, PARIS)
-    made = midnight + parser._MINUTES[minute]
-    hour, m = divmod(minute, 60)
-    direct = datetime(day.year, day.month, day.day, hour, m, 0, 0, PARIS)
-    assert (made.replace(tzinfo=None), made.fold, made.tzinfo) == (
-        direct.replace(tzinfo=None),
-        direct.fold,
-        direct.tzinfo,
-    )
-    assert made - parser._MINUTES[minute] == midnight
-    assert parser._MINUTE_OF[f"{hour:02d}:{m:02d}"] == minute
-    assert parser._minute_at(f"x{hour:02d}:{m:02d}", 1) == minute
-
-
-@given(st.text(max_size=2), st.text(max_size=2))
-def test_minute_at_reads_what_the_table_holds(hours: str, minutes: str) -> None:
-    text = (hours + "00")[:2] + ":" + (minutes + "00")[:2]
-    assert parser._minute_at(text, 0) == parser._MINUTE_OF.get(text, -1)
 
 
 # Binary garbage: a line the control-character pattern finds something in, and only such a
