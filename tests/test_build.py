@@ -99,7 +99,11 @@ def test_every_listed_module_is_compiled_when_ci_expects_it() -> None:
 
 @pytest.mark.parametrize(
     ("module", "function"),
-    [("etatmachine.trusted", "trusted"), ("etatmachine.judge", "last_change")],
+    [
+        ("etatmachine.trusted", "trusted"),
+        ("etatmachine.judge", "last_change"),
+        ("etatmachine.history.parser", "iter_file"),
+    ],
 )
 def test_a_module_tells_its_own_build(module: str, function: str) -> None:
     """`runs_compiled` agrees with where the module was loaded from: the modules that take a
