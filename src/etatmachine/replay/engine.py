@@ -592,20 +592,7 @@ class _Replayer:
             FIRST_YEAR <= set_at.year <= LAST_YEAR and FIRST_YEAR <= due_at.year <= LAST_YEAR
         ):  # no calendar reads such a date: the entry changes nothing
             problem = _out_of_range(set_at, due_at)
-            self._entry(
-                record,
-                who,
-                label,
-                comment,
-                due_at,
-                set_at,
-                None,
-                None,
-                "unresolved",
-                (problem,),
-                (),
-                _NOT_CLOSED,
-            )
+            self._unresolved(record, who, label, comment, due_at, set_at, problem, _NOT_CLOSED)
             return
         if self.last_set_at is not None and set_at < self.last_set_at:
             self._new_segment()  # time goes back: another excerpt
@@ -615,32 +602,17 @@ class _Replayer:
         prior = self.dossier
         if isinstance(spec, str):  # the message of the UnknownStateError
             closing = self._close(set_at)
-            replayed: tuple[ReplayViolation, ...] = (
-                trusted(
-                    ReplayViolation,
-                    {
-                        "rule": "unknown_label",
-                        "state": None,
-                        "message": spec,
-                        "message_fr": f"libellé inconnu : {label!r}",
-                    },
-                    VIOLATION_FIELDS,
-                ),
+            problem = trusted(
+                ReplayViolation,
+                {
+                    "rule": "unknown_label",
+                    "state": None,
+                    "message": spec,
+                    "message_fr": f"libellé inconnu : {label!r}",
+                },
+                VIOLATION_FIELDS,
             )
-            self._entry(
-                record,
-                who,
-                label,
-                comment,
-                due_at,
-                set_at,
-                None,
-                None,
-                "unresolved",
-                replayed,
-                (),
-                closing,
-            )
+            self._unresolved(record, who, label, comment, due_at, set_at, problem, closing)
             return
         plan = self.shared.plans[spec.code]
         code = plan.code
@@ -697,6 +669,33 @@ class _Replayer:
             verdict,
             replayed,
             effects,
+            closing,
+        )
+
+    def _unresolved(
+        self,
+        record: EtatRecord,
+        who: _Who,
+        label: str,
+        comment: str | None,
+        due_at: datetime,
+        set_at: datetime,
+        problem: ReplayViolation,
+        closing: _Closing,
+    ) -> None:
+        """Keep an entry the replay cannot judge (``problem`` says why): it changes nothing."""
+        self._entry(
+            record,
+            who,
+            label,
+            comment,
+            due_at,
+            set_at,
+            None,
+            None,
+            "unresolved",
+            (problem,),
+            (),
             closing,
         )
 
