@@ -305,11 +305,10 @@ replay flags it ``due_beyond_deadline``: the back office rounds due times to its
 class _Step:
     """The step in progress: what its lateness will be measured against."""
 
-    __slots__ = ("due", "entered", "last_due", "met_at", "plan", "spec")
+    __slots__ = ("due", "entered", "last_due", "met_at", "plan")
 
     def __init__(self, plan: _StatePlan, entered: datetime, due: datetime | None) -> None:
-        self.plan = plan
-        self.spec = plan.spec
+        self.plan = plan  # the state's (``plan.spec``)
         self.entered = entered
         self.due = due
         self.last_due = due
@@ -383,7 +382,7 @@ class _Replayer:
         on a pydantic model class goes through its ABC metaclass: several times slower); a
         record of any other class goes to `_feed_subclass`."""
         if type(record) is _ETAT:
-            self._on_etat(record)
+            self._etat(record)
         elif type(record) is _NOTE:
             self._on_note(record)
         elif type(record) is _ACTION:
@@ -404,7 +403,7 @@ class _Replayer:
     def _feed_subclass(self, record: Record) -> None:
         """A record of a subclass goes to its nearest handled base, in `feed`'s order."""
         if isinstance(record, EtatRecord):
-            self._on_etat(record)
+            self._etat(record)
         elif isinstance(record, UnrecognisedRecord):
             self._on_unrecognised(record)
         elif isinstance(record, SubAssignmentRecord):
@@ -419,9 +418,6 @@ class _Replayer:
             self._on_note(record)
         elif isinstance(record, MessageRecord | MensajeRecord):
             self._on_message(record)
-
-    def _on_etat(self, record: EtatRecord) -> None:
-        self._etat(record)  # which reads the attributes its label and comment name first
 
     def _on_unrecognised(self, record: UnrecognisedRecord) -> None:
         self.unrecognised.append(
@@ -554,7 +550,7 @@ class _Replayer:
             outcome == "reached"
             and step is not None
             and step.met_at is None
-            and step.spec.met_by_contact
+            and step.plan.spec.met_by_contact
             and when >= step.entered
         ):
             step.met_at = when
@@ -641,7 +637,7 @@ class _Replayer:
                 spec.deadline, set_at, self.calendar, current_due=prior_due, data=data
             )
         checked = (
-            self._history_checks(spec, plan, due_at, computed, prior_state)
+            self._history_checks(plan, due_at, computed, prior_state)
             if plan.locked_counted
             else None
         )
@@ -776,7 +772,6 @@ class _Replayer:
 
     def _history_checks(
         self,
-        spec: StateSpec,
         plan: _StatePlan,
         due_at: datetime,
         computed: datetime | None,
@@ -786,6 +781,7 @@ class _Replayer:
         (``plan.locked_counted``; ``prior_state``: the file's state before the entry, and
         ``due_at`` the entry's recorded due date): a locked due date changed by a later entry,
         or set later than the procedure's deadline allows."""
+        spec = plan.spec
         deadline = spec.deadline
         if (
             prior_state == spec.code
